@@ -1,0 +1,10 @@
+# Sanitizer builds are whole-program: every target, tests included, gets the same flags.
+if(CORM_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+elseif(CORM_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT CORM_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "CORM_SANITIZE must be 'address' or 'thread', not '${CORM_SANITIZE}'")
+endif()

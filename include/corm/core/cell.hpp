@@ -1,0 +1,31 @@
+#pragma once
+// A borrowed view of one result cell, as a driver hands it to the decoders. Drivers never
+// allocate per cell: PostgreSQL cells point into the PGresult, SQLite cells into the row buffer.
+
+#include <cstdint>
+#include <string_view>
+
+namespace corm {
+
+/// What a driver knows about a cell: its storage class and, on PostgreSQL, the column's type OID.
+struct Cell {
+  enum class Kind : std::uint8_t { null, integer, real, text, blob };
+  Kind kind = Kind::null;
+  std::int64_t i = 0;           ///< Set when kind == integer.
+  double d = 0;                 ///< Set when kind == real.
+  std::string_view s;           ///< Text (kind == text) or raw bytes (kind == blob).
+  std::uint32_t pg_type = 0;    ///< PostgreSQL type OID of a text cell; 0 elsewhere.
+
+  bool is_null() const noexcept { return kind == Kind::null; }
+};
+
+/// PostgreSQL type OIDs corm decodes specially.
+namespace pg_oid {
+inline constexpr std::uint32_t boolean = 16, bytea = 17, int8 = 20, int2 = 21, int4 = 23,
+                               text = 25, oid = 26, json = 114, float4 = 700, float8 = 701,
+                               bpchar = 1042, varchar = 1043, date = 1082, time = 1083,
+                               timestamp = 1114, timestamptz = 1184, numeric = 1700,
+                               uuid = 2950, jsonb = 3802, int8_array = 1016, text_array = 1009;
+}
+
+}  // namespace corm

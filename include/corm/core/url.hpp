@@ -1,0 +1,64 @@
+#pragma once
+// Database URLs as SQLAlchemy users write them:
+//   postgresql://user:pass@host:5432/db?application_name=svc&connect_timeout=5
+//   sqlite:///relative/path.db   sqlite:////absolute/path.db   sqlite://  (in-memory)
+// The password is kept but never rendered: str() masks it, so a URL can be logged safely.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "corm/core/dialect.hpp"
+
+namespace corm {
+
+/// A parsed database URL. Construct with Url::parse; a malformed URL throws ConfigError saying
+/// which part is wrong (and never echoing the password).
+class Url {
+ public:
+  /// Parses `text`. Accepted schemes: postgresql, postgres, postgresql+libpq, sqlite, sqlite3.
+  static Url parse(std::string_view text);
+
+  Dialect dialect() const noexcept { return dialect_; }
+  /// The scheme as written ("postgresql").
+  const std::string& scheme() const noexcept { return scheme_; }
+  const std::string& username() const noexcept { return username_; }
+  /// The password, decoded. Never printed by corm.
+  const std::string& password() const noexcept { return password_; }
+  bool has_password() const noexcept { return has_password_; }
+  const std::string& host() const noexcept { return host_; }
+  std::optional<int> port() const noexcept { return port_; }
+  /// Database name (PostgreSQL) or file path (SQLite; empty for memory).
+  const std::string& database() const noexcept { return database_; }
+  /// Query options (`?key=value`), decoded, in key order.
+  const std::map<std::string, std::string>& query() const noexcept { return query_; }
+
+  /// True for `sqlite://` and `sqlite:///:memory:`.
+  bool is_memory() const noexcept;
+
+  /// The URL with the password replaced by `***` — safe for logs and messages.
+  std::string str() const;
+  /// The URL with the password in clear; only for handing to another tool.
+  std::string str_with_password() const;
+
+  /// A copy with a different database name / path.
+  Url with_database(std::string db) const;
+  /// A copy with one query option set.
+  Url with_query(std::string key, std::string value) const;
+
+ private:
+  std::string render(bool hide_password) const;
+
+  Dialect dialect_ = Dialect::sqlite;
+  std::string scheme_;
+  std::string username_;
+  std::string password_;
+  bool has_password_ = false;
+  std::string host_;
+  std::optional<int> port_;
+  std::string database_;
+  std::map<std::string, std::string> query_;
+};
+
+}  // namespace corm

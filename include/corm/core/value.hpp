@@ -1,0 +1,119 @@
+#pragma once
+// The values corm binds as parameters and the small vocabulary types it maps columns to.
+// A Value is what crosses from user code to a driver; nothing in it is ever spliced into SQL.
+
+#include <array>
+#include <chrono>
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace corm {
+
+/// Raw bytes (PostgreSQL bytea, SQLite BLOB).
+using Bytes = std::vector<std::byte>;
+
+/// A point in time with microsecond precision, stored as UTC (timestamptz on PostgreSQL,
+/// ISO-8601 text on SQLite).
+using Timestamp = std::chrono::time_point<std::chrono::system_clock, std::chrono::microseconds>;
+
+/// A calendar date (PostgreSQL date, 'YYYY-MM-DD' text on SQLite).
+using Date = std::chrono::sys_days;
+
+/// An exact decimal number kept as its canonical text ("-12.3400"), so no digit is ever lost to
+/// a binary float. Construct from text; a malformed number throws DataError.
+class Decimal {
+ public:
+  Decimal() : text_("0") {}
+  /// Parses `text` ("12.50", "-3", "1e3" is rejected); throws DataError when it is not a number.
+  explicit Decimal(std::string_view text);
+  /// The number as text, exactly as stored.
+  const std::string& str() const noexcept { return text_; }
+  /// Nearest double (lossy; for display and arithmetic that tolerates rounding).
+  double to_double() const;
+  friend bool operator==(const Decimal& a, const Decimal& b) noexcept;
+
+ private:
+  std::string text_;
+};
+
+/// A 128-bit UUID. Parses the canonical 36-character form (hyphens optional, any case).
+class Uuid {
+ public:
+  Uuid() = default;
+  /// Throws DataError when `text` is not a UUID.
+  explicit Uuid(std::string_view text);
+  explicit Uuid(const std::array<std::uint8_t, 16>& bytes) : bytes_(bytes) {}
+  /// Canonical lower-case 36-character form.
+  std::string str() const;
+  const std::array<std::uint8_t, 16>& bytes() const noexcept { return bytes_; }
+  friend auto operator<=>(const Uuid&, const Uuid&) = default;
+
+ private:
+  std::array<std::uint8_t, 16> bytes_{};
+};
+
+/// JSON document text (PostgreSQL json/jsonb, SQLite TEXT). corm stores it verbatim.
+struct Json {
+  std::string text;
+  friend bool operator==(const Json&, const Json&) = default;
+};
+
+class Value;
+
+/// A list bound as one parameter (PostgreSQL arrays: `col = ANY($1)`).
+struct Array {
+  std::vector<Value> items;
+};
+
+/// The SQL NULL.
+struct Null {
+  friend bool operator==(Null, Null) noexcept { return true; }
+};
+
+/// One bound parameter value. Integers of every width travel as int64; the driver and the
+/// server convert to the column's type and report overflow as DataError.
+class Value {
+ public:
+  using Storage = std::variant<Null, bool, std::int64_t, double, std::string, Bytes, Timestamp, Date,
+                               Decimal, Uuid, Json, Array>;
+
+  Value() = default;
+  Value(Null) {}
+  Value(std::nullptr_t) {}
+  Value(bool v) : v_(v) {}
+  Value(std::int16_t v) : v_(std::int64_t{v}) {}
+  Value(std::int32_t v) : v_(std::int64_t{v}) {}
+  Value(std::int64_t v) : v_(v) {}
+  Value(long long v) : v_(static_cast<std::int64_t>(v)) {}
+  Value(float v) : v_(double{v}) {}
+  Value(double v) : v_(v) {}
+  Value(std::string v) : v_(std::move(v)) {}
+  Value(std::string_view v) : v_(std::string(v)) {}
+  Value(const char* v) : v_(std::string(v)) {}
+  Value(Bytes v) : v_(std::move(v)) {}
+  Value(Timestamp v) : v_(v) {}
+  Value(Date v) : v_(v) {}
+  Value(Decimal v) : v_(std::move(v)) {}
+  Value(Uuid v) : v_(v) {}
+  Value(Json v) : v_(std::move(v)) {}
+  Value(Array v) : v_(std::move(v)) {}
+
+  /// True for SQL NULL.
+  bool is_null() const noexcept { return std::holds_alternative<Null>(v_); }
+  /// The stored alternative.
+  const Storage& storage() const noexcept { return v_; }
+  /// Short type name for messages ("int64", "text", "NULL").
+  std::string_view type_name() const noexcept;
+
+  friend bool operator==(const Value& a, const Value& b);
+
+ private:
+  Storage v_;
+};
+
+}  // namespace corm

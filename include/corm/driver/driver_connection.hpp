@@ -1,0 +1,77 @@
+#pragma once
+// The one small interface the fronts drive. A driver connection runs a statement written in its
+// dialect's placeholder syntax with bound values and returns a fully read ResultSet; it knows
+// nothing of pools, transactions or the ORM. Errors are corm::Error subclasses, already
+// classified (IntegrityError, DeadlockDetected, ConnectionLost, ...).
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "corm/core/dialect.hpp"
+#include "corm/core/isolation_level.hpp"
+#include "corm/core/result_set.hpp"
+#include "corm/core/url.hpp"
+#include "corm/core/value.hpp"
+
+namespace corm::driver {
+
+/// Options that shape a physical connection (set once per engine).
+struct ConnectOptions {
+  /// Give up opening a connection after this long (0 = the driver's default).
+  std::chrono::milliseconds connect_timeout{10'000};
+  /// PostgreSQL application_name (visible in pg_stat_activity). Empty keeps the URL's.
+  std::string application_name;
+  /// Server-side statement timeout (PostgreSQL statement_timeout); 0 = none.
+  std::chrono::milliseconds statement_timeout{0};
+  /// Prepared statements cached per connection (PostgreSQL); 0 turns the cache off (PgBouncer
+  /// in transaction mode).
+  std::size_t statement_cache_size = 256;
+  /// Isolation level every transaction on this connection starts with, when set.
+  std::optional<IsolationLevel> isolation_level;
+  /// SQLite: how long a writer waits for a lock before SQLITE_BUSY.
+  std::chrono::milliseconds sqlite_busy_timeout{5'000};
+  /// SQLite: use write-ahead logging for file databases.
+  bool sqlite_wal = true;
+  /// SQLite: enforce foreign keys (off by default in SQLite itself; on in corm).
+  bool sqlite_foreign_keys = true;
+};
+
+/// One physical database connection. Not thread-safe: the pool hands it to one user at a time.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  Connection() = default;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  /// The dialect this connection speaks.
+  virtual Dialect dialect() const noexcept = 0;
+  /// Runs one statement with bound parameters and reads its whole result.
+  virtual std::shared_ptr<const ResultSet> execute(std::string_view sql,
+                                                   std::span<const Value> params) = 0;
+  /// Runs a script of one or more parameterless statements (DDL, migrations).
+  virtual void execute_script(std::string_view sql) = 0;
+  /// Sends a trivial query; false when the connection is dead (never throws).
+  virtual bool ping() noexcept = 0;
+  /// True once the connection is known to be unusable (lost, or broken mid-protocol).
+  virtual bool is_broken() const noexcept = 0;
+  /// True when the server says a transaction is open (including a failed one).
+  virtual bool in_transaction() const noexcept = 0;
+  /// Server process id (PostgreSQL backend pid; 0 for SQLite).
+  virtual int backend_pid() const noexcept = 0;
+  /// Closes the connection; idempotent, never throws.
+  virtual void close() noexcept = 0;
+};
+
+/// Opens a connection for `url`, blocking until it is ready. Throws ConnectError.
+std::unique_ptr<Connection> connect(const Url& url, const ConnectOptions& options);
+
+/// Checks a URL and options for this driver without any network I/O; throws ConfigError.
+void validate(const Url& url, const ConnectOptions& options);
+
+}  // namespace corm::driver

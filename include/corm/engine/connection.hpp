@@ -1,0 +1,112 @@
+#pragma once
+// Connection: the synchronous front's handle on one pooled connection, with SQLAlchemy 2.0's
+// "commit as you go" semantics: the first statement begins a transaction (unless the isolation
+// level is AUTOCOMMIT), commit() / rollback() end it, and close() returns the connection to the
+// pool after rolling back whatever is still open.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "corm/core/dialect.hpp"
+#include "corm/core/isolation_level.hpp"
+#include "corm/core/result.hpp"
+#include "corm/engine/transaction.hpp"
+#include "corm/sql/compiled.hpp"
+#include "corm/sql/text.hpp"
+
+namespace corm {
+
+namespace detail {
+struct EngineState;
+}
+struct PooledConnection;
+namespace driver {
+class Connection;
+}
+
+/// A checked-out connection. Not thread-safe: use it from one thread at a time. Move-only;
+/// destroying it returns the connection to the pool (rolling back an open transaction).
+class Connection {
+ public:
+  Connection(Connection&&) noexcept;
+  Connection& operator=(Connection&&) noexcept;
+  ~Connection();
+
+  /// Runs any statement (text(), select(), insert(), ...) and returns its buffered result.
+  template <Executable S>
+  Result execute(const S& statement) {
+    return execute(Compiled(statement.compile(dialect())));
+  }
+  /// Runs text() with named parameters: `conn.execute(text("... :id"), {{"id", 7}})`.
+  Result execute(const TextClause& statement, const Params& params);
+  /// Runs an already compiled statement.
+  Result execute(Compiled statement);
+  /// Runs SQL in the dialect's own placeholder syntax ($1 / ?1) with positional values.
+  Result exec_driver_sql(std::string_view sql, std::vector<Value> params = {});
+  /// Runs several parameterless statements at once (DDL scripts). Autobegins like execute().
+  void execute_script(std::string_view sql);
+
+  /// Begins a transaction now. Throws UsageError when one is already open (use begin_nested()).
+  Transaction begin();
+  /// Opens a savepoint (beginning the outer transaction first when none is open).
+  Transaction begin_nested();
+  /// Commits the open transaction (and every savepoint in it); no-op when none is open.
+  void commit();
+  /// Rolls back the open transaction; no-op when none is open. After a lost connection this is
+  /// what clears the error: the next statement runs on a fresh connection.
+  void rollback();
+  /// True while a transaction is open.
+  bool in_transaction() const noexcept;
+  /// True while a savepoint is open.
+  bool in_nested_transaction() const noexcept;
+
+  /// Isolation level for transactions this connection begins from now on. Throws UsageError
+  /// while a transaction is open.
+  void set_isolation_level(IsolationLevel level);
+  /// The level the next transaction will use (the engine's default unless set here).
+  IsolationLevel isolation_level() const noexcept;
+
+  /// Returns the connection to the pool, rolling back anything open. Idempotent.
+  void close() noexcept;
+  /// Marks the physical connection unusable: it is closed, not pooled, when released.
+  void invalidate() noexcept;
+  /// True after close().
+  bool closed() const noexcept;
+
+  /// The dialect of the engine.
+  Dialect dialect() const noexcept;
+  /// PostgreSQL backend pid of the physical connection (0 on SQLite); checks one out if needed.
+  int backend_pid();
+  /// The driver connection underneath (checking one out if needed). For extensions only.
+  driver::Connection& driver_connection();
+
+ private:
+  friend class Engine;
+  friend class Transaction;
+  explicit Connection(std::shared_ptr<detail::EngineState> engine);
+
+  void ensure_connection();
+  void ensure_transaction();
+  void ensure_usable() const;
+  Result run(std::string_view sql, std::span<const Value> params, bool from_cache);
+  void run_control(std::string_view sql);
+  void end_transaction(bool commit);
+  void end_savepoint(std::size_t depth, bool commit);
+  void release(bool discard) noexcept;
+  void note_failure(const Error& e) noexcept;
+
+  std::shared_ptr<detail::EngineState> engine_;
+  std::unique_ptr<PooledConnection> pooled_;
+  std::optional<IsolationLevel> isolation_;
+  bool closed_ = false;
+  bool in_tx_ = false;
+  bool invalidated_ = false;  // the physical connection broke inside a transaction
+  std::size_t savepoints_ = 0;
+  std::uint64_t tx_serial_ = 0;
+};
+
+}  // namespace corm

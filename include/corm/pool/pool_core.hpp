@@ -1,0 +1,105 @@
+#pragma once
+// The pool's bookkeeping as plain synchronous code with no I/O and no locking: it decides who
+// gets which connection, which connection must be opened, recycled or closed, and which waiter
+// is served next (FIFO). The sync pool (QueuePool) drives it under a mutex and waits on a
+// condition variable; the async pool drives the same object and waits on Asio timers. Opening,
+// pinging and closing connections happen in the fronts, outside any lock.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "corm/driver/driver_connection.hpp"
+#include "corm/pool/pool_options.hpp"
+
+namespace corm {
+
+/// A physical connection as the pool tracks it.
+struct PooledConnection {
+  std::unique_ptr<driver::Connection> conn;
+  std::chrono::steady_clock::time_point created;
+  std::uint64_t id = 0;  ///< Unique per pool, for events and diagnostics.
+};
+
+/// What `PoolCore::status()` reports.
+struct PoolStatus {
+  std::size_t pool_size = 0;     ///< Configured pool_size.
+  std::size_t max_overflow = 0;  ///< Configured max_overflow.
+  std::size_t open = 0;          ///< Connections open or being opened.
+  std::size_t idle = 0;          ///< Open and waiting in the pool.
+  std::size_t checked_out = 0;   ///< Held by users.
+  std::size_t overflow = 0;      ///< Open beyond pool_size.
+  std::size_t waiters = 0;       ///< Checkouts waiting for a connection.
+};
+
+/// The right to a connection: either an idle one, or permission to open a new one.
+struct Grant {
+  std::unique_ptr<PooledConnection> idle;  ///< Null: open a new connection, then call opened().
+  bool needs_ping = false;                 ///< pool_pre_ping applies to this idle connection.
+};
+
+/// Pool bookkeeping. Not thread-safe; every call happens under the front's lock.
+class PoolCore {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using WaiterId = std::uint64_t;
+
+  explicit PoolCore(PoolOptions options);
+
+  /// Immediate checkout: an idle connection (recycled ones are handed back in `to_close`), or
+  /// permission to open one, or nullopt when the caller has to wait.
+  std::optional<Grant> try_acquire(Clock::time_point now,
+                                   std::vector<std::unique_ptr<PooledConnection>>& to_close);
+
+  /// Queues a waiter (FIFO). Serve it with take_grant once release() names it.
+  WaiterId enqueue_waiter();
+  /// A waiter's grant, if release() or open_failed() has given it one.
+  std::optional<Grant> take_grant(WaiterId id);
+  /// Removes a waiter that gave up (timeout, cancellation). A grant it already received goes to
+  /// the next waiter or back to the pool, and that waiter is returned in `woken`.
+  void cancel_waiter(WaiterId id, std::vector<WaiterId>& woken,
+                     std::vector<std::unique_ptr<PooledConnection>>& to_close);
+
+  /// A new connection was opened for a permit-grant: returns its id.
+  std::uint64_t opened() noexcept { return ++next_id_; }
+  /// Opening a permitted connection failed: the slot is free again; may serve a waiter.
+  void open_failed(std::vector<WaiterId>& woken);
+
+  /// Returns a connection. `discard` closes it (broken, invalidated). Connections beyond
+  /// pool_size are closed rather than kept. Waiters served are appended to `woken`.
+  void release(std::unique_ptr<PooledConnection> c, bool discard, Clock::time_point now,
+               std::vector<WaiterId>& woken, std::vector<std::unique_ptr<PooledConnection>>& to_close);
+
+  /// Closes every idle connection (engine.dispose()); checked-out ones close when returned.
+  void drain_idle(std::vector<std::unique_ptr<PooledConnection>>& to_close);
+
+  /// Counts for monitoring and for PoolTimeout's message.
+  PoolStatus status() const noexcept;
+  /// The configured options.
+  const PoolOptions& options() const noexcept { return options_; }
+  /// Maximum connections that may be open at once.
+  std::size_t capacity() const noexcept;
+  /// PoolTimeout's message: size, overflow, checked out, waiters, and what to do.
+  std::string timeout_message() const;
+
+ private:
+  bool expired(const PooledConnection& c, Clock::time_point now) const noexcept;
+  void serve_waiters(Clock::time_point now, std::vector<WaiterId>& woken,
+                     std::vector<std::unique_ptr<PooledConnection>>& to_close);
+
+  PoolOptions options_;
+  std::deque<std::unique_ptr<PooledConnection>> idle_;
+  std::deque<WaiterId> waiters_;
+  std::unordered_map<WaiterId, Grant> granted_;
+  std::size_t open_ = 0;  // idle + checked out + being opened
+  std::uint64_t next_id_ = 0;
+  WaiterId next_waiter_ = 0;
+};
+
+}  // namespace corm

@@ -1,0 +1,31 @@
+#pragma once
+// Pool configuration, with SQLAlchemy's names and defaults.
+
+#include <chrono>
+#include <cstddef>
+
+namespace corm {
+
+/// Which pool an engine uses.
+enum class PoolKind {
+  queue,   ///< Bounded pool of pool_size + max_overflow connections (default).
+  null,    ///< No pooling: open on checkout, close on check-in.
+  single,  ///< Exactly one connection, shared in turn (SQLite in-memory databases).
+};
+
+/// Bounded-pool settings (SQLAlchemy QueuePool semantics).
+struct PoolOptions {
+  PoolKind kind = PoolKind::queue;
+  /// Connections kept open when idle.
+  std::size_t pool_size = 5;
+  /// Extra connections opened under load, closed again when returned.
+  std::size_t max_overflow = 10;
+  /// How long a checkout waits for a free connection before PoolTimeout.
+  std::chrono::milliseconds pool_timeout{30'000};
+  /// Replace a connection older than this at checkout; zero or negative disables.
+  std::chrono::milliseconds pool_recycle{-1};
+  /// Test each connection with a ping at checkout and replace it when dead.
+  bool pool_pre_ping = false;
+};
+
+}  // namespace corm

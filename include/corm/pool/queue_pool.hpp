@@ -1,0 +1,47 @@
+#pragma once
+// The synchronous front's pool: PoolCore's bookkeeping under a mutex, with checkouts waiting on
+// a condition variable. Thread-safe. Connections are opened, pinged and closed outside the lock.
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+#include "corm/engine/events.hpp"
+#include "corm/pool/pool_core.hpp"
+
+namespace corm {
+
+/// Thread-safe bounded pool for the sync front (QueuePool, NullPool and the single-connection
+/// pool, chosen by PoolOptions::kind).
+class QueuePool {
+ public:
+  using Connector = std::function<std::unique_ptr<driver::Connection>()>;
+
+  QueuePool(PoolOptions options, Connector connector, Events& events);
+  ~QueuePool();
+  QueuePool(const QueuePool&) = delete;
+  QueuePool& operator=(const QueuePool&) = delete;
+
+  /// Waits up to pool_timeout for a connection. Throws PoolTimeout (the pool stayed full) or
+  /// ConnectError (the pool had room but the server did not answer).
+  std::unique_ptr<PooledConnection> checkout();
+  /// Returns a connection; `discard` closes it instead of keeping it.
+  void checkin(std::unique_ptr<PooledConnection> c, bool discard) noexcept;
+  /// Counts for monitoring.
+  PoolStatus status() const;
+  /// Closes idle connections; checked-out ones are closed when they come back.
+  void dispose() noexcept;
+
+ private:
+  std::unique_ptr<PooledConnection> open_new();
+  std::unique_ptr<PooledConnection> prepare(Grant g);
+
+  PoolCore core_;
+  Connector connector_;
+  Events& events_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+};
+
+}  // namespace corm

@@ -1,0 +1,62 @@
+# Throwaway PostgreSQL clusters for tests and benchmarks. Sourced, not run.
+# PostgreSQL refuses to run as root, so the cluster belongs to the `postgres` user; it lives in a
+# fresh temp directory, listens only on 127.0.0.1 at a free port with a private socket directory,
+# and pg_stop_all (installed as an EXIT trap by the caller) removes every cluster it started.
+
+PG_BIN="$(pg_config --bindir 2>/dev/null || true)"
+[ -x "$PG_BIN/initdb" ] || PG_BIN=/usr/lib/postgresql/15/bin
+PG_CLUSTERS=()
+
+pg_as() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_free_port() {
+  python3 - <<'PY' 2>/dev/null || echo $((20000 + RANDOM % 20000))
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()
+PY
+}
+
+# pg_start VAR [extra postgresql.conf lines...]: starts a cluster, sets VAR_DIR, VAR_PORT, VAR_URL.
+pg_start() {
+  local var="$1"; shift
+  local dir port
+  dir="$(mktemp -d /tmp/corm-pg.XXXXXX)"
+  chmod 755 "$dir"
+  [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
+  port="$(pg_free_port)"
+  pg_as "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust --no-sync -E UTF8 >"$dir/initdb.log" 2>&1 \
+    || { cat "$dir/initdb.log" >&2; return 1; }
+  mkdir -p "$dir/sock"; [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir/sock"
+  {
+    echo "listen_addresses = '127.0.0.1'"
+    echo "port = $port"
+    echo "unix_socket_directories = '$dir/sock'"
+    echo "max_connections = 300"
+    echo "fsync = off"
+    echo "synchronous_commit = off"
+    echo "full_page_writes = off"
+    echo "wal_level = replica"
+    echo "max_wal_senders = 4"
+    echo "max_prepared_transactions = 20"
+    echo "deadlock_timeout = 100ms"
+    for line in "$@"; do echo "$line"; done
+  } | pg_as tee -a "$dir/data/postgresql.conf" >/dev/null
+  echo "host replication all 127.0.0.1/32 trust" | pg_as tee -a "$dir/data/pg_hba.conf" >/dev/null
+  pg_as "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
+    || { cat "$dir/server.log" >&2; return 1; }
+  PG_CLUSTERS+=("$dir")
+  printf -v "${var}_DIR" '%s' "$dir"
+  printf -v "${var}_PORT" '%s' "$port"
+  printf -v "${var}_URL" '%s' "postgresql://postgres@127.0.0.1:$port/postgres"
+}
+
+pg_stop_all() {
+  local dir
+  for dir in "${PG_CLUSTERS[@]}"; do
+    pg_as "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+    rm -rf "$dir"
+  done
+  PG_CLUSTERS=()
+}

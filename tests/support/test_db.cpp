@@ -1,0 +1,69 @@
+#include "support/test_db.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+namespace corm::test {
+
+namespace {
+std::mutex g_mu;
+std::vector<std::filesystem::path>& temp_dirs() {
+  static std::vector<std::filesystem::path> dirs;
+  static const bool registered = [] {
+    std::atexit([] {
+      std::error_code ec;
+      for (auto& d : temp_dirs()) std::filesystem::remove_all(d, ec);
+    });
+    return true;
+  }();
+  (void)registered;
+  return dirs;
+}
+}  // namespace
+
+Backend backend() noexcept {
+#if defined(CORM_TEST_BACKEND_POSTGRES)
+  return Backend::postgres;
+#else
+  return Backend::sqlite;
+#endif
+}
+
+std::string pg_url() {
+  const char* url = std::getenv("CORM_TEST_PG");
+  if (url == nullptr || *url == '\0') {
+    FAIL("CORM_TEST_PG is not set. PostgreSQL tests need a server: run ./scripts/test (it starts a "
+         "throwaway PostgreSQL 15), or export CORM_TEST_PG=postgresql://user@127.0.0.1:5432/db");
+  }
+  return url;
+}
+
+std::string temp_dir() {
+  static std::atomic<int> counter{0};
+  auto base = std::filesystem::temp_directory_path() /
+              ("corm-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  std::filesystem::create_directories(base);
+  std::lock_guard lock(g_mu);
+  temp_dirs().push_back(base);
+  return base.string();
+}
+
+std::string database_url() {
+  if (backend() == Backend::postgres) return pg_url();
+  return "sqlite:///" + temp_dir() + "/test.db";
+}
+
+std::string unique_name(const std::string& base) {
+  static std::atomic<int> counter{0};
+  return "t_" + base + "_" + std::to_string(::getpid() % 100000) + "_" + std::to_string(counter++);
+}
+
+}  // namespace corm::test

@@ -1,0 +1,31 @@
+#pragma once
+// Where integration tests find their database. Suites under tests/integration, tests/sql/
+// integration and tests/async are compiled once per backend (CORM_TEST_BACKEND_SQLITE /
+// CORM_TEST_BACKEND_POSTGRES); the same test body then runs on each.
+
+#include <string>
+
+namespace corm::test {
+
+enum class Backend { sqlite, postgres };
+
+/// The backend this test binary was built for (unit tests: sqlite).
+Backend backend() noexcept;
+inline bool is_postgres() noexcept { return backend() == Backend::postgres; }
+inline bool is_sqlite() noexcept { return backend() == Backend::sqlite; }
+
+/// The PostgreSQL URL from CORM_TEST_PG. Fails the test (never skips) when it is unset, saying
+/// how to run the suite.
+std::string pg_url();
+
+/// A fresh database URL for the current backend: a new SQLite file in a temp directory (removed
+/// at exit), or the PostgreSQL test server.
+std::string database_url();
+
+/// A fresh temporary directory, removed at process exit.
+std::string temp_dir();
+
+/// A table name unique within this process run ("t_books_3"), so tests never collide.
+std::string unique_name(const std::string& base);
+
+}  // namespace corm::test
