@@ -18,8 +18,8 @@ std::string_view dialect_name(Dialect d) noexcept;
 /// ConfigError for an empty identifier or one containing a NUL byte.
 std::string quote_identifier(Dialect d, std::string_view name);
 
-/// Appends the placeholder for the parameter at 1-based position `n`: `$n` on PostgreSQL, `?` on
-/// SQLite (positional, in order).
+/// Appends the placeholder for the parameter at 1-based position `n`: `$n` on PostgreSQL, `?n` on
+/// SQLite (numbered, so one value can be referenced more than once, as with `$n`).
 void append_placeholder(std::string& out, Dialect d, std::size_t n);
 
 }  // namespace corm

@@ -4,7 +4,9 @@
 // level is AUTOCOMMIT), commit() / rollback() end it, and close() returns the connection to the
 // pool after rolling back whatever is still open.
 
+#include <chrono>
 #include <cstdint>
+#include <span>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +22,7 @@
 
 namespace corm {
 
+class Error;
 namespace detail {
 struct EngineState;
 }
@@ -89,13 +92,13 @@ class Connection {
   friend class Transaction;
   explicit Connection(std::shared_ptr<detail::EngineState> engine);
 
-  void ensure_connection();
+  void ensure_usable();
   void ensure_transaction();
-  void ensure_usable() const;
-  Result run(std::string_view sql, std::span<const Value> params, bool from_cache);
+  Result run(std::string_view sql, std::span<const Value> params, bool from_cache,
+             std::chrono::steady_clock::time_point compiled_at);
   void run_control(std::string_view sql);
-  void end_transaction(bool commit);
-  void end_savepoint(std::size_t depth, bool commit);
+  void end_savepoint(std::uint64_t id, bool commit);
+  bool savepoint_active(std::uint64_t id) const noexcept;
   void release(bool discard) noexcept;
   void note_failure(const Error& e) noexcept;
 
@@ -104,9 +107,11 @@ class Connection {
   std::optional<IsolationLevel> isolation_;
   bool closed_ = false;
   bool in_tx_ = false;
-  bool invalidated_ = false;  // the physical connection broke inside a transaction
-  std::size_t savepoints_ = 0;
-  std::uint64_t tx_serial_ = 0;
+  bool lost_in_tx_ = false;   // the physical connection broke inside a transaction
+  bool tx_failed_ = false;    // PostgreSQL aborted the transaction after a failed statement
+  std::vector<std::uint64_t> savepoints_;  // ids of open savepoints, innermost last
+  std::uint64_t tx_serial_ = 0;            // numbers root transactions and savepoints
+  std::uint64_t root_id_ = 0;              // tx_serial_ of the open root transaction
 };
 
 }  // namespace corm

@@ -34,7 +34,7 @@ class Transaction {
       : conn_(conn), depth_(depth), serial_(serial) {}
   Connection* conn_;
   std::size_t depth_;      // 0 = root, n = n-th savepoint
-  std::uint64_t serial_;   // identifies the transaction this handle was made for
+  std::uint64_t serial_;   // the root transaction's or the savepoint's id
 };
 
 }  // namespace corm

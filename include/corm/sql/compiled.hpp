@@ -2,6 +2,7 @@
 // What every statement compiles to: SQL text in one dialect plus the values to bind, in order.
 // Executors (connections, sessions) accept anything that satisfies `Executable`.
 
+#include <chrono>
 #include <concepts>
 #include <memory>
 #include <string>
@@ -18,6 +19,8 @@ struct Compiled {
   std::shared_ptr<const std::string> sql;  ///< Dialect SQL with numbered placeholders.
   std::vector<Value> params;               ///< Values for $1..$n / ?1..?n.
   bool from_cache = false;                 ///< True when the SQL came from the compiled cache.
+  /// When this SQL was first compiled (echo prints "cached since …"); default for uncached text.
+  std::chrono::steady_clock::time_point compiled_at{};
 };
 
 /// Anything that compiles to SQL for a dialect: text(), select(), insert(), ...

@@ -1,0 +1,122 @@
+#pragma once
+// The PostgreSQL driver connection. Every operation is a small state machine over libpq's
+// non-blocking API that never waits by itself: it says what it is waiting for (socket readable
+// or writable) and is advanced by poll(). The sync front waits with ::poll(2) (wait_blocking);
+// the async front waits on the same socket with Asio. One implementation, two ways to wait.
+
+#include <libpq-fe.h>
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "corm/driver/driver_connection.hpp"
+#include "driver/postgres/pg_params.hpp"
+
+namespace corm::driver::postgres {
+
+/// What an operation waits for before it can make progress.
+enum class Wait { none, read, write };
+
+/// Checks URL options against libpq's known keywords (no I/O). Throws ConfigError.
+void validate(const Url& url, const ConnectOptions& options);
+
+class PgConnection final : public driver::Connection {
+ public:
+  /// Starts a non-blocking connect (PQconnectStartParams). Throws ConnectError when libpq
+  /// refuses at once (out of memory, unusable parameters).
+  static std::unique_ptr<PgConnection> start_connect(const Url& url, const ConnectOptions& options);
+  /// Blocking connect: start_connect plus waiting, bounded by options.connect_timeout.
+  static std::unique_ptr<PgConnection> connect_blocking(const Url& url, const ConnectOptions& options);
+
+  ~PgConnection() override;
+
+  /// Advances the connect; Wait::none when the connection is ready. Throws ConnectError.
+  Wait connect_poll();
+
+  /// Starts a statement (prepared through the cache when enabled). Completes via poll().
+  void start_execute(std::string_view sql, std::span<const Value> params);
+  /// Starts a parameterless script (simple query protocol; may hold several statements).
+  void start_script(std::string_view sql);
+  /// Advances the current operation; Wait::none when its result is ready for take_result().
+  Wait poll();
+  /// The finished operation's result, or its classified exception.
+  std::shared_ptr<const ResultSet> take_result();
+  /// True while an operation is in flight (started and not yet taken).
+  bool busy() const noexcept { return op_.has_value(); }
+
+  /// Blocks until the socket is ready for `w` or `deadline` passes (false on timeout).
+  bool wait_blocking(Wait w, std::optional<std::chrono::steady_clock::time_point> deadline);
+
+  /// Asks the server to cancel the running statement (PQcancel: a short blocking exchange on a
+  /// separate socket). Safe from any thread. Returns false when the request could not be sent.
+  bool request_cancel() noexcept;
+  /// Marks the connection unusable (after a cancelled wait that could not be drained).
+  void mark_broken() noexcept { broken_ = true; }
+
+  /// The socket libpq uses (may change during connect).
+  int socket() const noexcept { return PQsocket(conn_); }
+  PGconn* native() const noexcept { return conn_; }
+
+  // driver::Connection
+  Dialect dialect() const noexcept override { return Dialect::postgresql; }
+  std::shared_ptr<const ResultSet> execute(std::string_view sql, std::span<const Value> params) override;
+  void execute_script(std::string_view sql) override;
+  bool ping() noexcept override;
+  bool is_broken() const noexcept override;
+  bool in_transaction() const noexcept override;
+  int backend_pid() const noexcept override;
+  void close() noexcept override;
+
+  /// Prepared statements currently cached (for tests and diagnostics).
+  std::size_t cached_statements() const noexcept { return cache_index_.size(); }
+
+ private:
+  PgConnection(PGconn* conn, const ConnectOptions& options, std::string target);
+
+  // One step of an operation: a simple command, a prepare, or the statement itself.
+  enum class Step { simple, prepare, exec_prepared, exec_params };
+  struct Op {
+    std::vector<std::pair<Step, std::string>> steps;  // (kind, name or SQL)
+    std::size_t current = 0;
+    std::string sql;                 // the user's statement, for errors
+    std::string pending_cache_sql;   // set when this op prepares a statement for the cache
+    std::string statement_name;
+    bool flushing = false;
+    PGresult* result = nullptr;      // last result of the final step
+    std::exception_ptr error;
+  };
+
+  void send_step();
+  bool step_finished();
+  void fail_lost(std::string_view during);
+  void cache_store(Op& op);
+  void cache_evict(const std::string& sql, bool deallocate);
+  std::shared_ptr<const ResultSet> run_blocking();
+
+  PGconn* conn_;
+  ConnectOptions options_;
+  std::optional<Op> op_;
+  ParamBuffer params_;
+  PGcancel* cancel_ = nullptr;
+  bool broken_ = false;
+  std::string target_;  // URL without password, for messages
+
+  // Prepared-statement cache: LRU of SQL text → statement name.
+  std::list<std::string> lru_;  // most recent first; holds SQL text
+  struct CacheEntry {
+    std::string name;
+    std::list<std::string>::iterator pos;
+  };
+  std::unordered_map<std::string, CacheEntry> cache_index_;
+  std::vector<std::string> to_deallocate_;
+  std::uint64_t next_statement_ = 0;
+};
+
+}  // namespace corm::driver::postgres

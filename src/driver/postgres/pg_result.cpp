@@ -1,0 +1,117 @@
+#include "driver/postgres/pg_result.hpp"
+
+#include <charconv>
+#include <cstring>
+#include <string>
+
+#include "corm/core/error.hpp"
+
+namespace corm::driver::postgres {
+
+PgResultSet::PgResultSet(PGresult* res) : res_(res) {
+  rows_ = static_cast<std::size_t>(PQntuples(res));
+  const int n = PQnfields(res);
+  types_.resize(static_cast<std::size_t>(n));
+  formats_.resize(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    types_[static_cast<std::size_t>(i)] = PQftype(res, i);
+    formats_[static_cast<std::size_t>(i)] = PQfformat(res, i);
+  }
+  affected_ = -1;
+  const char* tuples = PQcmdTuples(res);
+  if (tuples != nullptr && *tuples != '\0') {
+    std::int64_t v = 0;
+    auto [p, ec] = std::from_chars(tuples, tuples + std::strlen(tuples), v);
+    if (ec == std::errc()) affected_ = v;
+  }
+}
+
+PgResultSet::~PgResultSet() { PQclear(res_); }
+
+std::string_view PgResultSet::column_name(std::size_t col) const {
+  const char* name = PQfname(res_, static_cast<int>(col));
+  return name ? std::string_view(name) : std::string_view();
+}
+
+Cell PgResultSet::cell(std::size_t row, std::size_t col) const {
+  Cell c;
+  const int r = static_cast<int>(row), f = static_cast<int>(col);
+  if (PQgetisnull(res_, r, f)) return c;
+  c.kind = formats_[col] == 1 ? Cell::Kind::blob : Cell::Kind::text;
+  c.s = std::string_view(PQgetvalue(res_, r, f), static_cast<std::size_t>(PQgetlength(res_, r, f)));
+  c.pg_type = types_[col];
+  return c;
+}
+
+namespace {
+
+std::string field(const PGresult* res, int code) {
+  const char* v = PQresultErrorField(res, code);
+  return v ? std::string(v) : std::string();
+}
+
+template <class E, class... Extra>
+std::exception_ptr make(std::string what, ErrorDetail d, Extra... extra) {
+  what += " (";
+  what += d.server_message;
+  what += ")";
+  return std::make_exception_ptr(E(what, extra..., std::move(d)));
+}
+
+}  // namespace
+
+std::exception_ptr classify(const PGresult* res, std::string_view statement) {
+  ErrorDetail d;
+  d.sqlstate = field(res, PG_DIAG_SQLSTATE);
+  d.server_message = field(res, PG_DIAG_MESSAGE_PRIMARY);
+  if (d.server_message.empty()) d.server_message = PQresultErrorMessage(res);
+  d.constraint = field(res, PG_DIAG_CONSTRAINT_NAME);
+  d.table = field(res, PG_DIAG_TABLE_NAME);
+  d.column = field(res, PG_DIAG_COLUMN_NAME);
+  d.statement = std::string(statement);
+  const std::string& s = d.sqlstate;
+  const std::string cls = s.substr(0, 2);
+
+  if (s == "23505") return make<IntegrityError>("unique constraint violated", std::move(d), IntegrityKind::unique);
+  if (s == "23503") return make<IntegrityError>("foreign key constraint violated", std::move(d), IntegrityKind::foreign_key);
+  if (s == "23502") return make<IntegrityError>("NOT NULL constraint violated", std::move(d), IntegrityKind::not_null);
+  if (s == "23514") return make<IntegrityError>("check constraint violated", std::move(d), IntegrityKind::check);
+  if (cls == "23") return make<IntegrityError>("integrity constraint violated", std::move(d), IntegrityKind::other);
+  if (s == "40P01") return make<DeadlockDetected>("deadlock detected; the transaction was rolled back — retry it", std::move(d));
+  if (s == "40001") return make<SerializationFailure>("could not serialize access; the transaction was rolled back — retry it", std::move(d));
+  if (cls == "40") return make<TransactionRollbackError>("transaction rolled back by the server", std::move(d));
+  if (s == "57014") return make<QueryCanceled>("statement canceled (statement timeout or cancel request)", std::move(d));
+  if (s == "57P01" || s == "57P02" || s == "57P03" || cls == "08")
+    return make<ConnectionLost>("connection to the server was lost", std::move(d));
+  if (s == "25P02")
+    return make<DatabaseError>("the transaction is aborted by an earlier error; call rollback() before running more statements", std::move(d));
+  if (cls == "22") return make<DataError>("invalid data", std::move(d));
+  if (cls == "42") return make<ProgrammingError>("SQL error", std::move(d));
+  if (cls == "53" || cls == "54" || cls == "55" || cls == "57" || cls == "58")
+    return make<OperationalError>("the server could not run the statement", std::move(d));
+  return make<DatabaseError>("database error", std::move(d));
+}
+
+std::exception_ptr connection_lost(PGconn* conn, std::string_view statement, std::string_view during) {
+  ErrorDetail d;
+  d.statement = std::string(statement);
+  d.server_message = conn ? PQerrorMessage(conn) : "";
+  while (!d.server_message.empty() && (d.server_message.back() == '\n' || d.server_message.back() == ' '))
+    d.server_message.pop_back();
+  std::string what = "connection to the server was lost";
+  if (!during.empty()) {
+    what += " during ";
+    what += during;
+  }
+  what += " (" + d.server_message + ")";
+  // A COMMIT whose reply never arrived may or may not have been applied.
+  std::string_view st = statement;
+  while (!st.empty() && st.front() == ' ') st.remove_prefix(1);
+  if (st.size() >= 6 && (st.substr(0, 6) == "COMMIT" || st.substr(0, 6) == "commit")) {
+    return std::make_exception_ptr(CommitOutcomeUnknown(
+        what + "; the COMMIT may or may not have been applied — check before retrying", std::move(d)));
+  }
+  return std::make_exception_ptr(ConnectionLost(what, std::move(d)));
+}
+
+}  // namespace corm::driver::postgres

@@ -1,0 +1,43 @@
+#pragma once
+// PostgreSQL results and errors: a ResultSet over a PGresult (cells point into libpq's buffer,
+// no copy per value) and the SQLSTATE → exception classification.
+
+#include <libpq-fe.h>
+
+#include <exception>
+#include <string_view>
+#include <vector>
+
+#include "corm/core/result_set.hpp"
+
+namespace corm::driver::postgres {
+
+/// Owns a PGresult; cells are text-format views into it.
+class PgResultSet final : public ResultSet {
+ public:
+  explicit PgResultSet(PGresult* res);
+  ~PgResultSet() override;
+  PgResultSet(const PgResultSet&) = delete;
+  PgResultSet& operator=(const PgResultSet&) = delete;
+
+  std::size_t size() const noexcept override { return rows_; }
+  std::size_t column_count() const noexcept override { return types_.size(); }
+  std::string_view column_name(std::size_t col) const override;
+  Cell cell(std::size_t row, std::size_t col) const override;
+  std::int64_t affected_rows() const noexcept override { return affected_; }
+
+ private:
+  PGresult* res_;
+  std::size_t rows_;
+  std::vector<std::uint32_t> types_;
+  std::vector<int> formats_;
+  std::int64_t affected_;
+};
+
+/// Builds the exception for a failed PGresult (SQLSTATE classes 08, 22, 23, 40, 42, 53, 57, …).
+std::exception_ptr classify(const PGresult* res, std::string_view statement);
+
+/// Builds ConnectionLost (or CommitOutcomeUnknown for a COMMIT) for a connection that broke.
+std::exception_ptr connection_lost(PGconn* conn, std::string_view statement, std::string_view during);
+
+}  // namespace corm::driver::postgres

@@ -1,0 +1,382 @@
+#include "driver/sqlite/sqlite_connection.hpp"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cctype>
+#include <climits>
+#include <cmath>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "corm/core/error.hpp"
+#include "core/temporal.hpp"
+#include "driver/sqlite/sqlite_error.hpp"
+#include "driver/sqlite/statement_cache.hpp"
+
+namespace corm::driver::sqlite {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view accepted_options = "mode=ro|rw|rwc|memory, cache=shared|private, immutable=0|1";
+
+bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+// Skips whitespace and comments; returns the offset of the first token.
+std::size_t skip_blank(std::string_view sql, std::size_t i = 0) {
+  while (i < sql.size()) {
+    if (is_space(sql[i])) {
+      ++i;
+    } else if (sql.compare(i, 2, "--") == 0) {
+      const auto nl = sql.find('\n', i);
+      i = nl == std::string_view::npos ? sql.size() : nl + 1;
+    } else if (sql.compare(i, 2, "/*") == 0) {
+      const auto end = sql.find("*/", i + 2);
+      i = end == std::string_view::npos ? sql.size() : end + 2;
+    } else {
+      break;
+    }
+  }
+  return i;
+}
+
+// Whether the statement's changes count is meaningful: sqlite3_changes64 keeps the count of the
+// last INSERT/UPDATE/DELETE, so after DDL or a PRAGMA it would report a stale number.
+bool is_dml(std::string_view sql) {
+  const auto i = skip_blank(sql);
+  std::string word;
+  for (std::size_t j = i; j < sql.size() && std::isalpha(static_cast<unsigned char>(sql[j])); ++j)
+    word.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(sql[j]))));
+  return word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "REPLACE" || word == "WITH";
+}
+
+ErrorDetail statement_detail(std::string_view sql) {
+  ErrorDetail d;
+  d.statement = sql;
+  return d;
+}
+
+// SQLite URI filename: only '%', '?' and '#' are special in the path part.
+std::string uri_filename(const Url& url) {
+  std::string out = "file:";
+  if (url.is_memory()) {
+    out += ":memory:";
+  } else {
+    // An absolute path gets an empty authority ("file:///abs") so "//x" is never read as a host.
+    if (url.database().starts_with('/')) out += "//";
+    for (char c : url.database()) {
+      if (c == '%') out += "%25";
+      else if (c == '?') out += "%3F";
+      else if (c == '#') out += "%23";
+      else out.push_back(c);
+    }
+  }
+  char sep = '?';
+  for (const auto& [key, value] : url.query()) {
+    out += sep;
+    out += key + "=" + value;
+    sep = '&';
+  }
+  return out;
+}
+
+class SqliteConnection final : public Connection {
+ public:
+  SqliteConnection(sqlite3* db, const Url& url, const ConnectOptions& options)
+      : db_(db),
+        cache_(options.statement_cache_size),
+        busy_timeout_(options.sqlite_busy_timeout),
+        statement_timeout_(options.statement_timeout) {
+    sqlite3_extended_result_codes(db_, 1);
+    sqlite3_busy_timeout(db_, static_cast<int>(busy_timeout_.count()));
+    if (statement_timeout_.count() > 0) sqlite3_progress_handler(db_, 1000, &SqliteConnection::on_progress, this);
+    setup(url, options);
+  }
+  ~SqliteConnection() override { close(); }
+
+  Dialect dialect() const noexcept override { return Dialect::sqlite; }
+  std::shared_ptr<const ResultSet> execute(std::string_view sql, std::span<const Value> params) override;
+  void execute_script(std::string_view sql) override;
+  bool ping() noexcept override {
+    try {
+      execute("SELECT 1", {});
+      return true;
+    } catch (...) {
+      return false;
+    }
+  }
+  bool is_broken() const noexcept override { return db_ == nullptr || broken_; }
+  bool in_transaction() const noexcept override { return db_ != nullptr && sqlite3_get_autocommit(db_) == 0; }
+  int backend_pid() const noexcept override { return 0; }
+  void close() noexcept override {
+    cache_.clear();
+    if (db_ != nullptr) sqlite3_close_v2(db_);
+    db_ = nullptr;
+  }
+
+ private:
+  // Resets a statement after use so a cached one starts clean (and its bindings, which point
+  // into the caller's parameters, are dropped); finalizes it when the cache did not take it.
+  struct StmtGuard {
+    sqlite3_stmt* stmt;
+    bool owned;
+    ~StmtGuard() {
+      if (owned) {
+        sqlite3_finalize(stmt);
+      } else {
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+      }
+    }
+  };
+
+  // Runs `sql` once during setup, where any failure means the database cannot be used.
+  void setup_exec(const char* sql, const Url& url) {
+    char* err = nullptr;
+    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+    if (rc == SQLITE_OK) return;
+    const std::string msg = err != nullptr ? err : sqlite3_errmsg(db_);
+    sqlite3_free(err);
+    const int code = sqlite3_extended_errcode(db_);
+    close();
+    throw_error(code, msg, sql, Phase::open, busy_timeout_, url.database());
+  }
+
+  void setup(const Url& url, const ConnectOptions& options) {
+    const auto mode = url.query().find("mode");
+    const bool read_only = mode != url.query().end() && mode->second == "ro";
+    // Reading the schema forces SQLite to read the file header, so a file that is not a
+    // database fails here, as a ConnectError, instead of on the first query.
+    setup_exec("SELECT count(*) FROM sqlite_schema", url);
+    if (options.sqlite_foreign_keys) setup_exec("PRAGMA foreign_keys = ON", url);
+    if (options.sqlite_wal && !url.is_memory() && !read_only &&
+        (mode == url.query().end() || mode->second != "memory"))
+      setup_exec("PRAGMA journal_mode = WAL", url);
+    // SQLite honours READ UNCOMMITTED only between shared-cache connections; every other level
+    // is SERIALIZABLE already.
+    if (options.isolation_level == IsolationLevel::read_uncommitted) setup_exec("PRAGMA read_uncommitted = 1", url);
+  }
+
+  void require_open() const {
+    if (db_ == nullptr) throw UsageError("this SQLite connection is closed; get a new one from the engine");
+  }
+
+  [[noreturn]] void fail(int code, std::string_view sql) {
+    const std::string msg = sqlite3_errmsg(db_);
+    if (poisons_connection(code)) broken_ = true;
+    throw_error(code, msg, sql, Phase::statement, busy_timeout_);
+  }
+
+  static int on_progress(void* self) noexcept {
+    auto* c = static_cast<SqliteConnection*>(self);
+    return c->deadline_ && Clock::now() > *c->deadline_ ? 1 : 0;
+  }
+
+  // Arms statement_timeout for the duration of one call.
+  struct DeadlineScope {
+    SqliteConnection& c;
+    explicit DeadlineScope(SqliteConnection& conn) : c(conn) {
+      if (c.statement_timeout_.count() > 0) c.deadline_ = Clock::now() + c.statement_timeout_;
+    }
+    ~DeadlineScope() { c.deadline_.reset(); }
+  };
+
+  sqlite3_stmt* prepare(std::string_view sql, bool& owned);
+  void bind(sqlite3_stmt* stmt, std::string_view sql, std::span<const Value> params);
+
+  sqlite3* db_;
+  StatementCache cache_;
+  std::chrono::milliseconds busy_timeout_;
+  std::chrono::milliseconds statement_timeout_;
+  std::optional<Clock::time_point> deadline_;
+  bool broken_ = false;
+};
+
+sqlite3_stmt* SqliteConnection::prepare(std::string_view sql, bool& owned) {
+  owned = false;
+  if (sqlite3_stmt* cached = cache_.find(sql)) return cached;
+  if (sql.size() > static_cast<std::size_t>(INT_MAX))
+    throw DataError("the SQL text is larger than SQLite accepts (2 GiB)");
+  sqlite3_stmt* stmt = nullptr;
+  const char* tail = nullptr;
+  const unsigned flags = cache_.capacity() > 0 ? SQLITE_PREPARE_PERSISTENT : 0;
+  const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), flags, &stmt, &tail);
+  if (rc != SQLITE_OK) fail(rc, sql);
+  if (stmt == nullptr) throw UsageError("no SQL statement to run: the text holds only whitespace or comments");
+  // A second statement would be silently ignored by SQLite; refuse it, as text() does. A tail of
+  // comments prepares to no statement and is fine.
+  const std::string_view rest = sql.substr(static_cast<std::size_t>(tail - sql.data()));
+  if (skip_blank(rest) < rest.size()) {
+    sqlite3_stmt* second = nullptr;
+    const int rc2 = sqlite3_prepare_v2(db_, rest.data(), static_cast<int>(rest.size()), &second, nullptr);
+    const bool has_second = rc2 != SQLITE_OK || second != nullptr;
+    sqlite3_finalize(second);
+    if (has_second) {
+      sqlite3_finalize(stmt);
+      throw UsageError("the SQL holds more than one statement; run them one at a time, or use "
+                       "execute_script() for a script without parameters",
+                       statement_detail(sql));
+    }
+  }
+  owned = !cache_.insert(sql, stmt);
+  return stmt;
+}
+
+void SqliteConnection::bind(sqlite3_stmt* stmt, std::string_view sql, std::span<const Value> params) {
+  const int expected = sqlite3_bind_parameter_count(stmt);
+  if (params.size() != static_cast<std::size_t>(expected))
+    throw UsageError("the statement has " + std::to_string(expected) + " parameter placeholder(s) but " +
+                         std::to_string(params.size()) + " value(s) were given",
+                     statement_detail(sql));
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const int n = static_cast<int>(i + 1);
+    // The parameters outlive the step loop (they are the caller's), so text and blobs are bound
+    // without a copy (SQLITE_STATIC); formatted temporaries are copied (SQLITE_TRANSIENT).
+    const int rc = std::visit(
+        [&](const auto& v) -> int {
+          using T = std::decay_t<decltype(v)>;
+          auto text = [&](const std::string& s, sqlite3_destructor_type how) {
+            return sqlite3_bind_text64(stmt, n, s.data(), s.size(), how, SQLITE_UTF8);
+          };
+          if constexpr (std::is_same_v<T, Null>) {
+            return sqlite3_bind_null(stmt, n);
+          } else if constexpr (std::is_same_v<T, bool>) {
+            return sqlite3_bind_int(stmt, n, v ? 1 : 0);
+          } else if constexpr (std::is_same_v<T, std::int64_t>) {
+            return sqlite3_bind_int64(stmt, n, v);
+          } else if constexpr (std::is_same_v<T, double>) {
+            if (std::isnan(v))
+              throw DataError("parameter " + std::to_string(n) + " is NaN, which SQLite would store as NULL; "
+                              "bind corm::Null{} if NULL is meant");
+            return sqlite3_bind_double(stmt, n, v);
+          } else if constexpr (std::is_same_v<T, std::string>) {
+            return text(v, SQLITE_STATIC);
+          } else if constexpr (std::is_same_v<T, Bytes>) {
+            // An empty vector may have a null data(), which SQLite would bind as NULL.
+            if (v.empty()) return sqlite3_bind_zeroblob(stmt, n, 0);
+            return sqlite3_bind_blob64(stmt, n, v.data(), v.size(), SQLITE_STATIC);
+          } else if constexpr (std::is_same_v<T, Timestamp>) {
+            return text(detail::format_timestamp(v), SQLITE_TRANSIENT);
+          } else if constexpr (std::is_same_v<T, Date>) {
+            return text(detail::format_date(v), SQLITE_TRANSIENT);
+          } else if constexpr (std::is_same_v<T, Decimal>) {
+            return text(v.str(), SQLITE_STATIC);
+          } else if constexpr (std::is_same_v<T, Uuid>) {
+            return text(v.str(), SQLITE_TRANSIENT);
+          } else if constexpr (std::is_same_v<T, Json>) {
+            return text(v.text, SQLITE_STATIC);
+          } else {
+            static_assert(std::is_same_v<T, Array>);
+            throw UsageError("parameter " + std::to_string(n) +
+                                 " is an array; arrays are PostgreSQL-only. On SQLite, expand the list into "
+                                 "one placeholder per item (col IN (?1, ?2, ...)) or pass JSON and use json_each()",
+                             statement_detail(sql));
+          }
+        },
+        params[i].storage());
+    if (rc != SQLITE_OK) fail(rc, sql);
+  }
+}
+
+std::shared_ptr<const ResultSet> SqliteConnection::execute(std::string_view sql, std::span<const Value> params) {
+  require_open();
+  bool owned = false;
+  sqlite3_stmt* stmt = prepare(sql, owned);
+  StmtGuard guard{stmt, owned};
+  bind(stmt, sql, params);
+
+  auto rs = std::make_shared<BufferedResultSet>();
+  const int ncol = sqlite3_column_count(stmt);
+  std::vector<std::string> names;
+  names.reserve(static_cast<std::size_t>(ncol));
+  for (int c = 0; c < ncol; ++c) {
+    const char* name = sqlite3_column_name(stmt, c);
+    names.emplace_back(name != nullptr ? name : "");
+  }
+  rs->set_columns(std::move(names));
+
+  DeadlineScope deadline(*this);
+  for (;;) {
+    const int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) fail(rc, sql);
+    for (int c = 0; c < ncol; ++c) {
+      switch (sqlite3_column_type(stmt, c)) {
+        case SQLITE_INTEGER: rs->push_int(sqlite3_column_int64(stmt, c)); break;
+        case SQLITE_FLOAT: rs->push_real(sqlite3_column_double(stmt, c)); break;
+        case SQLITE_TEXT: {
+          const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+          const auto len = static_cast<std::size_t>(sqlite3_column_bytes(stmt, c));
+          rs->push_text(std::string_view(p != nullptr ? p : "", len));
+          break;
+        }
+        case SQLITE_BLOB: {
+          const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt, c));
+          const auto len = static_cast<std::size_t>(sqlite3_column_bytes(stmt, c));
+          rs->push_blob(p != nullptr ? std::string_view(p, len) : std::string_view{});
+          break;
+        }
+        default: rs->push_null(); break;
+      }
+    }
+  }
+  rs->set_affected_rows(sqlite3_stmt_readonly(stmt) == 0 && is_dml(sql) ? sqlite3_changes64(db_) : -1);
+  return rs;
+}
+
+void SqliteConnection::execute_script(std::string_view sql) {
+  require_open();
+  const std::string script(sql);  // sqlite3_exec needs a NUL-terminated string
+  DeadlineScope deadline(*this);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db_, script.c_str(), nullptr, nullptr, &err);
+  if (rc == SQLITE_OK) return;
+  const std::string msg = err != nullptr ? err : sqlite3_errmsg(db_);
+  sqlite3_free(err);
+  const int code = sqlite3_extended_errcode(db_);
+  if (poisons_connection(code)) broken_ = true;
+  throw_error(code, msg, sql, Phase::statement, busy_timeout_);
+}
+
+}  // namespace
+
+void validate(const Url& url, const ConnectOptions& options) {
+  if (url.dialect() != Dialect::sqlite)
+    throw ConfigError("the SQLite driver was given a " + std::string(dialect_name(url.dialect())) + " URL");
+  for (const auto& [key, value] : url.query()) {
+    bool ok = false;
+    if (key == "mode") ok = value == "ro" || value == "rw" || value == "rwc" || value == "memory";
+    else if (key == "cache") ok = value == "shared" || value == "private";
+    else if (key == "immutable") ok = value == "0" || value == "1";
+    else
+      throw ConfigError("unknown SQLite URL option '" + key + "'; accepted options: " + std::string(accepted_options));
+    if (!ok)
+      throw ConfigError("invalid value '" + value + "' for SQLite URL option '" + key +
+                        "'; accepted options: " + std::string(accepted_options));
+  }
+  if (options.sqlite_busy_timeout.count() < 0 || options.sqlite_busy_timeout.count() > INT_MAX)
+    throw ConfigError("sqlite_busy_timeout must be between 0 and " + std::to_string(INT_MAX) + " ms");
+  if (options.statement_timeout.count() < 0) throw ConfigError("statement_timeout cannot be negative");
+}
+
+std::unique_ptr<Connection> connect(const Url& url, const ConnectOptions& options) {
+  sqlite::validate(url, options);
+  const std::string filename = uri_filename(url);
+  sqlite3* db = nullptr;
+  // NOMUTEX: the pool hands a connection to one user at a time, so SQLite's own locking is waste.
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
+  const int rc = sqlite3_open_v2(filename.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    const int code = db != nullptr ? sqlite3_extended_errcode(db) : rc;
+    sqlite3_close_v2(db);
+    throw_error(code, msg, {}, Phase::open, options.sqlite_busy_timeout, url.database());
+  }
+  return std::make_unique<SqliteConnection>(db, url, options);
+}
+
+}  // namespace corm::driver::sqlite

@@ -1,0 +1,109 @@
+#include "corm/pool/queue_pool.hpp"
+
+#include "corm/core/error.hpp"
+
+namespace corm {
+
+namespace {
+void close_all(std::vector<std::unique_ptr<PooledConnection>>& v) noexcept {
+  for (auto& c : v)
+    if (c && c->conn) c->conn->close();
+  v.clear();
+}
+}  // namespace
+
+QueuePool::QueuePool(PoolOptions options, Connector connector, Events& events)
+    : core_(options), connector_(std::move(connector)), events_(events) {}
+
+QueuePool::~QueuePool() { dispose(); }
+
+std::unique_ptr<PooledConnection> QueuePool::open_new() {
+  auto c = std::make_unique<PooledConnection>();
+  try {
+    c->conn = connector_();
+  } catch (...) {
+    std::vector<PoolCore::WaiterId> woken;
+    {
+      std::lock_guard lock(mu_);
+      core_.open_failed(woken);
+    }
+    if (!woken.empty()) cv_.notify_all();
+    throw;
+  }
+  c->created = PoolCore::Clock::now();
+  {
+    std::lock_guard lock(mu_);
+    c->id = core_.opened();
+  }
+  events_.emit_connect({c->id, c->conn->backend_pid()});
+  return c;
+}
+
+// Turns a grant into a usable connection: opens a new one, or pre-pings an idle one and replaces
+// it when it is dead.
+std::unique_ptr<PooledConnection> QueuePool::prepare(Grant g) {
+  if (!g.idle) return open_new();
+  if (g.needs_ping && !g.idle->conn->ping()) {
+    g.idle->conn->close();
+    g.idle.reset();
+    return open_new();  // the dead connection's slot is reused, so no bookkeeping change
+  }
+  return std::move(g.idle);
+}
+
+std::unique_ptr<PooledConnection> QueuePool::checkout() {
+  std::vector<std::unique_ptr<PooledConnection>> to_close;
+  std::optional<Grant> grant;
+  {
+    std::unique_lock lock(mu_);
+    grant = core_.try_acquire(PoolCore::Clock::now(), to_close);
+    if (!grant) {
+      auto id = core_.enqueue_waiter();
+      auto deadline = PoolCore::Clock::now() + core_.options().pool_timeout;
+      while (!(grant = core_.take_grant(id))) {
+        if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+          if ((grant = core_.take_grant(id))) break;
+          std::vector<PoolCore::WaiterId> woken;
+          core_.cancel_waiter(id, woken, to_close);
+          std::string msg = core_.timeout_message();
+          lock.unlock();
+          close_all(to_close);
+          throw PoolTimeout(msg);
+        }
+      }
+    }
+  }
+  close_all(to_close);
+  auto c = prepare(std::move(*grant));
+  events_.emit_checkout({c->id, c->conn->backend_pid()});
+  return c;
+}
+
+void QueuePool::checkin(std::unique_ptr<PooledConnection> c, bool discard) noexcept {
+  if (!c) return;
+  events_.emit_checkin({c->id, c->conn ? c->conn->backend_pid() : 0});
+  std::vector<std::unique_ptr<PooledConnection>> to_close;
+  std::vector<PoolCore::WaiterId> woken;
+  {
+    std::lock_guard lock(mu_);
+    core_.release(std::move(c), discard, PoolCore::Clock::now(), woken, to_close);
+  }
+  if (!woken.empty()) cv_.notify_all();
+  close_all(to_close);
+}
+
+PoolStatus QueuePool::status() const {
+  std::lock_guard lock(mu_);
+  return core_.status();
+}
+
+void QueuePool::dispose() noexcept {
+  std::vector<std::unique_ptr<PooledConnection>> to_close;
+  {
+    std::lock_guard lock(mu_);
+    core_.drain_idle(to_close);
+  }
+  close_all(to_close);
+}
+
+}  // namespace corm

@@ -1,0 +1,121 @@
+// Each error type is provoked for real and arrives classified, carrying what the server said.
+#include <catch2/catch.hpp>
+
+#include <corm/corm.hpp>
+
+#include "support/test_db.hpp"
+
+using namespace corm;
+
+namespace {
+
+struct Schema {
+  std::string parents, children;
+};
+
+Schema make_schema(Connection& conn) {
+  Schema s{quote_identifier(conn.dialect(), test::unique_name("parents")),
+           quote_identifier(conn.dialect(), test::unique_name("children"))};
+  conn.execute_script("CREATE TABLE " + s.parents +
+                      " (id INTEGER PRIMARY KEY, email VARCHAR(100) NOT NULL UNIQUE, age INTEGER CHECK (age >= 0))");
+  conn.execute_script("CREATE TABLE " + s.children + " (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES " +
+                      s.parents + "(id))");
+  conn.commit();
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("a duplicate key raises IntegrityError of kind unique", "[errors]") {
+  auto engine = create_engine(test::database_url());
+  auto conn = engine.connect();
+  auto s = make_schema(conn);
+  conn.execute(text("INSERT INTO " + s.parents + " (id, email) VALUES (1, :e)"), {{"e", "a@x"}});
+  try {
+    conn.execute(text("INSERT INTO " + s.parents + " (id, email) VALUES (2, :e)"), {{"e", "a@x"}});
+    FAIL("duplicate email must be refused");
+  } catch (const IntegrityError& e) {
+    CHECK(e.kind() == IntegrityKind::unique);
+    CHECK(e.is_unique_violation());
+    CHECK_THAT(e.statement(), Catch::Contains("INSERT INTO"));
+    if (test::is_postgres()) CHECK(e.sqlstate() == "23505");
+    else CHECK(e.result_code() == 2067);  // SQLITE_CONSTRAINT_UNIQUE
+  }
+}
+
+TEST_CASE("a missing parent raises IntegrityError of kind foreign_key", "[errors]") {
+  auto engine = create_engine(test::database_url());
+  auto conn = engine.connect();
+  auto s = make_schema(conn);
+  try {
+    conn.execute(text("INSERT INTO " + s.children + " (id, parent_id) VALUES (1, 999)"), {});
+    FAIL("orphan child must be refused");
+  } catch (const IntegrityError& e) {
+    CHECK(e.kind() == IntegrityKind::foreign_key);
+  }
+}
+
+TEST_CASE("NOT NULL and CHECK violations are told apart", "[errors]") {
+  auto engine = create_engine(test::database_url());
+  auto conn = engine.connect();
+  auto s = make_schema(conn);
+  auto tx = conn.begin_nested();
+  try {
+    conn.execute(text("INSERT INTO " + s.parents + " (id, email) VALUES (1, :e)"), {{"e", Value()}});
+    FAIL("NULL email must be refused");
+  } catch (const IntegrityError& e) {
+    CHECK(e.kind() == IntegrityKind::not_null);
+  }
+  tx.rollback();
+  try {
+    conn.execute(text("INSERT INTO " + s.parents + " (id, email, age) VALUES (1, 'x', -1)"), {});
+    FAIL("negative age must be refused");
+  } catch (const IntegrityError& e) {
+    CHECK(e.kind() == IntegrityKind::check);
+  }
+}
+
+TEST_CASE("bad SQL raises ProgrammingError with the statement", "[errors]") {
+  auto engine = create_engine(test::database_url());
+  auto conn = engine.connect();
+  try {
+    conn.execute(text("SELECT * FROM no_such_table_anywhere"), {});
+    FAIL("unknown table must fail");
+  } catch (const ProgrammingError& e) {
+    CHECK(e.statement() == "SELECT * FROM no_such_table_anywhere");
+    CHECK_THAT(std::string(e.what()), Catch::Contains("no_such_table_anywhere"));
+  }
+}
+
+TEST_CASE("one() and one_or_none() say how many rows they found", "[errors]") {
+  auto engine = create_engine(test::database_url());
+  auto conn = engine.connect();
+  auto none = conn.execute(text("SELECT 1 WHERE 1 = 0"), {});
+  CHECK_THROWS_AS(none.one(), NoResultFound);
+  CHECK_FALSE(none.one_or_none().has_value());
+  CHECK_FALSE(none.first().has_value());
+  auto two = conn.execute(text("SELECT 1 UNION ALL SELECT 2"), {});
+  CHECK_THROWS_AS(two.one(), MultipleResultsFound);
+  CHECK_THROWS_AS(two.one_or_none(), MultipleResultsFound);
+  CHECK(two.first()->get<int>(0) == 1);
+}
+
+TEST_CASE("text() with two statements is refused before reaching the database", "[errors][injection]") {
+  auto engine = create_engine(test::database_url());
+  auto conn = engine.connect();
+  CHECK_THROWS_AS(conn.execute(text("SELECT 1; DROP TABLE x"), {}), UsageError);
+}
+
+TEST_CASE("an unknown URL scheme or option is a ConfigError that never shows the password", "[errors][config]") {
+  try {
+    create_engine("mysql://kim:s3cret@localhost/db");
+    FAIL("mysql is not supported");
+  } catch (const ConfigError& e) {
+    CHECK_THAT(std::string(e.what()), !Catch::Contains("s3cret"));
+    CHECK_THAT(std::string(e.what()), Catch::Contains("mysql"));
+  }
+  EngineOptions bad;
+  bad.pool.pool_size = 0;
+  bad.pool.max_overflow = 0;
+  CHECK_THROWS_AS(create_engine(test::database_url(), bad), ConfigError);
+}
