@@ -42,13 +42,14 @@ bool parse_ymd(Cursor& c, year_month_day& out) noexcept {
   return true;
 }
 
-// ' BC' ends the text: year N BC is astronomical year 1 - N.
+// ' BC' ends the text: year N BC is astronomical year 1 - N (there is no year 0 BC).
 bool apply_era(Cursor& c, year_month_day& ymd) noexcept {
   if (c.s.substr(c.i) == " BC") {
+    if (static_cast<int>(ymd.year()) == 0) return false;
     ymd = year_month_day{year{1 - static_cast<int>(ymd.year())}, ymd.month(), ymd.day()};
     c.i = c.s.size();
   }
-  return ymd.ok() && static_cast<int>(ymd.year()) != 0;
+  return ymd.ok();
 }
 
 std::string format_ymd(year_month_day ymd) {

@@ -23,6 +23,7 @@ Connection::Connection(Connection&& o) noexcept
       in_tx_(o.in_tx_),
       lost_in_tx_(o.lost_in_tx_),
       tx_failed_(o.tx_failed_),
+      sqlite_read_uncommitted_(o.sqlite_read_uncommitted_),
       savepoints_(std::move(o.savepoints_)),
       tx_serial_(o.tx_serial_),
       root_id_(o.root_id_) {
@@ -43,6 +44,7 @@ Connection& Connection::operator=(Connection&& o) noexcept {
     savepoints_ = std::move(o.savepoints_);
     tx_serial_ = o.tx_serial_;
     root_id_ = o.root_id_;
+    sqlite_read_uncommitted_ = o.sqlite_read_uncommitted_;
     o.closed_ = true;
     o.in_tx_ = false;
   }
@@ -67,10 +69,11 @@ void Connection::ensure_transaction() {
   if (in_tx_) return;
   const IsolationLevel level = isolation_level();
   if (level == IsolationLevel::autocommit) return;
-  if (dialect() == Dialect::sqlite) {
-    // SQLite honours READ UNCOMMITTED only through this pragma (and only with a shared cache).
-    const bool want = level == IsolationLevel::read_uncommitted;
-    run_control(want ? "PRAGMA read_uncommitted = 1" : "PRAGMA read_uncommitted = 0");
+  if (dialect() == Dialect::sqlite && level == IsolationLevel::read_uncommitted) {
+    // SQLite honours READ UNCOMMITTED only through this pragma (and only with a shared cache);
+    // it is switched off again when the transaction ends.
+    run_control("PRAGMA read_uncommitted = 1");
+    sqlite_read_uncommitted_ = true;
   }
   run_control(detail::begin_statement(dialect(), level, isolation_.has_value()));
   in_tx_ = true;
@@ -109,28 +112,11 @@ Result Connection::exec_driver_sql(std::string_view sql, std::vector<Value> para
 void Connection::execute_script(std::string_view sql) {
   ensure_usable();
   ensure_transaction();
-  const auto& state = *engine_;
-  auto t0 = std::chrono::steady_clock::now();
-  StatementEvent ev;
-  ev.sql = sql;
-  ev.connection_id = pooled_->id;
-  state.events.emit_before_execute(ev);
-  try {
-    pooled_->conn->execute_script(sql);
-  } catch (const Error& e) {
-    ev.error = &e;
-    ev.duration = std::chrono::steady_clock::now() - t0;
-    state.events.emit_after_execute(ev);
-    note_failure(e);
-    throw;
-  }
-  ev.duration = std::chrono::steady_clock::now() - t0;
-  state.events.emit_after_execute(ev);
-  if (state.options.echo) detail::echo_statement(state.log, false, {sql, {}, ev.duration, -1, false, {}, {}});
+  run(sql, {}, false, {}, true);
 }
 
 Result Connection::run(std::string_view sql, std::span<const Value> params, bool from_cache,
-                       std::chrono::steady_clock::time_point compiled_at) {
+                       std::chrono::steady_clock::time_point compiled_at, bool control) {
   const auto& state = *engine_;
   const bool observed = state.events.has_statement_listeners();
   StatementEvent ev;
@@ -144,7 +130,8 @@ Result Connection::run(std::string_view sql, std::span<const Value> params, bool
   const auto t0 = std::chrono::steady_clock::now();
   std::shared_ptr<const ResultSet> rs;
   try {
-    rs = pooled_->conn->execute(sql, params);
+    if (control) pooled_->conn->execute_script(sql);  // BEGIN/COMMIT/SAVEPOINT: never prepared
+    else rs = pooled_->conn->execute(sql, params);
   } catch (const Error& e) {
     ev.duration = std::chrono::steady_clock::now() - t0;
     if (observed) {
@@ -158,7 +145,7 @@ Result Connection::run(std::string_view sql, std::span<const Value> params, bool
     throw;
   }
   ev.duration = std::chrono::steady_clock::now() - t0;
-  const std::int64_t rows = rs->column_count() > 0 ? static_cast<std::int64_t>(rs->size()) : rs->affected_rows();
+  const std::int64_t rows = !rs ? -1 : rs->column_count() > 0 ? static_cast<std::int64_t>(rs->size()) : rs->affected_rows();
   if (observed) {
     ev.rows = rows;
     state.events.emit_after_execute(ev);
@@ -169,7 +156,7 @@ Result Connection::run(std::string_view sql, std::span<const Value> params, bool
   return Result(std::move(rs));
 }
 
-void Connection::run_control(std::string_view sql) { run(sql, {}, false, {}); }
+void Connection::run_control(std::string_view sql) { run(sql, {}, false, {}, true); }
 
 void Connection::note_failure(const Error& e) noexcept {
   if (e.poisons_connection() || (pooled_ && pooled_->conn->is_broken())) {
@@ -253,6 +240,14 @@ void Connection::commit() {
   in_tx_ = false;
   savepoints_.clear();
   run_control("COMMIT");
+  reset_session_state();
+}
+
+void Connection::reset_session_state() {
+  if (sqlite_read_uncommitted_ && pooled_) {
+    sqlite_read_uncommitted_ = false;
+    run_control("PRAGMA read_uncommitted = 0");
+  }
 }
 
 void Connection::rollback() {
@@ -265,6 +260,7 @@ void Connection::rollback() {
     return;
   }
   run_control("ROLLBACK");
+  reset_session_state();
 }
 
 void Connection::close() noexcept {
@@ -277,7 +273,8 @@ void Connection::close() noexcept {
     try {
       in_tx_ = false;
       savepoints_.clear();
-      pooled_->conn->execute("ROLLBACK", {});
+      pooled_->conn->execute_script("ROLLBACK");
+      if (sqlite_read_uncommitted_) pooled_->conn->execute_script("PRAGMA read_uncommitted = 0");
     } catch (...) {
       discard = true;
     }

@@ -23,7 +23,7 @@ std::string create_types_table(Connection& conn) {
   } else {
     conn.execute_script("CREATE TABLE " + q + " (id INTEGER PRIMARY KEY, b BOOLEAN, i16 SMALLINT, i32 INTEGER, "
                         "i64 BIGINT, f REAL, d DOUBLE, s TEXT, bin BLOB, ts TIMESTAMP, dt DATE, "
-                        "num NUMERIC, u CHAR(36), j JSON)");
+                        "num TEXT, u CHAR(36), j JSON)");  // NUMERIC affinity would round: corm maps Decimal to TEXT
   }
   return q;
 }

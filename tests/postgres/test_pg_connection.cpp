@@ -3,6 +3,8 @@
 
 #include <corm/corm.hpp>
 
+#include <thread>
+
 #include "driver/postgres/pg_connection.hpp"
 #include "support/test_db.hpp"
 

@@ -95,7 +95,8 @@ class Connection {
   void ensure_usable();
   void ensure_transaction();
   Result run(std::string_view sql, std::span<const Value> params, bool from_cache,
-             std::chrono::steady_clock::time_point compiled_at);
+             std::chrono::steady_clock::time_point compiled_at, bool control = false);
+  void reset_session_state();
   void run_control(std::string_view sql);
   void end_savepoint(std::uint64_t id, bool commit);
   bool savepoint_active(std::uint64_t id) const noexcept;
@@ -109,6 +110,7 @@ class Connection {
   bool in_tx_ = false;
   bool lost_in_tx_ = false;   // the physical connection broke inside a transaction
   bool tx_failed_ = false;    // PostgreSQL aborted the transaction after a failed statement
+  bool sqlite_read_uncommitted_ = false;  // PRAGMA read_uncommitted is on for this transaction
   std::vector<std::uint64_t> savepoints_;  // ids of open savepoints, innermost last
   std::uint64_t tx_serial_ = 0;            // numbers root transactions and savepoints
   std::uint64_t root_id_ = 0;              // tx_serial_ of the open root transaction

@@ -184,13 +184,17 @@ void PgConnection::start_execute(std::string_view sql, std::span<const Value> pa
   for (auto& name : to_deallocate_) op.steps.emplace_back(Step::simple, "DEALLOCATE " + name);
   to_deallocate_.clear();
   if (options_.statement_cache_size > 0) {
-    auto it = cache_index_.find(op.sql);
+    // Parameter types are part of a prepared statement, so they are part of its cache key.
+    std::string key = op.sql;
+    key.push_back('\0');
+    key.append(reinterpret_cast<const char*>(params_.types()), sizeof(Oid) * static_cast<std::size_t>(params_.count()));
+    auto it = cache_index_.find(key);
     if (it != cache_index_.end()) {
       lru_.splice(lru_.begin(), lru_, it->second.pos);
       op.statement_name = it->second.name;
     } else {
       op.statement_name = fmt::format("corm_{}", ++next_statement_);
-      op.pending_cache_sql = op.sql;
+      op.pending_cache_sql = std::move(key);
       op.steps.emplace_back(Step::prepare, op.statement_name);
     }
     op.steps.emplace_back(Step::exec_prepared, op.statement_name);
@@ -312,7 +316,7 @@ Wait PgConnection::poll() {
               // A cached plan invalidated by DDL, or a statement the server no longer has
               // (a pooler switched backends): forget it so the next run prepares again.
               if (op.steps[op.current].first == Step::exec_prepared && (st == "0A000" || st == "26000"))
-                cache_evict(op.sql, st == "0A000");
+                cache_evict_name(op.statement_name, st == "0A000");
             }
           }
           PQclear(r);
@@ -354,8 +358,18 @@ void PgConnection::cache_store(Op& op) {
   while (cache_index_.size() > options_.statement_cache_size) cache_evict(lru_.back(), true);
 }
 
-void PgConnection::cache_evict(const std::string& sql, bool deallocate) {
-  auto it = cache_index_.find(sql);
+void PgConnection::cache_evict_name(const std::string& name, bool deallocate) {
+  for (const auto& key : lru_) {
+    auto it = cache_index_.find(key);
+    if (it != cache_index_.end() && it->second.name == name) {
+      cache_evict(key, deallocate);
+      return;
+    }
+  }
+}
+
+void PgConnection::cache_evict(const std::string& key, bool deallocate) {
+  auto it = cache_index_.find(key);
   if (it == cache_index_.end()) return;
   if (deallocate) to_deallocate_.push_back(it->second.name);
   lru_.erase(it->second.pos);

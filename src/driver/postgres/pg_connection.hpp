@@ -86,7 +86,7 @@ class PgConnection final : public driver::Connection {
     std::vector<std::pair<Step, std::string>> steps;  // (kind, name or SQL)
     std::size_t current = 0;
     std::string sql;                 // the user's statement, for errors
-    std::string pending_cache_sql;   // set when this op prepares a statement for the cache
+    std::string pending_cache_sql;   // cache key (SQL + parameter types) when this op prepares
     std::string statement_name;
     bool flushing = false;
     PGresult* result = nullptr;      // last result of the final step
@@ -97,7 +97,8 @@ class PgConnection final : public driver::Connection {
   bool step_finished();
   void fail_lost(std::string_view during);
   void cache_store(Op& op);
-  void cache_evict(const std::string& sql, bool deallocate);
+  void cache_evict(const std::string& key, bool deallocate);
+  void cache_evict_name(const std::string& name, bool deallocate);
   std::shared_ptr<const ResultSet> run_blocking();
 
   PGconn* conn_;
@@ -108,8 +109,8 @@ class PgConnection final : public driver::Connection {
   bool broken_ = false;
   std::string target_;  // URL without password, for messages
 
-  // Prepared-statement cache: LRU of SQL text → statement name.
-  std::list<std::string> lru_;  // most recent first; holds SQL text
+  // Prepared-statement cache: LRU of (SQL text + parameter type OIDs) → statement name.
+  std::list<std::string> lru_;  // most recent first; holds cache keys
   struct CacheEntry {
     std::string name;
     std::list<std::string>::iterator pos;

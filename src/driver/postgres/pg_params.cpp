@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <climits>
+#include <cstdint>
 #include <limits>
 
 #include <fmt/format.h>
@@ -98,8 +100,10 @@ Oid append_text(std::string& out, const Value& v) {
           out += x ? 't' : 'f';
           return pg_oid::boolean;
         } else if constexpr (std::is_same_v<T, std::int64_t>) {
+          // The narrowest type that holds the value: int4 arguments resolve functions declared
+          // with integer parameters (pg_terminate_backend), and int4 compares with bigint columns.
           append_int(out, x);
-          return pg_oid::int8;
+          return x >= INT32_MIN && x <= INT32_MAX ? pg_oid::int4 : pg_oid::int8;
         } else if constexpr (std::is_same_v<T, double>) {
           append_double(out, x);
           return pg_oid::float8;

@@ -290,18 +290,22 @@ std::shared_ptr<const ResultSet> SqliteConnection::execute(std::string_view sql,
   bind(stmt, sql, params);
 
   auto rs = std::make_shared<BufferedResultSet>();
-  const int ncol = sqlite3_column_count(stmt);
-  std::vector<std::string> names;
-  names.reserve(static_cast<std::size_t>(ncol));
-  for (int c = 0; c < ncol; ++c) {
-    const char* name = sqlite3_column_name(stmt, c);
-    names.emplace_back(name != nullptr ? name : "");
-  }
-  rs->set_columns(std::move(names));
-
   DeadlineScope deadline(*this);
-  for (;;) {
+  int ncol = 0;
+  for (bool first = true;; first = false) {
     const int rc = sqlite3_step(stmt);
+    if (first) {
+      // Columns are read after the first step: a cached statement whose table changed shape is
+      // re-prepared by that step, and only then reports the new columns.
+      ncol = sqlite3_column_count(stmt);
+      std::vector<std::string> names;
+      names.reserve(static_cast<std::size_t>(ncol));
+      for (int c = 0; c < ncol; ++c) {
+        const char* name = sqlite3_column_name(stmt, c);
+        names.emplace_back(name != nullptr ? name : "");
+      }
+      rs->set_columns(std::move(names));
+    }
     if (rc == SQLITE_DONE) break;
     if (rc != SQLITE_ROW) fail(rc, sql);
     for (int c = 0; c < ncol; ++c) {

@@ -1,0 +1,36 @@
+#pragma once
+// corm::set(&Book::title, "x"): one column = value pair, for insert values and update SET;
+// corm::excluded(&Book::title): the row an upsert tried to insert (ON CONFLICT DO UPDATE).
+
+#include <cstddef>
+
+#include "corm/sql/expression/column_expr.hpp"
+
+namespace corm {
+
+/// A column of model C paired with a value or expression.
+template <class C>
+struct Assignment {
+  std::size_t column;
+  sql::detail::NodePtr value;
+};
+
+/// `member = value` (a value of a compatible type, or an Expr: `col(&Book::pages) + 1`).
+template <class C, class M, Operand V>
+  requires ColumnMember<C, M> && Comparable<M, detail::operand_t<V>>
+Assignment<C> set(M C::*member, const V& value) {
+  std::size_t i = detail::column_index_of<C>(member);
+  if (i == detail::npos) detail::throw_unmapped_member(table_name<C>());
+  return Assignment<C>{i, detail::operand(value)};
+}
+
+/// `excluded."col"`: in on_conflict(...).do_update_set(...), the value the INSERT proposed.
+template <class C, class M>
+  requires ColumnMember<C, M>
+Expr<M> excluded(M C::*member) {
+  auto n = std::make_shared<sql::detail::Node>(*col(member).node());
+  n->kind = sql::detail::NodeKind::excluded;
+  return Expr<M>(std::move(n));
+}
+
+}  // namespace corm

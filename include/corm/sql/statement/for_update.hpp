@@ -1,0 +1,41 @@
+#pragma once
+// Options for Select::with_for_update: corm::nowait, corm::skip_locked, corm::of<T>().
+// PostgreSQL renders `FOR UPDATE [OF ...] [NOWAIT | SKIP LOCKED]`; SQLite renders nothing —
+// a SQLite write transaction already locks the whole database file.
+
+#include <string_view>
+#include <vector>
+
+#include "corm/sql/expression/column_expr.hpp"
+#include "corm/sql/statement/statement_core.hpp"
+
+namespace corm {
+
+/// FOR UPDATE NOWAIT: fail at once (LockNotAvailable, 55P03) instead of waiting for a lock.
+struct NowaitOption {};
+inline constexpr NowaitOption nowait{};
+/// FOR UPDATE SKIP LOCKED: skip rows another transaction holds (job queues).
+struct SkipLockedOption {};
+inline constexpr SkipLockedOption skip_locked{};
+/// FOR UPDATE OF <tables>: lock only these tables' rows in a join.
+struct OfOption {
+  std::vector<sql::detail::FromItem> tables;
+};
+template <Mapped... Ts>
+OfOption of() {
+  return OfOption{{sql::detail::FromItem{&table_info<Ts>(), {}, nullptr}...}};
+}
+template <Mapped T>
+OfOption of(const Alias<T>& a) {
+  return OfOption{{sql::detail::FromItem{&a.table(), a.name(), nullptr}}};
+}
+
+namespace detail {
+inline void apply_for_update(sql::detail::ForUpdate& f, NowaitOption) { f.nowait = true; }
+inline void apply_for_update(sql::detail::ForUpdate& f, SkipLockedOption) { f.skip_locked = true; }
+inline void apply_for_update(sql::detail::ForUpdate& f, const OfOption& o) {
+  f.of.insert(f.of.end(), o.tables.begin(), o.tables.end());
+}
+}  // namespace detail
+
+}  // namespace corm

@@ -1,0 +1,283 @@
+#pragma once
+// select<T>() and select(col...): the SELECT builder. Each call returns a new statement (on an
+// rvalue the statement is reused, so chains allocate little); compile(dialect) goes through the
+// compiled-SQL cache, so building the same shape with other values compiles once.
+//
+//   auto stmt = corm::select<Book>()
+//                   .where(corm::col(&Book::pages) > 100 && corm::col(&Book::title).contains(q))
+//                   .order_by(corm::desc(&Book::id)).limit(10);
+//   for (const Row& row : conn.execute(stmt)) Book b = stmt.decode(row);
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "corm/sql/compiled.hpp"
+#include "corm/sql/expression/column_expr.hpp"
+#include "corm/sql/expression/expr.hpp"
+#include "corm/sql/expression/order_by.hpp"
+#include "corm/sql/statement/for_update.hpp"
+#include "corm/sql/statement/row_decoder.hpp"
+#include "corm/sql/statement/statement_core.hpp"
+#include "corm/sql/statement/subquery.hpp"
+
+namespace corm {
+
+template <class R>
+class Compound;
+
+namespace sql::detail {
+/// Adds the join(s) for relationship `rel_index` of `owner` (two for many_to_many).
+void join_relationship(SelectCore& s, const TableInfo& owner, std::size_t rel_index, bool left);
+/// Adds a join to `target` with the ON clause inferred from the one relationship between it
+/// and a table already in the statement; UsageError when there is none or more than one.
+void join_inferred(SelectCore& s, const TableInfo& target, bool left);
+/// Adds the columns of `t` (declaration order) to the select list.
+void add_entity_columns(SelectCore& s, const TableInfo& t);
+[[noreturn]] void throw_compound_member_clause();
+}  // namespace sql::detail
+
+/// A SELECT whose rows read back as R (an entity, a tuple of entities, or a tuple of values).
+template <class R>
+class Select {
+ public:
+  using row_type = R;
+
+  explicit Select(sql::detail::SelectCore core) : core_(std::move(core)) {}
+
+  /// Adds a WHERE condition (several calls are ANDed).
+  template <Predicate P>
+  Select where(const P& p) && {
+    core_.where = sql::detail::and_also(core_.where, p.node());
+    return std::move(*this);
+  }
+  template <Predicate P>
+  Select where(const P& p) const& { return Select(*this).where(p); }
+
+  /// INNER JOIN along a relationship: `.join(&Book::author)`.
+  template <class C, class T>
+  Select join(One<T> C::*rel) && { return std::move(*this).join_rel(rel, false); }
+  template <class C, class T>
+  Select join(Many<T> C::*rel) && { return std::move(*this).join_rel(rel, false); }
+  template <class C, class T>
+  Select join(One<T> C::*rel) const& { return Select(*this).join_rel(rel, false); }
+  template <class C, class T>
+  Select join(Many<T> C::*rel) const& { return Select(*this).join_rel(rel, false); }
+  /// LEFT OUTER JOIN along a relationship.
+  template <class C, class T>
+  Select left_join(One<T> C::*rel) && { return std::move(*this).join_rel(rel, true); }
+  template <class C, class T>
+  Select left_join(Many<T> C::*rel) && { return std::move(*this).join_rel(rel, true); }
+  template <class C, class T>
+  Select left_join(One<T> C::*rel) const& { return Select(*this).join_rel(rel, true); }
+  template <class C, class T>
+  Select left_join(Many<T> C::*rel) const& { return Select(*this).join_rel(rel, true); }
+
+  /// INNER JOIN T, ON inferred from the one relationship linking T with a table already here.
+  template <Mapped T>
+  Select join() && {
+    sql::detail::join_inferred(core_, table_info<T>(), false);
+    return std::move(*this);
+  }
+  template <Mapped T>
+  Select join() const& { return Select(*this).template join<T>(); }
+  template <Mapped T>
+  Select left_join() && {
+    sql::detail::join_inferred(core_, table_info<T>(), true);
+    return std::move(*this);
+  }
+  template <Mapped T>
+  Select left_join() const& { return Select(*this).template left_join<T>(); }
+
+  /// JOIN T ON an explicit condition.
+  template <Mapped T, Predicate P>
+  Select join(const P& on) && { return std::move(*this).add_join({&table_info<T>(), {}, nullptr}, on, false); }
+  template <Mapped T, Predicate P>
+  Select join(const P& on) const& { return Select(*this).template join<T>(on); }
+  template <Mapped T, Predicate P>
+  Select left_join(const P& on) && { return std::move(*this).add_join({&table_info<T>(), {}, nullptr}, on, true); }
+  template <Mapped T, Predicate P>
+  Select left_join(const P& on) const& { return Select(*this).template left_join<T>(on); }
+
+  /// JOIN an alias or a subquery ON a condition.
+  template <Mapped T, Predicate P>
+  Select join(const Alias<T>& a, const P& on) && { return std::move(*this).add_join({&a.table(), a.name(), nullptr}, on, false); }
+  template <Mapped T, Predicate P>
+  Select join(const Alias<T>& a, const P& on) const& { return Select(*this).join(a, on); }
+  template <Mapped T, Predicate P>
+  Select left_join(const Alias<T>& a, const P& on) && { return std::move(*this).add_join({&a.table(), a.name(), nullptr}, on, true); }
+  template <Mapped T, Predicate P>
+  Select left_join(const Alias<T>& a, const P& on) const& { return Select(*this).left_join(a, on); }
+  template <class R2, Predicate P>
+  Select join(const Subquery<R2>& sq, const P& on) && { return std::move(*this).add_join(sq.from_item(), on, false); }
+  template <class R2, Predicate P>
+  Select join(const Subquery<R2>& sq, const P& on) const& { return Select(*this).join(sq, on); }
+  template <class R2, Predicate P>
+  Select left_join(const Subquery<R2>& sq, const P& on) && { return std::move(*this).add_join(sq.from_item(), on, true); }
+  template <class R2, Predicate P>
+  Select left_join(const Subquery<R2>& sq, const P& on) const& { return Select(*this).left_join(sq, on); }
+
+  /// Sets FROM explicitly (needed when the select list names no table, e.g. select(count())).
+  template <Mapped T>
+  Select select_from() && {
+    core_.from.push_back({&table_info<T>(), {}, nullptr});
+    return std::move(*this);
+  }
+  template <Mapped T>
+  Select select_from() const& { return Select(*this).template select_from<T>(); }
+  template <Mapped T>
+  Select select_from(const Alias<T>& a) && {
+    core_.from.push_back({&a.table(), a.name(), nullptr});
+    return std::move(*this);
+  }
+  template <Mapped T>
+  Select select_from(const Alias<T>& a) const& { return Select(*this).select_from(a); }
+  template <class R2>
+  Select select_from(const Subquery<R2>& sq) && {
+    core_.from.push_back(sq.from_item());
+    return std::move(*this);
+  }
+  template <class R2>
+  Select select_from(const Subquery<R2>& sq) const& { return Select(*this).select_from(sq); }
+
+  /// GROUP BY expressions.
+  template <class... Ts>
+  Select group_by(const Expr<Ts>&... e) && {
+    (core_.group_by.push_back(e.node()), ...);
+    return std::move(*this);
+  }
+  template <class... Ts>
+  Select group_by(const Expr<Ts>&... e) const& { return Select(*this).group_by(e...); }
+  /// HAVING condition (several calls are ANDed).
+  template <Predicate P>
+  Select having(const P& p) && {
+    core_.having = sql::detail::and_also(core_.having, p.node());
+    return std::move(*this);
+  }
+  template <Predicate P>
+  Select having(const P& p) const& { return Select(*this).having(p); }
+
+  /// ORDER BY terms: corm::asc/desc(...) or expressions (ascending).
+  template <class... Os>
+  Select order_by(const Os&... o) && {
+    (core_.order_by.push_back(order_term(o)), ...);
+    return std::move(*this);
+  }
+  template <class... Os>
+  Select order_by(const Os&... o) const& { return Select(*this).order_by(o...); }
+
+  /// LIMIT n (bound as a parameter, so every page size shares one compiled statement).
+  Select limit(std::int64_t n) && {
+    core_.limit = sql::detail::make_bind(Value(n));
+    return std::move(*this);
+  }
+  Select limit(std::int64_t n) const& { return Select(*this).limit(n); }
+  /// OFFSET n (bound as a parameter).
+  Select offset(std::int64_t n) && {
+    core_.offset = sql::detail::make_bind(Value(n));
+    return std::move(*this);
+  }
+  Select offset(std::int64_t n) const& { return Select(*this).offset(n); }
+  /// SELECT DISTINCT.
+  Select distinct() && {
+    core_.distinct = true;
+    return std::move(*this);
+  }
+  Select distinct() const& { return Select(*this).distinct(); }
+
+  /// FOR UPDATE with options corm::nowait, corm::skip_locked, corm::of<T>() (PostgreSQL; SQLite
+  /// writes no clause because a write transaction locks the whole database there).
+  template <class... Opts>
+  Select with_for_update(const Opts&... opts) && {
+    core_.for_update.enabled = true;
+    (detail::apply_for_update(core_.for_update, opts), ...);
+    return std::move(*this);
+  }
+  template <class... Opts>
+  Select with_for_update(const Opts&... opts) const& { return Select(*this).with_for_update(opts...); }
+
+  /// This select as a named subquery for FROM / JOIN.
+  Subquery<R> subquery(std::string_view name) const { return Subquery<R>(core_ptr(), std::string(name)); }
+  /// `(SELECT x ...)` as a value: needs exactly one column.
+  auto scalar_subquery() const {
+    static_assert(std::tuple_size_v<R> == 1, "corm: scalar_subquery() needs a select of exactly one column");
+    using V = std::tuple_element_t<0, R>;
+    return Expr<V>(sql::detail::make_select_node(sql::detail::NodeKind::scalar_select, sql::detail::Op::none, core_ptr()));
+  }
+
+  /// UNION / UNION ALL with another select of the same row type.
+  Compound<R> union_(const Select& other) const;
+  Compound<R> union_all(const Select& other) const;
+
+  /// SQL and parameters for dialect `d` (through the compiled-SQL cache).
+  Compiled compile(Dialect d) const { return sql::detail::compile(core_, d); }
+  /// Reads one result row as R.
+  static R decode(const Row& row) { return detail::RowDecoder<R>::decode(row); }
+
+  /// A shared snapshot of this statement (for subqueries).
+  sql::detail::SelectPtr core_ptr() const { return std::make_shared<const sql::detail::SelectCore>(core_); }
+  const sql::detail::SelectCore& core() const noexcept { return core_; }
+
+ private:
+  template <class O>
+  static sql::detail::OrderTerm order_term(const O& o) {
+    if constexpr (std::is_same_v<O, OrderBy>) return o.term();
+    else return sql::detail::OrderTerm{o.node(), false, {}};
+  }
+  template <class C, class H>
+  Select join_rel(H C::*rel, bool left) && {
+    static_assert(Mapped<C>, "corm: join() along a relationship of an unmapped model");
+    std::size_t i = detail::relationship_index_of<C>(rel);
+    if (i == detail::npos) detail::throw_unmapped_member(table_name<C>());
+    sql::detail::join_relationship(core_, table_info<C>(), i, left);
+    return std::move(*this);
+  }
+  template <class P>
+  Select add_join(sql::detail::FromItem item, const P& on, bool left) && {
+    core_.joins.push_back(sql::detail::Join{std::move(item), on.node(), left});
+    return std::move(*this);
+  }
+
+  sql::detail::SelectCore core_;
+};
+
+/// SELECT all mapped columns of T (in declaration order); rows read back as T.
+/// `select<A, B>()` selects both entities; rows read back as std::tuple<A, B>.
+template <Mapped T, Mapped... More>
+auto select() {
+  sql::detail::SelectCore core;
+  sql::detail::add_entity_columns(core, table_info<T>());
+  (sql::detail::add_entity_columns(core, table_info<More>()), ...);
+  if constexpr (sizeof...(More) == 0)
+    return Select<T>(std::move(core));
+  else
+    return Select<std::tuple<T, More...>>(std::move(core));
+}
+
+/// SELECT these expressions; rows read back as std::tuple of their types
+/// (`Select<...>::row_type`, or `row.as<...>()`).
+template <class... Ts>
+  requires(sizeof...(Ts) > 0)
+Select<std::tuple<Ts...>> select(const Expr<Ts>&... e) {
+  sql::detail::SelectCore core;
+  (core.columns.push_back(e.node()), ...);
+  return Select<std::tuple<Ts...>>(std::move(core));
+}
+
+/// `EXISTS (SELECT ...)`.
+template <class R>
+Expr<bool> exists(const Select<R>& s) {
+  return Expr<bool>(sql::detail::make_select_node(sql::detail::NodeKind::exists, sql::detail::Op::exists, s.core_ptr()));
+}
+/// `NOT EXISTS (SELECT ...)`.
+template <class R>
+Expr<bool> not_exists(const Select<R>& s) {
+  return Expr<bool>(sql::detail::make_select_node(sql::detail::NodeKind::exists, sql::detail::Op::not_exists, s.core_ptr()));
+}
+
+}  // namespace corm
+
+#include "corm/sql/statement/compound.hpp"
