@@ -29,7 +29,9 @@ using Date = std::chrono::sys_days;
 class Decimal {
  public:
   Decimal() : text_("0") {}
-  /// Parses `text` ("12.50", "-3", "1e3" is rejected); throws DataError when it is not a number.
+  /// Parses `text` ("12.50", "-3", ".5"; "1e3" is rejected); throws DataError when it is not a
+  /// number. PostgreSQL's numeric specials NaN, Infinity and -Infinity are accepted (any case) so
+  /// every value a numeric column can hold reads back.
   explicit Decimal(std::string_view text);
   /// The number as text, exactly as stored.
   const std::string& str() const noexcept { return text_; }

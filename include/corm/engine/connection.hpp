@@ -16,6 +16,7 @@
 #include "corm/core/dialect.hpp"
 #include "corm/core/isolation_level.hpp"
 #include "corm/core/result.hpp"
+#include "corm/core/transaction_state.hpp"
 #include "corm/engine/transaction.hpp"
 #include "corm/sql/compiled.hpp"
 #include "corm/sql/text.hpp"
@@ -93,27 +94,18 @@ class Connection {
   explicit Connection(std::shared_ptr<detail::EngineState> engine);
 
   void ensure_usable();
-  void ensure_transaction();
+  void autobegin();
   Result run(std::string_view sql, std::span<const Value> params, bool from_cache,
              std::chrono::steady_clock::time_point compiled_at, bool control = false);
-  void reset_session_state();
-  void run_control(std::string_view sql);
+  void run_control(std::string_view sql) { run(sql, {}, false, {}, true); }
   void end_savepoint(std::uint64_t id, bool commit);
-  bool savepoint_active(std::uint64_t id) const noexcept;
+  void end_transaction_statements(bool rollback);
   void release(bool discard) noexcept;
-  void note_failure(const Error& e) noexcept;
 
   std::shared_ptr<detail::EngineState> engine_;
   std::unique_ptr<PooledConnection> pooled_;
-  std::optional<IsolationLevel> isolation_;
+  detail::TransactionState tx_;
   bool closed_ = false;
-  bool in_tx_ = false;
-  bool lost_in_tx_ = false;   // the physical connection broke inside a transaction
-  bool tx_failed_ = false;    // PostgreSQL aborted the transaction after a failed statement
-  bool sqlite_read_uncommitted_ = false;  // PRAGMA read_uncommitted is on for this transaction
-  std::vector<std::uint64_t> savepoints_;  // ids of open savepoints, innermost last
-  std::uint64_t tx_serial_ = 0;            // numbers root transactions and savepoints
-  std::uint64_t root_id_ = 0;              // tx_serial_ of the open root transaction
 };
 
 }  // namespace corm

@@ -1,6 +1,7 @@
 #pragma once
 // Everything create_engine / create_async_engine accept, with SQLAlchemy's names and defaults.
 
+#include <chrono>
 #include <optional>
 
 #include "corm/core/isolation_level.hpp"
@@ -19,6 +20,9 @@ struct EngineOptions {
   driver::ConnectOptions connect{};
   /// Isolation level of every transaction, unless a connection or session overrides it.
   std::optional<IsolationLevel> isolation_level{};
+  /// Client-side limit for one statement (async front): when it passes, the statement is
+  /// cancelled on the server and QueryCanceled is raised. 0 = none.
+  std::chrono::milliseconds command_timeout{0};
   /// Log every statement with its duration (SQLAlchemy's echo=True).
   bool echo = false;
   /// Include parameter values in echo lines. Off by default: values may be personal data.

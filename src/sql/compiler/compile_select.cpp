@@ -37,17 +37,18 @@ void SqlWriter::order_by(const std::vector<OrderTerm>& terms) {
 }
 
 void SqlWriter::plain_select(const SelectCore& s) {
+  std::vector<FromItem> from = effective_from(s, scope);
+  // Nested selects (in any clause, the select list included) see this statement's FROM items
+  // as correlated.
+  const std::size_t scope_mark = scope.size();
+  scope.insert(scope.end(), from.begin(), from.end());
+  for (const Join& j : s.joins) scope.push_back(j.target);
   raw(s.distinct ? "SELECT DISTINCT " : "SELECT ");
   if (s.columns.empty()) throw UsageError("a SELECT needs at least one column");
   for (std::size_t i = 0; i < s.columns.size(); ++i) {
     if (i) raw(", ");
     select_item(*s.columns[i]);
   }
-  std::vector<FromItem> from = effective_from(s, scope);
-  // Nested selects see this statement's FROM items as correlated.
-  const std::size_t scope_mark = scope.size();
-  scope.insert(scope.end(), from.begin(), from.end());
-  for (const Join& j : s.joins) scope.push_back(j.target);
   if (!from.empty()) {
     raw(" FROM ");
     for (std::size_t i = 0; i < from.size(); ++i) {

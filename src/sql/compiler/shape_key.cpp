@@ -58,12 +58,12 @@ void ShapeWalker::order_by(const std::vector<OrderTerm>& terms) {
 }
 
 void ShapeWalker::plain_select(const SelectCore& s) {
-  u8(s.distinct ? 1 : 0);
-  list(s.columns);
   std::vector<FromItem> from = effective_from(s, scope_);
   const std::size_t mark = scope_.size();
   scope_.insert(scope_.end(), from.begin(), from.end());
   for (const Join& j : s.joins) scope_.push_back(j.target);
+  u8(s.distinct ? 1 : 0);
+  list(s.columns);
   size(from.size());
   for (const FromItem& f : from) from_item(f);
   size(s.joins.size());

@@ -1,4 +1,4 @@
-#include "engine/echo.hpp"
+#include "front/echo.hpp"
 
 #include <fmt/format.h>
 
