@@ -62,10 +62,13 @@ void PoolCore::cancel_waiter(WaiterId id, std::vector<WaiterId>& woken,
     return;
   }
   // The grant raced with the cancellation: pass it on rather than leak it.
-  auto g = take_grant(id);
-  if (!g) return;
-  if (g->idle) {
-    release(std::move(g->idle), false, Clock::now(), woken, to_close);
+  if (auto g = take_grant(id)) release_grant(std::move(*g), woken, to_close);
+}
+
+void PoolCore::release_grant(Grant g, std::vector<WaiterId>& woken,
+                             std::vector<std::unique_ptr<PooledConnection>>& to_close) {
+  if (g.idle) {
+    release(std::move(g.idle), false, Clock::now(), woken, to_close);
   } else {
     --open_;
     serve_waiters(Clock::now(), woken, to_close);

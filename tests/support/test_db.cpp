@@ -29,14 +29,6 @@ std::vector<std::filesystem::path>& temp_dirs() {
 }
 }  // namespace
 
-Backend backend() noexcept {
-#if defined(CORM_TEST_BACKEND_POSTGRES)
-  return Backend::postgres;
-#else
-  return Backend::sqlite;
-#endif
-}
-
 std::string pg_url() {
   const char* url = std::getenv("CORM_TEST_PG");
   if (url == nullptr || *url == '\0') {
@@ -56,10 +48,7 @@ std::string temp_dir() {
   return base.string();
 }
 
-std::string database_url() {
-  if (backend() == Backend::postgres) return pg_url();
-  return "sqlite:///" + temp_dir() + "/test.db";
-}
+std::string sqlite_url() { return "sqlite:///" + temp_dir() + "/test.db"; }
 
 std::string unique_name(const std::string& base) {
   static std::atomic<int> counter{0};

@@ -9,8 +9,15 @@ namespace corm::test {
 
 enum class Backend { sqlite, postgres };
 
-/// The backend this test binary was built for (unit tests: sqlite).
-Backend backend() noexcept;
+/// The backend this test binary was built for (unit tests: sqlite). Inline on purpose: the
+/// backend macro belongs to each suite's own translation units, not to the support library.
+inline Backend backend() noexcept {
+#if defined(CORM_TEST_BACKEND_POSTGRES)
+  return Backend::postgres;
+#else
+  return Backend::sqlite;
+#endif
+}
 inline bool is_postgres() noexcept { return backend() == Backend::postgres; }
 inline bool is_sqlite() noexcept { return backend() == Backend::sqlite; }
 
@@ -18,9 +25,11 @@ inline bool is_sqlite() noexcept { return backend() == Backend::sqlite; }
 /// how to run the suite.
 std::string pg_url();
 
-/// A fresh database URL for the current backend: a new SQLite file in a temp directory (removed
-/// at exit), or the PostgreSQL test server.
-std::string database_url();
+/// A new SQLite database file URL in a temp directory (removed at exit).
+std::string sqlite_url();
+
+/// A fresh database URL for the current backend: a new SQLite file, or the PostgreSQL server.
+inline std::string database_url() { return is_postgres() ? pg_url() : sqlite_url(); }
 
 /// A fresh temporary directory, removed at process exit.
 std::string temp_dir();

@@ -66,6 +66,9 @@ class Connection {
   virtual int backend_pid() const noexcept = 0;
   /// Closes the connection; idempotent, never throws.
   virtual void close() noexcept = 0;
+  /// Asks the statement running right now to stop (PostgreSQL: a cancel request to the server;
+  /// SQLite: sqlite3_interrupt). Safe to call from any thread; false when nothing could be sent.
+  virtual bool cancel() noexcept { return false; }
 };
 
 /// Opens a connection for `url`, blocking until it is ready. Throws ConnectError.

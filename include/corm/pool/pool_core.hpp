@@ -66,6 +66,11 @@ class PoolCore {
   void cancel_waiter(WaiterId id, std::vector<WaiterId>& woken,
                      std::vector<std::unique_ptr<PooledConnection>>& to_close);
 
+  /// Gives back a grant its waiter can no longer use (cancelled the instant it was served): the
+  /// connection or the permit goes to the next waiter or back to the pool.
+  void release_grant(Grant g, std::vector<WaiterId>& woken,
+                     std::vector<std::unique_ptr<PooledConnection>>& to_close);
+
   /// A new connection was opened for a permit-grant: returns its id.
   std::uint64_t opened() noexcept { return ++next_id_; }
   /// Opening a permitted connection failed: the slot is free again; may serve a waiter.

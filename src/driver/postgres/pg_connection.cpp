@@ -176,8 +176,8 @@ bool PgConnection::wait_blocking(Wait w, std::optional<std::chrono::steady_clock
 }
 
 void PgConnection::start_execute(std::string_view sql, std::span<const Value> params) {
-  if (op_) throw UsageError("another statement is still in progress on this connection; a connection runs one statement at a time");
   if (is_broken()) throw ConnectionLost(fmt::format("the connection to {} is closed or was lost; return it to the pool", target_));
+  if (op_) throw UsageError("another statement is still in progress on this connection; a connection runs one statement at a time");
   params_.encode(params);
   Op op;
   op.sql = std::string(sql);
@@ -205,9 +205,116 @@ void PgConnection::start_execute(std::string_view sql, std::span<const Value> pa
   send_step();
 }
 
-void PgConnection::start_script(std::string_view sql) {
-  if (op_) throw UsageError("another statement is still in progress on this connection; a connection runs one statement at a time");
+void PgConnection::start_batch(std::string_view sql, std::span<const std::vector<Value>> rows) {
   if (is_broken()) throw ConnectionLost(fmt::format("the connection to {} is closed or was lost; return it to the pool", target_));
+  if (op_) throw UsageError("another statement is still in progress on this connection; a connection runs one statement at a time");
+  // Every row is bound against the types of the first; integers go as int8 so that no later
+  // row overflows a narrower type chosen for the first.
+  static const std::vector<Value> no_params;
+  params_.encode(rows.empty() ? std::span<const Value>(no_params) : std::span<const Value>(rows.front()), true);
+  Op op;
+  op.sql = std::string(sql);
+  op.rows = rows;
+  for (auto& name : to_deallocate_) op.steps.emplace_back(Step::simple, "DEALLOCATE " + name);
+  to_deallocate_.clear();
+  if (options_.statement_cache_size > 0) {
+    std::string key = op.sql;
+    key.push_back('\0');
+    key.append(reinterpret_cast<const char*>(params_.types()), sizeof(Oid) * static_cast<std::size_t>(params_.count()));
+    auto it = cache_index_.find(key);
+    if (it != cache_index_.end()) {
+      lru_.splice(lru_.begin(), lru_, it->second.pos);
+      op.statement_name = it->second.name;
+    } else {
+      op.statement_name = fmt::format("corm_{}", ++next_statement_);
+      op.pending_cache_sql = std::move(key);
+      op.steps.emplace_back(Step::prepare, op.statement_name);
+    }
+  }
+  op.steps.emplace_back(Step::pipeline, std::string());
+  op_ = std::move(op);
+  if (op_->rows.empty()) {  // nothing to send: an empty batch succeeds at once
+    op_->current = op_->steps.size();
+    return;
+  }
+  send_step();
+}
+
+std::vector<std::shared_ptr<const ResultSet>> PgConnection::take_batch() {
+  if (!op_) throw UsageError("no batch result is pending on this connection");
+  Op op = std::move(*op_);
+  op_.reset();
+  if (op.error) std::rethrow_exception(op.error);
+  return std::move(op.batch);
+}
+
+bool PgConnection::send_chunk() {
+  Op& op = *op_;
+  if (PQpipelineStatus(conn_) == PQ_PIPELINE_OFF && !PQenterPipelineMode(conn_)) {
+    fail_lost("entering pipeline mode");
+    return false;
+  }
+  const std::size_t end = std::min(op.rows.size(), op.next_row + batch_chunk);
+  for (; op.next_row < end; ++op.next_row) {
+    params_.encode(op.rows[op.next_row], true);
+    const int ok = op.statement_name.empty()
+                       ? PQsendQueryParams(conn_, op.sql.c_str(), params_.count(), params_.types(), params_.values(),
+                                           params_.lengths(), params_.formats(), 0)
+                       : PQsendQueryPrepared(conn_, op.statement_name.c_str(), params_.count(), params_.values(),
+                                             params_.lengths(), params_.formats(), 0);
+    if (!ok) {
+      fail_lost("sending a batch");
+      return false;
+    }
+  }
+  if (!PQpipelineSync(conn_)) {
+    fail_lost("sending a batch");
+    return false;
+  }
+  op.awaiting_sync = true;
+  op.flushing = true;
+  return true;
+}
+
+// Reads what has arrived of the current chunk. Returns true when the whole batch is done.
+bool PgConnection::read_pipeline() {
+  Op& op = *op_;
+  while (!PQisBusy(conn_)) {
+    PGresult* r = PQgetResult(conn_);
+    if (r == nullptr) continue;  // end of one statement's results
+    switch (PQresultStatus(r)) {
+      case PGRES_PIPELINE_SYNC:
+        PQclear(r);
+        op.awaiting_sync = false;
+        if (op.next_row < op.rows.size() && !op.error && !op.abandoned) return false;  // next chunk
+        PQexitPipelineMode(conn_);
+        return true;
+      case PGRES_TUPLES_OK:
+      case PGRES_COMMAND_OK:
+        op.batch.push_back(std::make_shared<PgResultSet>(r));
+        break;
+      case PGRES_PIPELINE_ABORTED:  // skipped after an earlier failure
+        PQclear(r);
+        break;
+      default:
+        if (!op.error) {
+          if (PQstatus(conn_) == CONNECTION_BAD) {
+            broken_ = true;
+            op.error = connection_lost(conn_, op.sql, "a batch");
+          } else {
+            op.error = classify(r, op.sql);
+          }
+        }
+        PQclear(r);
+        break;
+    }
+  }
+  return false;
+}
+
+void PgConnection::start_script(std::string_view sql) {
+  if (is_broken()) throw ConnectionLost(fmt::format("the connection to {} is closed or was lost; return it to the pool", target_));
+  if (op_) throw UsageError("another statement is still in progress on this connection; a connection runs one statement at a time");
   Op op;
   op.sql = std::string(sql);
   op.steps.emplace_back(Step::simple, op.sql);
@@ -232,6 +339,9 @@ void PgConnection::send_step() {
       ok = PQsendQueryParams(conn_, op.sql.c_str(), params_.count(), params_.types(), params_.values(),
                              params_.lengths(), params_.formats(), 0);
       break;
+    case Step::pipeline:
+      send_chunk();
+      return;
   }
   if (!ok) {
     fail_lost("sending the statement");
@@ -250,6 +360,11 @@ void PgConnection::fail_lost(std::string_view during) {
   }
 }
 
+void PgConnection::abandon_remaining_steps() noexcept {
+  if (!op_) return;
+  op_->abandoned = true;
+}
+
 // Called when PQgetResult returned null: the current step is complete. Returns true when the
 // whole operation is done.
 bool PgConnection::step_finished() {
@@ -257,6 +372,12 @@ bool PgConnection::step_finished() {
   if (op.error) return true;
   if (op.steps[op.current].first == Step::prepare) cache_store(op);
   if (op.current + 1 >= op.steps.size()) return true;
+  if (op.abandoned) {
+    ErrorDetail d;
+    d.statement = op.sql;
+    op.error = std::make_exception_ptr(QueryCanceled("the statement was cancelled before it was sent", std::move(d)));
+    return true;
+  }
   ++op.current;
   send_step();
   return op.error != nullptr;
@@ -279,6 +400,28 @@ Wait PgConnection::poll() {
     if (!PQconsumeInput(conn_)) {
       fail_lost("reading the result");
       return Wait::none;
+    }
+    if (op.steps[op.current].first == Step::pipeline) {
+      if (op.error && !op.awaiting_sync) {  // failed while sending
+        op.current = op.steps.size();
+        return Wait::none;
+      }
+      if (read_pipeline()) {
+        op.current = op.steps.size();
+        return Wait::none;
+      }
+      if (!op.awaiting_sync) {
+        if (!send_chunk()) {
+          op.current = op.steps.size();
+          return Wait::none;
+        }
+        continue;  // flush the new chunk
+      }
+      if (PQstatus(conn_) == CONNECTION_BAD) {
+        fail_lost("reading a batch");
+        return Wait::none;
+      }
+      return Wait::read;
     }
     bool advanced = false;
     while (!PQisBusy(conn_)) {

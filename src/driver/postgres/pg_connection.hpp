@@ -42,6 +42,15 @@ class PgConnection final : public driver::Connection {
 
   /// Starts a statement (prepared through the cache when enabled). Completes via poll().
   void start_execute(std::string_view sql, std::span<const Value> params);
+  /// Starts one statement for many parameter rows, sent in pipeline mode (chunks of
+  /// `batch_chunk` rows per round trip). Complete with poll(), then take_batch(). The rows must
+  /// outlive the operation. Inside a transaction a failing row makes the whole batch fail.
+  void start_batch(std::string_view sql, std::span<const std::vector<Value>> rows);
+  /// The per-row results of a finished batch, or its first error.
+  std::vector<std::shared_ptr<const ResultSet>> take_batch();
+  /// Rows sent per pipeline round trip.
+  static constexpr std::size_t batch_chunk = 1000;
+
   /// Starts a parameterless script (simple query protocol; may hold several statements).
   void start_script(std::string_view sql);
   /// Advances the current operation; Wait::none when its result is ready for take_result().
@@ -57,6 +66,10 @@ class PgConnection final : public driver::Connection {
   /// Asks the server to cancel the running statement (PQcancel: a short blocking exchange on a
   /// separate socket). Safe from any thread. Returns false when the request could not be sent.
   bool request_cancel() noexcept;
+  /// Stops the operation in flight from sending its remaining steps (a statement after its
+  /// PREPARE, the next chunk of a batch): used when the caller cancelled, so a cancel request
+  /// can only ever hit what is already running. The operation then ends with QueryCanceled.
+  void abandon_remaining_steps() noexcept;
   /// Marks the connection unusable (after a cancelled wait that could not be drained).
   void mark_broken() noexcept { broken_ = true; }
 
@@ -73,6 +86,7 @@ class PgConnection final : public driver::Connection {
   bool in_transaction() const noexcept override;
   int backend_pid() const noexcept override;
   void close() noexcept override;
+  bool cancel() noexcept override { return request_cancel(); }
 
   /// Prepared statements currently cached (for tests and diagnostics).
   std::size_t cached_statements() const noexcept { return cache_index_.size(); }
@@ -81,7 +95,7 @@ class PgConnection final : public driver::Connection {
   PgConnection(PGconn* conn, const ConnectOptions& options, std::string target);
 
   // One step of an operation: a simple command, a prepare, or the statement itself.
-  enum class Step { simple, prepare, exec_prepared, exec_params };
+  enum class Step { simple, prepare, exec_prepared, exec_params, pipeline };
   struct Op {
     std::vector<std::pair<Step, std::string>> steps;  // (kind, name or SQL)
     std::size_t current = 0;
@@ -89,9 +103,18 @@ class PgConnection final : public driver::Connection {
     std::string pending_cache_sql;   // cache key (SQL + parameter types) when this op prepares
     std::string statement_name;
     bool flushing = false;
+    bool abandoned = false;          // cancelled: send no further steps
     PGresult* result = nullptr;      // last result of the final step
     std::exception_ptr error;
+    // Pipelined batches: one statement, many parameter rows, sent in chunks ended by a sync.
+    std::span<const std::vector<Value>> rows;
+    std::size_t next_row = 0;
+    bool awaiting_sync = false;
+    std::vector<std::shared_ptr<const ResultSet>> batch;
   };
+
+  bool send_chunk();
+  bool read_pipeline();
 
   void send_step();
   bool step_finished();

@@ -90,7 +90,7 @@ Oid array_oid(const Array& a) {
 
 }  // namespace
 
-Oid append_text(std::string& out, const Value& v) {
+Oid append_text(std::string& out, const Value& v, bool wide_ints) {
   return std::visit(
       [&](const auto& x) -> Oid {
         using T = std::decay_t<decltype(x)>;
@@ -103,7 +103,7 @@ Oid append_text(std::string& out, const Value& v) {
           // The narrowest type that holds the value: int4 arguments resolve functions declared
           // with integer parameters (pg_terminate_backend), and int4 compares with bigint columns.
           append_int(out, x);
-          return x >= INT32_MIN && x <= INT32_MAX ? pg_oid::int4 : pg_oid::int8;
+          return !wide_ints && x >= INT32_MIN && x <= INT32_MAX ? pg_oid::int4 : pg_oid::int8;
         } else if constexpr (std::is_same_v<T, double>) {
           append_double(out, x);
           return pg_oid::float8;
@@ -150,7 +150,7 @@ Oid append_text(std::string& out, const Value& v) {
       v.storage());
 }
 
-void ParamBuffer::encode(std::span<const Value> params) {
+void ParamBuffer::encode(std::span<const Value> params, bool wide_ints) {
   const std::size_t n = params.size();
   types_.resize(n);
   values_.resize(n);
@@ -183,7 +183,7 @@ void ParamBuffer::encode(std::span<const Value> params) {
       continue;
     }
     offsets_[i] = arena_.size();
-    types_[i] = append_text(arena_, v);
+    types_[i] = append_text(arena_, v, wide_ints);
     arena_ += '\0';
   }
   // Pointers into the arena are taken only now, after it stopped growing.

@@ -18,7 +18,7 @@ class ParamBuffer {
  public:
   /// Encodes `params`; pointers stay valid until the next encode(). Throws DataError for values
   /// PostgreSQL cannot take (NUL bytes in text).
-  void encode(std::span<const Value> params);
+  void encode(std::span<const Value> params, bool wide_ints = false);
 
   int count() const noexcept { return static_cast<int>(values_.size()); }
   const Oid* types() const noexcept { return types_.data(); }
@@ -37,6 +37,6 @@ class ParamBuffer {
 
 /// Appends `v` in PostgreSQL text form (arrays as `{…}` literals). Returns the type OID to send
 /// (0 lets the server infer it from context).
-Oid append_text(std::string& out, const Value& v);
+Oid append_text(std::string& out, const Value& v, bool wide_ints = false);
 
 }  // namespace corm::driver::postgres

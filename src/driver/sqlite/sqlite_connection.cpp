@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <chrono>
 #include <cctype>
 #include <climits>
@@ -93,7 +94,8 @@ class SqliteConnection final : public Connection {
         statement_timeout_(options.statement_timeout) {
     sqlite3_extended_result_codes(db_, 1);
     sqlite3_busy_timeout(db_, static_cast<int>(busy_timeout_.count()));
-    if (statement_timeout_.count() > 0) sqlite3_progress_handler(db_, 1000, &SqliteConnection::on_progress, this);
+    // Always installed: it serves statement_timeout and cancel() alike (every 1000 VM steps).
+    sqlite3_progress_handler(db_, 1000, &SqliteConnection::on_progress, this);
     setup(url, options);
   }
   ~SqliteConnection() override { close(); }
@@ -112,6 +114,16 @@ class SqliteConnection final : public Connection {
   bool is_broken() const noexcept override { return db_ == nullptr || broken_; }
   bool in_transaction() const noexcept override { return db_ != nullptr && sqlite3_get_autocommit(db_) == 0; }
   int backend_pid() const noexcept override { return 0; }
+  // sqlite3_interrupt is documented as safe from any thread while the handle is open; callers
+  // only cancel while a statement of theirs is running, so the handle cannot close meanwhile.
+  // The flag also catches a statement that has not started yet, which sqlite3_interrupt alone
+  // would miss; the next execute consumes it.
+  bool cancel() noexcept override {
+    if (db_ == nullptr) return false;
+    cancel_requested_.store(true);
+    sqlite3_interrupt(db_);
+    return true;
+  }
   void close() noexcept override {
     cache_.clear();
     if (db_ != nullptr) sqlite3_close_v2(db_);
@@ -173,6 +185,7 @@ class SqliteConnection final : public Connection {
 
   static int on_progress(void* self) noexcept {
     auto* c = static_cast<SqliteConnection*>(self);
+    if (c->cancel_requested_.load(std::memory_order_relaxed)) return 1;
     return c->deadline_ && Clock::now() > *c->deadline_ ? 1 : 0;
   }
 
@@ -180,9 +193,13 @@ class SqliteConnection final : public Connection {
   struct DeadlineScope {
     SqliteConnection& c;
     explicit DeadlineScope(SqliteConnection& conn) : c(conn) {
+      if (c.cancel_requested_.exchange(false)) throw QueryCanceled("the statement was cancelled before it started");
       if (c.statement_timeout_.count() > 0) c.deadline_ = Clock::now() + c.statement_timeout_;
     }
-    ~DeadlineScope() { c.deadline_.reset(); }
+    ~DeadlineScope() {
+      c.deadline_.reset();
+      c.cancel_requested_.store(false);  // a cancel that arrived during this call is spent
+    }
   };
 
   sqlite3_stmt* prepare(std::string_view sql, bool& owned);
@@ -193,6 +210,7 @@ class SqliteConnection final : public Connection {
   std::chrono::milliseconds busy_timeout_;
   std::chrono::milliseconds statement_timeout_;
   std::optional<Clock::time_point> deadline_;
+  std::atomic<bool> cancel_requested_{false};
   bool broken_ = false;
 };
 

@@ -5,6 +5,7 @@
 
 #include <concepts>
 #include <initializer_list>
+#include <optional>
 #include <ranges>
 #include <string>
 #include <string_view>
@@ -298,6 +299,13 @@ template <class T>
   requires(detail::family_of<T>() == detail::Family::numeric)
 Expr<T> operator-(const Expr<T>& e) {
   return Expr<T>(sql::detail::make_unary(sql::detail::Op::neg, e.node()));
+}
+
+/// The same expression read back as optional: for columns of the outer side of a LEFT JOIN,
+/// which are NULL where nothing matched even when the column itself is NOT NULL.
+template <class T>
+Expr<std::optional<unoptional_t<T>>> nullable(const Expr<T>& e) {
+  return Expr<std::optional<unoptional_t<T>>>(e.node());
 }
 
 /// `CAST(e AS <U's type>)`.

@@ -1,0 +1,120 @@
+#pragma once
+// AsyncConnection: the async front's handle on one pooled connection — the same surface and the
+// same transaction rules as the sync Connection (commit as you go, savepoints, isolation
+// levels), with every round trip a co_await.
+//
+// Lifetimes across co_await: arguments are taken by value, so temporaries are safe.
+// Cancellation: cancelling the awaiting coroutine (a cancellation slot, or `||` with a timer)
+// cancels the statement on the server and drains the connection before the operation completes
+// with boost::asio::error::operation_aborted; the connection stays usable (inside a
+// transaction, PostgreSQL has aborted that transaction: roll it back).
+// Executor: operations complete on the awaiting coroutine's executor.
+// Errors: corm::Error subclasses, as on the sync front.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "corm/asyncio/async_transaction.hpp"
+#include "corm/core/dialect.hpp"
+#include "corm/core/isolation_level.hpp"
+#include "corm/core/result.hpp"
+#include "corm/core/transaction_state.hpp"
+#include "corm/sql/compiled.hpp"
+#include "corm/sql/text.hpp"
+
+namespace corm {
+
+struct PooledConnection;
+namespace asyncio_detail {
+struct AsyncEngineState;
+class AsyncDriverConnection;
+}  // namespace asyncio_detail
+
+/// A checked-out connection for coroutines. Use it from one coroutine at a time (a second
+/// concurrent use throws UsageError). Destroying it returns the connection to the pool, rolling
+/// back anything still open.
+class AsyncConnection {
+ public:
+  AsyncConnection(AsyncConnection&&) noexcept;
+  AsyncConnection& operator=(AsyncConnection&&) = delete;
+  ~AsyncConnection();
+
+  /// Runs any statement (text(), select(), insert(), ...).
+  template <Executable S>
+  boost::asio::awaitable<Result> execute(const S& statement) {
+    return execute(Compiled(statement.compile(dialect())));
+  }
+  /// Runs text() with named parameters.
+  boost::asio::awaitable<Result> execute(const TextClause& statement, const Params& params);
+  /// Runs an already compiled statement.
+  boost::asio::awaitable<Result> execute(Compiled statement);
+  /// Runs SQL in the dialect's placeholder syntax ($1 / ?1) with positional values.
+  boost::asio::awaitable<Result> exec_driver_sql(std::string sql, std::vector<Value> params = {});
+  /// Runs one statement once per parameter row, in as few round trips as possible (PostgreSQL
+  /// pipeline mode). Inside a transaction the batch is all-or-nothing. One Result per row.
+  boost::asio::awaitable<std::vector<Result>> execute_many(std::string sql, std::vector<std::vector<Value>> rows);
+  /// text() with one Params per row.
+  boost::asio::awaitable<std::vector<Result>> execute_many(const TextClause& statement, const std::vector<Params>& rows);
+  /// Runs several parameterless statements (DDL scripts).
+  boost::asio::awaitable<void> execute_script(std::string sql);
+
+  /// Begins a transaction now; throws UsageError when one is open (use begin_nested()).
+  boost::asio::awaitable<AsyncTransaction> begin();
+  /// Opens a savepoint (beginning the outer transaction when none is open).
+  boost::asio::awaitable<AsyncTransaction> begin_nested();
+  /// Commits the open transaction; no-op when none is open.
+  boost::asio::awaitable<void> commit();
+  /// Rolls back the open transaction; no-op when none is open.
+  boost::asio::awaitable<void> rollback();
+  /// Returns the connection to the pool after rolling back anything open. Idempotent.
+  boost::asio::awaitable<void> close();
+
+  bool in_transaction() const noexcept { return tx_.in_transaction(); }
+  bool in_nested_transaction() const noexcept { return tx_.in_nested_transaction(); }
+  /// Isolation level for transactions begun from now on; throws UsageError inside one.
+  void set_isolation_level(IsolationLevel level) { tx_.set_isolation_level(level); }
+  IsolationLevel isolation_level() const noexcept { return tx_.isolation_level(); }
+  /// Client-side limit per statement for this connection (0 = the engine's command_timeout).
+  void set_command_timeout(std::chrono::milliseconds timeout) noexcept { timeout_ = timeout; }
+  /// Marks the physical connection unusable; it is closed instead of pooled.
+  void invalidate() noexcept;
+  bool closed() const noexcept { return closed_; }
+  Dialect dialect() const noexcept;
+  /// PostgreSQL backend pid (0 on SQLite, or when no physical connection is held).
+  int backend_pid() const noexcept;
+
+ private:
+  friend class AsyncEngine;
+  friend class AsyncTransaction;
+  AsyncConnection(std::shared_ptr<asyncio_detail::AsyncEngineState> engine, std::unique_ptr<PooledConnection> c);
+
+  class Use;
+  asyncio_detail::AsyncDriverConnection& driver() const noexcept;
+  boost::asio::awaitable<void> prepare();
+  boost::asio::awaitable<void> settle_abandoned();
+  boost::asio::awaitable<std::shared_ptr<const ResultSet>> run(std::string_view sql, std::span<const Value> params,
+                                                               bool from_cache,
+                                                               std::chrono::steady_clock::time_point compiled_at);
+  boost::asio::awaitable<void> run_control(std::string sql);
+  boost::asio::awaitable<void> end_savepoint(std::uint64_t id, bool commit);
+  boost::asio::awaitable<void> finish_transaction(bool send_rollback);
+  void failed(bool broken) noexcept;
+  void release(bool discard) noexcept;
+  std::chrono::milliseconds timeout() const noexcept;
+
+  std::shared_ptr<asyncio_detail::AsyncEngineState> engine_;
+  std::unique_ptr<PooledConnection> pooled_;
+  detail::TransactionState tx_;
+  std::vector<std::pair<bool, std::uint64_t>> abandoned_;  // (nested, id) dropped while active
+  std::chrono::milliseconds timeout_{0};
+  bool closed_ = false;
+  bool busy_ = false;
+};
+
+}  // namespace corm

@@ -1,0 +1,54 @@
+#pragma once
+// AsyncEngine: the async front's entry point — SQLAlchemy's create_async_engine. One per
+// database per process; cheap to copy (copies share the pool); safe when the io_context runs on
+// several threads.
+
+#include <memory>
+#include <string_view>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "corm/asyncio/async_connection.hpp"
+#include "corm/core/url.hpp"
+#include "corm/engine/engine_options.hpp"
+#include "corm/engine/events.hpp"
+#include "corm/pool/pool_core.hpp"
+
+namespace corm {
+
+/// A database and its pool, for coroutines. Connections are opened without blocking a thread
+/// (PostgreSQL: PQconnectStart/PQconnectPoll on the io_context; SQLite: on the connection's
+/// worker thread).
+class AsyncEngine {
+ public:
+  /// Checks a connection out, waiting (never blocking a thread) up to pool_timeout. Waiters are
+  /// served first come, first served. Throws PoolTimeout or ConnectError; completes with
+  /// operation_aborted when the caller is cancelled while waiting (nothing leaks).
+  boost::asio::awaitable<AsyncConnection> connect();
+  Dialect dialect() const noexcept;
+  /// The URL (its str() hides the password).
+  const Url& url() const noexcept;
+  /// Listener registry, shared by every connection of this engine.
+  Events& events() noexcept;
+  /// Pool counts.
+  PoolStatus pool_status() const;
+  /// Physical connections opened so far (a monitoring counter).
+  std::uint64_t connections_opened() const;
+  /// Closes idle pooled connections.
+  void dispose() noexcept;
+  const EngineOptions& options() const noexcept;
+  /// The executor connections and timers run on.
+  boost::asio::any_io_executor get_executor() const noexcept;
+
+ private:
+  friend AsyncEngine create_async_engine(boost::asio::any_io_executor, std::string_view, EngineOptions);
+  explicit AsyncEngine(std::shared_ptr<asyncio_detail::AsyncEngineState> s) : state_(std::move(s)) {}
+  std::shared_ptr<asyncio_detail::AsyncEngineState> state_;
+};
+
+/// Creates an async engine on `executor` for `url`. Validates URL and options without I/O
+/// (ConfigError); connections open on first use.
+AsyncEngine create_async_engine(boost::asio::any_io_executor executor, std::string_view url, EngineOptions options = {});
+
+}  // namespace corm

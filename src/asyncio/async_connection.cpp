@@ -1,0 +1,352 @@
+#include "corm/asyncio/async_connection.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "asyncio/async_engine_state.hpp"
+#include "corm/core/error.hpp"
+#include "front/statement_observer.hpp"
+
+namespace corm {
+
+namespace asio = boost::asio;
+using asyncio_detail::AsyncDriverConnection;
+
+// Marks the connection in use by one coroutine for the duration of an operation, so a second
+// coroutine using it at the same time gets an error instead of a corrupted protocol stream.
+class AsyncConnection::Use {
+ public:
+  explicit Use(AsyncConnection& c) : c_(c) {
+    if (c_.closed_) throw UsageError("this AsyncConnection is closed; check out a new one with co_await engine.connect()");
+    if (c_.busy_)
+      throw UsageError("this AsyncConnection is already running an operation for another coroutine; a connection "
+                       "serves one coroutine at a time — give each coroutine its own connection");
+    c_.busy_ = true;
+  }
+  ~Use() { c_.busy_ = false; }
+  Use(const Use&) = delete;
+  Use& operator=(const Use&) = delete;
+
+ private:
+  AsyncConnection& c_;
+};
+
+AsyncConnection::AsyncConnection(std::shared_ptr<asyncio_detail::AsyncEngineState> engine,
+                                 std::unique_ptr<PooledConnection> c)
+    : engine_(std::move(engine)), pooled_(std::move(c)), tx_(engine_->url.dialect(), engine_->options.isolation_level) {}
+
+AsyncConnection::AsyncConnection(AsyncConnection&& o) noexcept
+    : engine_(std::move(o.engine_)),
+      pooled_(std::move(o.pooled_)),
+      tx_(o.tx_),
+      abandoned_(std::move(o.abandoned_)),
+      timeout_(o.timeout_),
+      closed_(o.closed_),
+      busy_(o.busy_) {
+  o.closed_ = true;
+}
+
+AsyncConnection::~AsyncConnection() {
+  if (!pooled_ || !engine_) return;
+  if (busy_) {
+    // Destroyed mid-operation (its coroutine frame is going away): the protocol state is
+    // unknown, so the physical connection is closed rather than pooled.
+    release(true);
+    return;
+  }
+  if (!tx_.in_transaction() && !pooled_->conn->in_transaction()) {
+    release(false);
+    return;
+  }
+  // A destructor cannot co_await: roll back in a detached coroutine, then return the connection.
+  auto engine = engine_;
+  auto pooled = std::move(pooled_);
+  asio::co_spawn(
+      engine->executor,
+      [engine, pooled = std::move(pooled)]() mutable -> asio::awaitable<void> {
+        bool discard = false;
+        try {
+          co_await static_cast<AsyncDriverConnection&>(*pooled->conn).async_execute_script("ROLLBACK", {});
+        } catch (...) {
+          discard = true;
+        }
+        engine->pool->checkin(std::move(pooled), discard);
+      },
+      asio::detached);
+}
+
+Dialect AsyncConnection::dialect() const noexcept { return engine_->url.dialect(); }
+
+int AsyncConnection::backend_pid() const noexcept { return pooled_ ? pooled_->conn->backend_pid() : 0; }
+
+AsyncDriverConnection& AsyncConnection::driver() const noexcept {
+  return static_cast<AsyncDriverConnection&>(*pooled_->conn);
+}
+
+std::chrono::milliseconds AsyncConnection::timeout() const noexcept {
+  return timeout_.count() > 0 ? timeout_ : engine_->options.command_timeout;
+}
+
+void AsyncConnection::release(bool discard) noexcept {
+  if (!pooled_) return;
+  const bool broken = pooled_->conn->is_broken();
+  engine_->pool->checkin(std::move(pooled_), discard || broken);
+}
+
+void AsyncConnection::invalidate() noexcept {
+  if (!pooled_) return;
+  tx_.on_error(true);
+  release(true);
+}
+
+void AsyncConnection::failed(bool broken) noexcept {
+  tx_.on_error(broken);
+  if (broken) release(true);
+}
+
+// Before any statement: a fresh physical connection after a loss outside a transaction, and the
+// rollback of transactions whose handles were dropped while active.
+asio::awaitable<void> AsyncConnection::prepare() {
+  tx_.check_usable();
+  if (!pooled_) pooled_ = co_await engine_->pool->checkout();
+  co_await settle_abandoned();
+}
+
+asio::awaitable<void> AsyncConnection::settle_abandoned() {
+  while (!abandoned_.empty()) {
+    auto [nested, id] = abandoned_.front();
+    abandoned_.erase(abandoned_.begin());
+    if (nested) {
+      if (tx_.savepoint_active(id)) co_await end_savepoint(id, false);
+    } else if (tx_.root_active(id)) {
+      co_await finish_transaction(tx_.end());
+    }
+  }
+}
+
+asio::awaitable<std::shared_ptr<const ResultSet>> AsyncConnection::run(
+    std::string_view sql, std::span<const Value> params, bool from_cache,
+    std::chrono::steady_clock::time_point compiled_at) {
+  detail::StatementObserver observer(engine_->events, engine_->options, pooled_->id, sql, params, from_cache,
+                                     compiled_at);
+  std::shared_ptr<const ResultSet> rs;
+  std::exception_ptr error;
+  try {
+    rs = co_await driver().async_execute(sql, params, timeout());
+  } catch (const Error& e) {
+    observer.failed(e);
+    error = std::current_exception();
+  } catch (...) {
+    error = std::current_exception();  // cancellation: the driver already cleaned up
+  }
+  if (error) {
+    failed(pooled_->conn->is_broken());
+    std::rethrow_exception(error);
+  }
+  observer.succeeded(rs.get());
+  co_return rs;
+}
+
+asio::awaitable<void> AsyncConnection::run_control(std::string sql) {
+  detail::StatementObserver observer(engine_->events, engine_->options, pooled_->id, sql, {}, false, {});
+  std::exception_ptr error;
+  try {
+    co_await driver().async_execute_script(sql, timeout());
+  } catch (const Error& e) {
+    observer.failed(e);
+    error = std::current_exception();
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (error) {
+    failed(pooled_->conn->is_broken());
+    std::rethrow_exception(error);
+  }
+  observer.succeeded(nullptr);
+}
+
+asio::awaitable<Result> AsyncConnection::execute(Compiled statement) {
+  Use use(*this);
+  co_await prepare();
+  if (auto begin = tx_.autobegin_statements(); !begin.empty()) {
+    for (auto& s : begin) co_await run_control(std::move(s));
+    tx_.began();
+  }
+  co_return Result(co_await run(*statement.sql, statement.params, statement.from_cache, statement.compiled_at));
+}
+
+asio::awaitable<Result> AsyncConnection::execute(const TextClause& statement, const Params& params) {
+  return execute(statement.compile(dialect(), params));
+}
+
+asio::awaitable<Result> AsyncConnection::exec_driver_sql(std::string sql, std::vector<Value> params) {
+  Compiled c;
+  c.sql = std::make_shared<const std::string>(std::move(sql));
+  c.params = std::move(params);
+  return execute(std::move(c));
+}
+
+asio::awaitable<std::vector<Result>> AsyncConnection::execute_many(std::string sql,
+                                                                   std::vector<std::vector<Value>> rows) {
+  Use use(*this);
+  co_await prepare();
+  if (auto begin = tx_.autobegin_statements(); !begin.empty()) {
+    for (auto& s : begin) co_await run_control(std::move(s));
+    tx_.began();
+  }
+  detail::StatementObserver observer(engine_->events, engine_->options, pooled_->id, sql, {}, false, {});
+  std::vector<std::shared_ptr<const ResultSet>> sets;
+  std::exception_ptr error;
+  try {
+    sets = co_await driver().async_execute_many(sql, rows, timeout());
+  } catch (const Error& e) {
+    observer.failed(e);
+    error = std::current_exception();
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (error) {
+    failed(pooled_->conn->is_broken());
+    std::rethrow_exception(error);
+  }
+  observer.succeeded(nullptr);
+  std::vector<Result> out;
+  out.reserve(sets.size());
+  for (auto& s : sets) out.emplace_back(std::move(s));
+  co_return out;
+}
+
+asio::awaitable<std::vector<Result>> AsyncConnection::execute_many(const TextClause& statement,
+                                                                   const std::vector<Params>& rows) {
+  std::string sql;
+  std::vector<std::vector<Value>> values;
+  values.reserve(rows.size());
+  for (const auto& p : rows) {
+    Compiled c = statement.compile(dialect(), p);
+    if (sql.empty()) sql = *c.sql;
+    values.push_back(std::move(c.params));
+  }
+  if (sql.empty()) sql = *statement.compile(dialect(), {}).sql;
+  return execute_many(std::move(sql), std::move(values));
+}
+
+asio::awaitable<void> AsyncConnection::execute_script(std::string sql) {
+  Use use(*this);
+  co_await prepare();
+  if (auto begin = tx_.autobegin_statements(); !begin.empty()) {
+    for (auto& s : begin) co_await run_control(std::move(s));
+    tx_.began();
+  }
+  co_await run_control(std::move(sql));
+}
+
+asio::awaitable<AsyncTransaction> AsyncConnection::begin() {
+  Use use(*this);
+  co_await prepare();
+  for (auto& s : tx_.begin_statements()) co_await run_control(std::move(s));
+  co_return AsyncTransaction(this, false, tx_.began());
+}
+
+asio::awaitable<AsyncTransaction> AsyncConnection::begin_nested() {
+  Use use(*this);
+  co_await prepare();
+  if (!tx_.in_transaction()) {
+    for (auto& s : tx_.begin_statements()) co_await run_control(std::move(s));
+    tx_.began();
+  }
+  auto [sql, id] = tx_.savepoint_statement();
+  co_await run_control(std::move(sql));
+  tx_.savepoint_opened(id);
+  co_return AsyncTransaction(this, true, id);
+}
+
+asio::awaitable<void> AsyncConnection::end_savepoint(std::uint64_t id, bool commit) {
+  co_await run_control(tx_.end_savepoint_statement(id, commit));
+  tx_.savepoint_ended(id, commit);
+}
+
+asio::awaitable<void> AsyncConnection::finish_transaction(bool send_rollback) {
+  if (!pooled_) co_return;
+  if (send_rollback) co_await run_control("ROLLBACK");
+  for (auto& s : tx_.after_end_statements()) co_await run_control(std::move(s));
+}
+
+asio::awaitable<void> AsyncConnection::commit() {
+  Use use(*this);
+  if (!tx_.in_transaction()) co_return;
+  tx_.check_commit();
+  co_await settle_abandoned();
+  if (!tx_.in_transaction()) co_return;
+  if (tx_.commit_refused()) {
+    co_await finish_transaction(tx_.end());
+    detail::TransactionState::throw_commit_refused();
+  }
+  tx_.end();
+  co_await run_control("COMMIT");
+  co_await finish_transaction(false);
+}
+
+asio::awaitable<void> AsyncConnection::rollback() {
+  Use use(*this);
+  abandoned_.clear();
+  if (!tx_.in_transaction()) co_return;
+  co_await finish_transaction(tx_.end());
+}
+
+asio::awaitable<void> AsyncConnection::close() {
+  if (closed_) co_return;
+  if (busy_) throw UsageError("cannot close an AsyncConnection while another coroutine is using it");
+  bool discard = false;
+  if (pooled_ && (tx_.in_transaction() || pooled_->conn->in_transaction())) {
+    busy_ = true;
+    try {
+      tx_.end();
+      co_await driver().async_execute_script("ROLLBACK", {});
+      for (auto& s : tx_.after_end_statements()) co_await driver().async_execute_script(s, {});
+    } catch (...) {
+      discard = true;
+    }
+    busy_ = false;
+  }
+  abandoned_.clear();
+  closed_ = true;
+  release(discard);
+}
+
+// --- AsyncTransaction ----------------------------------------------------------------------
+
+AsyncTransaction::AsyncTransaction(AsyncTransaction&& o) noexcept : conn_(o.conn_), nested_(o.nested_), id_(o.id_) {
+  o.conn_ = nullptr;
+}
+
+bool AsyncTransaction::is_active() const noexcept {
+  if (conn_ == nullptr || conn_->closed_) return false;
+  return nested_ ? conn_->tx_.savepoint_active(id_) : conn_->tx_.root_active(id_);
+}
+
+asio::awaitable<void> AsyncTransaction::commit() {
+  if (!is_active()) throw UsageError("this transaction is no longer active (already committed or rolled back)");
+  if (!nested_) {
+    co_await conn_->commit();
+  } else {
+    AsyncConnection::Use use(*conn_);
+    co_await conn_->end_savepoint(id_, true);
+  }
+}
+
+asio::awaitable<void> AsyncTransaction::rollback() {
+  if (!is_active()) co_return;
+  if (!nested_) {
+    co_await conn_->rollback();
+  } else {
+    AsyncConnection::Use use(*conn_);
+    co_await conn_->end_savepoint(id_, false);
+  }
+}
+
+AsyncTransaction::~AsyncTransaction() {
+  if (is_active()) conn_->abandoned_.emplace_back(nested_, id_);
+}
+
+}  // namespace corm

@@ -1,0 +1,46 @@
+#pragma once
+// How the async front talks to a database: a driver::Connection that can also run statements
+// as coroutines. PostgreSQL implements it with libpq's non-blocking API on the io_context
+// (PgAsyncConnection); SQLite runs the synchronous driver on one worker thread per connection
+// (ThreadedAsyncConnection). The pool stores them as plain driver::Connections.
+
+#include <chrono>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "corm/driver/driver_connection.hpp"
+
+namespace corm::asyncio_detail {
+
+namespace asio = boost::asio;
+
+/// A connection whose statements can be awaited. Cancellation (an Asio cancellation slot, or
+/// `||` with a timer) cancels the statement on the server, waits for the connection to be
+/// clean again, and then completes with operation_aborted; a connection that cannot be
+/// cleaned is marked broken and discarded by the pool.
+class AsyncDriverConnection : public driver::Connection {
+ public:
+  /// Runs one statement. `timeout` > 0 cancels it on the server after that long and throws
+  /// QueryCanceled.
+  virtual asio::awaitable<std::shared_ptr<const ResultSet>> async_execute(std::string_view sql,
+                                                                          std::span<const Value> params,
+                                                                          std::chrono::milliseconds timeout) = 0;
+  /// Runs one statement for every parameter row in as few round trips as the driver can.
+  virtual asio::awaitable<std::vector<std::shared_ptr<const ResultSet>>> async_execute_many(
+      std::string_view sql, std::span<const std::vector<Value>> rows, std::chrono::milliseconds timeout) = 0;
+  /// Runs a parameterless script (BEGIN, COMMIT, DDL).
+  virtual asio::awaitable<void> async_execute_script(std::string_view sql, std::chrono::milliseconds timeout) = 0;
+  /// Sends a trivial query; false when the connection is dead.
+  virtual asio::awaitable<bool> async_ping() = 0;
+};
+
+/// Opens an async connection for `url` without blocking the calling thread.
+asio::awaitable<std::unique_ptr<AsyncDriverConnection>> async_connect(asio::any_io_executor ex, const Url& url,
+                                                                      const driver::ConnectOptions& options);
+
+}  // namespace corm::asyncio_detail

@@ -1,0 +1,54 @@
+#pragma once
+// The async front's pool: PoolCore's bookkeeping (the same code the sync pool runs) with an
+// async wait. Waiters are served in FIFO order, `pool_timeout` raises PoolTimeout, and no OS
+// thread ever blocks. Safe when the io_context runs on several threads: the bookkeeping is under
+// a mutex, and each waiter's timer lives on the pool's strand.
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include <boost/asio/strand.hpp>
+
+#include "asyncio/async_driver.hpp"
+#include "corm/engine/events.hpp"
+#include "corm/pool/pool_core.hpp"
+
+namespace corm::asyncio_detail {
+
+class AsyncPool : public std::enable_shared_from_this<AsyncPool> {
+ public:
+  using Connector = std::function<asio::awaitable<std::unique_ptr<AsyncDriverConnection>>()>;
+
+  AsyncPool(asio::any_io_executor ex, PoolOptions options, Connector connector, Events& events);
+  ~AsyncPool();
+
+  /// Waits (without blocking a thread) up to pool_timeout for a connection. Throws
+  /// PoolTimeout, ConnectError, or operation_aborted when the caller is cancelled.
+  asio::awaitable<std::unique_ptr<PooledConnection>> checkout();
+  /// Returns a connection; `discard` closes it instead of keeping it.
+  void checkin(std::unique_ptr<PooledConnection> c, bool discard) noexcept;
+  PoolStatus status() const;
+  void dispose() noexcept;
+  /// Connections ever opened (for tests that bound the number of physical connections).
+  std::uint64_t opened_total() const;
+
+ private:
+  struct Waiter;
+  asio::awaitable<std::optional<Grant>> wait_for_grant(PoolCore::WaiterId id);
+  asio::awaitable<std::unique_ptr<PooledConnection>> open_new();
+  asio::awaitable<std::unique_ptr<PooledConnection>> prepare(Grant g);
+  void wake(const std::vector<PoolCore::WaiterId>& ids);
+
+  asio::any_io_executor ex_;
+  asio::strand<asio::any_io_executor> strand_;
+  Connector connector_;
+  Events& events_;
+  mutable std::mutex mu_;
+  PoolCore core_;
+  std::unordered_map<PoolCore::WaiterId, std::shared_ptr<Waiter>> waiters_;  // strand only
+  std::uint64_t opened_ = 0;
+};
+
+}  // namespace corm::asyncio_detail

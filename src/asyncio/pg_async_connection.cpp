@@ -1,0 +1,186 @@
+#include "asyncio/pg_async_connection.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+
+#include "asyncio/blocking_executor.hpp"
+#include "corm/core/error.hpp"
+
+namespace corm::asyncio_detail {
+
+namespace {
+
+using driver::postgres::Wait;
+using namespace asio::experimental::awaitable_operators;
+constexpr auto use_awaitable = asio::use_awaitable;
+
+// How long a cancelled statement may take to wind down before the connection is given up.
+constexpr std::chrono::seconds drain_limit{5};
+
+asio::posix::descriptor_base::wait_type to_asio(Wait w) {
+  return w == Wait::read ? asio::posix::descriptor_base::wait_read : asio::posix::descriptor_base::wait_write;
+}
+
+// A descriptor over libpq's socket that never closes it: libpq owns the fd.
+struct BorrowedSocket {
+  asio::posix::stream_descriptor d;
+  BorrowedSocket(asio::any_io_executor ex, int fd) : d(ex, fd) {}
+  ~BorrowedSocket() { d.release(); }
+};
+
+}  // namespace
+
+PgAsyncConnection::PgAsyncConnection(asio::any_io_executor ex, std::unique_ptr<driver::postgres::PgConnection> pg)
+    : ex_(ex), pg_(std::move(pg)), socket_(ex, pg_->socket()) {}
+
+PgAsyncConnection::~PgAsyncConnection() { close(); }
+
+void PgAsyncConnection::close() noexcept {
+  if (socket_.is_open()) {
+    boost::system::error_code ec;
+    socket_.cancel(ec);
+    socket_.release();  // deregister from the reactor; PQfinish closes the fd
+  }
+  pg_->close();
+}
+
+asio::awaitable<std::unique_ptr<AsyncDriverConnection>> PgAsyncConnection::connect(
+    asio::any_io_executor ex, const Url& url, const driver::ConnectOptions& options) {
+  auto pg = driver::postgres::PgConnection::start_connect(url, options);
+  const bool bounded = options.connect_timeout.count() > 0;
+  asio::steady_timer deadline(ex);
+  if (bounded) deadline.expires_after(options.connect_timeout);
+  Wait w = Wait::write;  // libpq: behave as if PQconnectPoll last said "writing"
+  while (w != Wait::none) {
+    // libpq may switch sockets while trying hosts and addresses, so each wait borrows the
+    // current one afresh.
+    BorrowedSocket sock(ex, pg->socket());
+    if (bounded) {
+      auto r = co_await (sock.d.async_wait(to_asio(w), use_awaitable) || deadline.async_wait(use_awaitable));
+      if (r.index() == 1)
+        throw ConnectError(fmt::format("could not connect to {}: timed out after {} ms (connect_timeout)", url.str(),
+                                       options.connect_timeout.count()));
+    } else {
+      co_await sock.d.async_wait(to_asio(w), use_awaitable);
+    }
+    w = pg->connect_poll();
+  }
+  co_return std::make_unique<PgAsyncConnection>(ex, std::move(pg));
+}
+
+asio::awaitable<void> PgAsyncConnection::wait_until_done() {
+  for (;;) {
+    const Wait w = pg_->poll();
+    if (w == Wait::none) co_return;
+    co_await socket_.async_wait(to_asio(w), use_awaitable);
+  }
+}
+
+// Runs the started operation to completion. On cancellation (or `timeout`), the statement is
+// cancelled on the server and the connection drained before the error reaches the caller.
+asio::awaitable<void> PgAsyncConnection::drive(std::chrono::milliseconds timeout) {
+  std::exception_ptr aborted;
+  bool timed_out = false;
+  try {
+    if (timeout.count() > 0) {
+      asio::steady_timer timer(ex_, timeout);
+      auto r = co_await (wait_until_done() || timer.async_wait(use_awaitable));
+      timed_out = r.index() == 1;
+    } else {
+      co_await wait_until_done();
+    }
+  } catch (const boost::system::system_error& e) {
+    if (e.code() != asio::error::operation_aborted) throw;
+    aborted = std::current_exception();
+  }
+  if (!aborted && !timed_out) co_return;
+
+  // The caller's cancellation already fired, and Asio would make every later co_await in this
+  // coroutine throw at once; the clean-up must still run to its end.
+  const bool throw_if_cancelled = co_await asio::this_coro::throw_if_cancelled();
+  co_await asio::this_coro::throw_if_cancelled(false);
+  co_await cancel_and_drain();
+  co_await asio::this_coro::throw_if_cancelled(throw_if_cancelled);
+  if (aborted) std::rethrow_exception(aborted);
+  throw QueryCanceled(fmt::format("the statement ran longer than command_timeout ({} ms) and was cancelled on the "
+                                  "server; raise command_timeout or make the statement faster",
+                                  timeout.count()));
+}
+
+asio::awaitable<void> PgAsyncConnection::cancel_and_drain() {
+  pg_->abandon_remaining_steps();
+  // PQcancel blocks for one round trip on its own socket: run it on the helper pool. Waiting
+  // for it means the server has signalled the backend before this connection is used again.
+  auto* pg = pg_.get();
+  auto request = [pg]() -> asio::awaitable<void> {
+    pg->request_cancel();
+    co_return;
+  };
+  co_await asio::co_spawn(blocking_executor(), request, use_awaitable);
+  bool drained = false;
+  try {
+    asio::steady_timer limit(ex_, drain_limit);
+    auto r = co_await (wait_until_done() || limit.async_wait(use_awaitable));
+    drained = r.index() == 0;
+  } catch (...) {
+  }
+  if (drained) {
+    try {
+      (void)pg_->take_result();  // the cancelled statement's outcome, no longer wanted
+    } catch (...) {
+    }
+  } else {
+    close();  // could not be cleaned: broken, and the pool discards it
+  }
+}
+
+asio::awaitable<std::shared_ptr<const ResultSet>> PgAsyncConnection::async_execute(std::string_view sql,
+                                                                                   std::span<const Value> params,
+                                                                                   std::chrono::milliseconds timeout) {
+  pg_->start_execute(sql, params);
+  co_await drive(timeout);
+  co_return pg_->take_result();
+}
+
+asio::awaitable<std::vector<std::shared_ptr<const ResultSet>>> PgAsyncConnection::async_execute_many(
+    std::string_view sql, std::span<const std::vector<Value>> rows, std::chrono::milliseconds timeout) {
+  pg_->start_batch(sql, rows);
+  co_await drive(timeout);
+  co_return pg_->take_batch();
+}
+
+asio::awaitable<void> PgAsyncConnection::async_execute_script(std::string_view sql, std::chrono::milliseconds timeout) {
+  pg_->start_script(sql);
+  co_await drive(timeout);
+  (void)pg_->take_result();
+}
+
+asio::awaitable<bool> PgAsyncConnection::async_ping() {
+  if (pg_->busy() || pg_->is_broken()) co_return false;
+  try {
+    pg_->start_script("");
+    asio::steady_timer limit(ex_, std::chrono::seconds(5));
+    auto r = co_await (wait_until_done() || limit.async_wait(use_awaitable));
+    if (r.index() == 1) {
+      pg_->mark_broken();
+      co_return false;
+    }
+    (void)pg_->take_result();
+    co_return true;
+  } catch (const Error&) {
+    co_return false;
+  }
+}
+
+std::shared_ptr<const ResultSet> PgAsyncConnection::execute(std::string_view sql, std::span<const Value> params) {
+  return pg_->execute(sql, params);
+}
+
+void PgAsyncConnection::execute_script(std::string_view sql) { pg_->execute_script(sql); }
+
+}  // namespace corm::asyncio_detail

@@ -1,0 +1,52 @@
+#pragma once
+// PostgreSQL on the io_context: PgConnection's state machines driven by waiting on libpq's
+// socket with Asio. No thread per query or per connection; one thread serves any number of
+// connections. Cancellation and timeouts ask the server to cancel, then drain the connection
+// so the next user never sees a half-read result.
+
+#include <boost/asio/posix/stream_descriptor.hpp>
+
+#include "asyncio/async_driver.hpp"
+#include "driver/postgres/pg_connection.hpp"
+
+namespace corm::asyncio_detail {
+
+class PgAsyncConnection final : public AsyncDriverConnection {
+ public:
+  PgAsyncConnection(asio::any_io_executor ex, std::unique_ptr<driver::postgres::PgConnection> pg);
+  ~PgAsyncConnection() override;
+
+  /// Non-blocking connect bounded by options.connect_timeout.
+  static asio::awaitable<std::unique_ptr<AsyncDriverConnection>> connect(asio::any_io_executor ex, const Url& url,
+                                                                         const driver::ConnectOptions& options);
+
+  asio::awaitable<std::shared_ptr<const ResultSet>> async_execute(std::string_view sql, std::span<const Value> params,
+                                                                  std::chrono::milliseconds timeout) override;
+  asio::awaitable<std::vector<std::shared_ptr<const ResultSet>>> async_execute_many(
+      std::string_view sql, std::span<const std::vector<Value>> rows, std::chrono::milliseconds timeout) override;
+  asio::awaitable<void> async_execute_script(std::string_view sql, std::chrono::milliseconds timeout) override;
+  asio::awaitable<bool> async_ping() override;
+
+  Dialect dialect() const noexcept override { return Dialect::postgresql; }
+  std::shared_ptr<const ResultSet> execute(std::string_view sql, std::span<const Value> params) override;
+  void execute_script(std::string_view sql) override;
+  bool ping() noexcept override { return pg_->ping(); }
+  bool is_broken() const noexcept override { return pg_->is_broken(); }
+  bool in_transaction() const noexcept override { return pg_->in_transaction(); }
+  int backend_pid() const noexcept override { return pg_->backend_pid(); }
+  void close() noexcept override;
+  bool cancel() noexcept override { return pg_->request_cancel(); }
+
+  driver::postgres::PgConnection& pg() noexcept { return *pg_; }
+
+ private:
+  asio::awaitable<void> drive(std::chrono::milliseconds timeout);
+  asio::awaitable<void> wait_until_done();
+  asio::awaitable<void> cancel_and_drain();
+
+  asio::any_io_executor ex_;
+  std::unique_ptr<driver::postgres::PgConnection> pg_;
+  asio::posix::stream_descriptor socket_;
+};
+
+}  // namespace corm::asyncio_detail

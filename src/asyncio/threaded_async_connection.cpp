@@ -1,0 +1,158 @@
+#include "asyncio/threaded_async_connection.hpp"
+
+#include <atomic>
+
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "corm/core/error.hpp"
+
+namespace corm::asyncio_detail {
+
+Worker::Worker() : thread_([this] { run(); }) {}
+
+Worker::~Worker() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_one();
+  thread_.join();
+}
+
+void Worker::enqueue(std::unique_ptr<Job> job) {
+  {
+    std::lock_guard lock(mu_);
+    jobs_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+}
+
+void Worker::run() {
+  for (;;) {
+    std::unique_ptr<Job> job;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;  // stop requested and nothing left to do
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    job->run();
+  }
+}
+
+namespace {
+
+// Runs `f` on `worker` and completes on the awaiting coroutine's executor. Cancelling the
+// awaiting coroutine interrupts the statement through `target->cancel()`; the job still runs to
+// its end, so the connection is never used by two threads at once.
+template <class R, class F>
+asio::awaitable<R> on_worker(Worker& worker, driver::Connection* target, F f) {
+  auto init = [&worker, target, f = std::move(f)](auto handler) mutable {
+    // sqlite3_interrupt only stops a statement already running; the flag stops one still queued.
+    auto cancelled = std::make_shared<std::atomic<bool>>(false);
+    auto slot = asio::get_associated_cancellation_slot(handler);
+    if (slot.is_connected() && target != nullptr)
+      slot.assign([target, cancelled](asio::cancellation_type) {
+        cancelled->store(true);
+        target->cancel();
+      });
+    auto ex = asio::get_associated_executor(handler);
+    worker.post([f = std::move(f), handler = std::move(handler), ex, cancelled]() mutable {
+      std::exception_ptr error;
+      R result{};
+      try {
+        if (cancelled->load()) throw QueryCanceled("the statement was cancelled before it started");
+        result = f();
+      } catch (...) {
+        error = std::current_exception();
+      }
+      asio::post(ex, [handler = std::move(handler), error, result = std::move(result)]() mutable {
+        auto s = asio::get_associated_cancellation_slot(handler);
+        if (s.is_connected()) s.clear();
+        std::move(handler)(error, std::move(result));
+      });
+    });
+  };
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::exception_ptr, R)>(
+      std::move(init), asio::use_awaitable);
+}
+
+}  // namespace
+
+ThreadedAsyncConnection::ThreadedAsyncConnection(std::unique_ptr<Worker> worker,
+                                                 std::unique_ptr<driver::Connection> inner)
+    : worker_(std::move(worker)), inner_(std::move(inner)) {}
+
+ThreadedAsyncConnection::~ThreadedAsyncConnection() { close(); }
+
+asio::awaitable<std::unique_ptr<AsyncDriverConnection>> ThreadedAsyncConnection::connect(
+    const Url& url, const driver::ConnectOptions& options) {
+  auto worker = std::make_unique<Worker>();
+  // Callables are named locals, not temporaries inside the co_await expression: GCC 12 destroys
+  // such temporaries twice (invalid free).
+  auto open = [url, options] { return driver::connect(url, options); };
+  auto inner = co_await on_worker<std::unique_ptr<driver::Connection>>(*worker, nullptr, std::move(open));
+  co_return std::make_unique<ThreadedAsyncConnection>(std::move(worker), std::move(inner));
+}
+
+asio::awaitable<std::shared_ptr<const ResultSet>> ThreadedAsyncConnection::async_execute(
+    std::string_view sql, std::span<const Value> params, std::chrono::milliseconds /*timeout*/) {
+  // SQLite enforces time limits itself (statement_timeout, via its progress handler).
+  auto* c = inner_.get();
+  auto job = [c, sql, params] { return c->execute(sql, params); };
+  co_return co_await on_worker<std::shared_ptr<const ResultSet>>(*worker_, c, std::move(job));
+}
+
+asio::awaitable<std::vector<std::shared_ptr<const ResultSet>>> ThreadedAsyncConnection::async_execute_many(
+    std::string_view sql, std::span<const std::vector<Value>> rows, std::chrono::milliseconds /*timeout*/) {
+  // One hop to the worker for the whole batch: SQLite has no round trips to save, only
+  // thread switches.
+  auto* c = inner_.get();
+  auto job = [c, sql, rows] {
+    std::vector<std::shared_ptr<const ResultSet>> out;
+    out.reserve(rows.size());
+    for (const auto& row : rows) out.push_back(c->execute(sql, row));
+    return out;
+  };
+  co_return co_await on_worker<std::vector<std::shared_ptr<const ResultSet>>>(*worker_, c, std::move(job));
+}
+
+asio::awaitable<void> ThreadedAsyncConnection::async_execute_script(std::string_view sql,
+                                                                    std::chrono::milliseconds /*timeout*/) {
+  auto* c = inner_.get();
+  auto job = [c, sql] {
+    c->execute_script(sql);
+    return true;
+  };
+  co_await on_worker<bool>(*worker_, c, std::move(job));
+}
+
+asio::awaitable<bool> ThreadedAsyncConnection::async_ping() {
+  auto* c = inner_.get();
+  auto job = [c] { return c->ping(); };
+  co_return co_await on_worker<bool>(*worker_, c, std::move(job));
+}
+
+std::shared_ptr<const ResultSet> ThreadedAsyncConnection::execute(std::string_view sql, std::span<const Value> params) {
+  return inner_->execute(sql, params);
+}
+
+void ThreadedAsyncConnection::execute_script(std::string_view sql) { inner_->execute_script(sql); }
+
+bool ThreadedAsyncConnection::ping() noexcept { return inner_->ping(); }
+
+void ThreadedAsyncConnection::close() noexcept {
+  if (!inner_) return;
+  // Close on the worker thread, after anything still queued, then stop the thread.
+  auto* c = inner_.get();
+  worker_->post([c] { c->close(); });
+  worker_.reset();  // joins: the queue drains first
+  inner_.reset();
+}
+
+}  // namespace corm::asyncio_detail

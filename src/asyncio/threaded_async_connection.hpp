@@ -1,0 +1,82 @@
+#pragma once
+// SQLite behind the async API, aiosqlite's model: one worker thread per connection runs the
+// synchronous driver, fed by a queue; results complete on the awaiting coroutine's executor.
+// Cancellation interrupts the running statement (sqlite3_interrupt).
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "asyncio/async_driver.hpp"
+
+namespace corm::asyncio_detail {
+
+/// One thread running jobs in order.
+class Worker {
+ public:
+  /// A queued job; move-only, because it carries an Asio completion handler.
+  struct Job {
+    virtual ~Job() = default;
+    virtual void run() = 0;
+  };
+
+  Worker();
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  /// Queues `f`; it runs on the worker thread.
+  template <class F>
+  void post(F f) {
+    struct Impl final : Job {
+      F f;
+      explicit Impl(F&& fn) : f(std::move(fn)) {}
+      void run() override { f(); }
+    };
+    enqueue(std::make_unique<Impl>(std::move(f)));
+  }
+
+ private:
+  void enqueue(std::unique_ptr<Job> job);
+  void run();
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<Job>> jobs_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+class ThreadedAsyncConnection final : public AsyncDriverConnection {
+ public:
+  ThreadedAsyncConnection(std::unique_ptr<Worker> worker, std::unique_ptr<driver::Connection> inner);
+  ~ThreadedAsyncConnection() override;
+
+  /// Opens the connection on a new worker thread.
+  static asio::awaitable<std::unique_ptr<AsyncDriverConnection>> connect(const Url& url,
+                                                                         const driver::ConnectOptions& options);
+
+  asio::awaitable<std::shared_ptr<const ResultSet>> async_execute(std::string_view sql, std::span<const Value> params,
+                                                                  std::chrono::milliseconds timeout) override;
+  asio::awaitable<std::vector<std::shared_ptr<const ResultSet>>> async_execute_many(
+      std::string_view sql, std::span<const std::vector<Value>> rows, std::chrono::milliseconds timeout) override;
+  asio::awaitable<void> async_execute_script(std::string_view sql, std::chrono::milliseconds timeout) override;
+  asio::awaitable<bool> async_ping() override;
+
+  Dialect dialect() const noexcept override { return Dialect::sqlite; }
+  std::shared_ptr<const ResultSet> execute(std::string_view sql, std::span<const Value> params) override;
+  void execute_script(std::string_view sql) override;
+  bool ping() noexcept override;
+  bool is_broken() const noexcept override { return !inner_ || inner_->is_broken(); }
+  bool in_transaction() const noexcept override { return inner_ && inner_->in_transaction(); }
+  int backend_pid() const noexcept override { return 0; }
+  void close() noexcept override;
+  bool cancel() noexcept override { return inner_ && inner_->cancel(); }
+
+ private:
+  std::unique_ptr<Worker> worker_;
+  std::unique_ptr<driver::Connection> inner_;
+};
+
+}  // namespace corm::asyncio_detail
