@@ -1,5 +1,7 @@
 #include "asyncio/pg_async_connection.hpp"
 
+#include <poll.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -24,6 +26,13 @@ constexpr std::chrono::seconds drain_limit{5};
 
 asio::posix::descriptor_base::wait_type to_asio(Wait w) {
   return w == Wait::read ? asio::posix::descriptor_base::wait_read : asio::posix::descriptor_base::wait_write;
+}
+
+bool ready_now(int fd, Wait w) {
+  pollfd p{};
+  p.fd = fd;
+  p.events = w == Wait::read ? POLLIN : POLLOUT;
+  return ::poll(&p, 1, 0) > 0;
 }
 
 // A descriptor over libpq's socket that never closes it: libpq owns the fd.
@@ -77,6 +86,10 @@ asio::awaitable<void> PgAsyncConnection::wait_until_done() {
   for (;;) {
     const Wait w = pg_->poll();
     if (w == Wait::none) co_return;
+    // Asio's epoll reactor is edge-triggered and a wait operation never checks readiness
+    // first: bytes that arrived between libpq's last read and this wait would raise no new
+    // edge, and the wait would never end. Check the level first (one cheap poll(2)).
+    if (ready_now(pg_->socket(), w)) continue;
     co_await socket_.async_wait(to_asio(w), use_awaitable);
   }
 }

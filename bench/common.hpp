@@ -1,0 +1,207 @@
+#pragma once
+// Shared by every benchmark program: the workload constants and expected results from
+// ../shared/bench/WORKLOADS.md, the LCG, timing (warm-up + median of 3), result checks and the
+// stdout contract `W<n> <peer> <metric> <value>` (everything else goes to stderr).
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bench {
+
+inline constexpr int w1_lookups = 20'000;
+inline constexpr int w2_lookups = 20'000;
+inline constexpr int w2_tasks = 64;
+inline constexpr int pool_size = 8;
+inline constexpr int w3_rows = 100'000;
+inline constexpr int w3_passes = 3;
+inline constexpr int w4_authors = 1'000;
+inline constexpr int w4_books = 10'000;
+inline constexpr int w4_loads = 20;
+inline constexpr int w5_rows = 10'000;
+inline constexpr int w6_tasks = 32;
+inline constexpr int w6_tx_per_task = 50;
+inline constexpr int w6_counters = 4;
+
+/// The shared 64-bit LCG: s = s * 6364136223846793005 + 1442695040888963407 (mod 2^64),
+/// id = ((s >> 33) % 1000) + 1.
+inline std::vector<std::int64_t> lcg_ids(std::uint64_t seed, int n) {
+  std::vector<std::int64_t> ids;
+  ids.reserve(static_cast<std::size_t>(n));
+  std::uint64_t s = seed;
+  for (int i = 0; i < n; ++i) {
+    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+    ids.push_back(static_cast<std::int64_t>((s >> 33) % 1000) + 1);
+  }
+  return ids;
+}
+
+inline std::int64_t sum(const std::vector<std::int64_t>& v) {
+  std::int64_t s = 0;
+  for (auto x : v) s += x;
+  return s;
+}
+
+[[noreturn]] inline void fail(const std::string& what) {
+  std::fprintf(stderr, "CHECK FAILED: %s\n", what.c_str());
+  std::fflush(stderr);
+  std::_Exit(2);
+}
+
+inline void check(bool ok, const std::string& what) {
+  if (!ok) fail(what);
+}
+
+template <class A, class B>
+inline void check_eq(const A& got, const B& want, const std::string& what) {
+  if (!(got == want)) fail(what + ": got " + std::to_string(got) + ", want " + std::to_string(want));
+}
+
+// --- expected results, from the seed.sql formulas ----------------------------------------------
+
+struct W3Expect {
+  std::int64_t count = w3_rows;
+  std::int64_t sum_int = 0;
+  std::int64_t text_len = 0;
+  std::int64_t numeric_cents = 0;
+};
+
+inline W3Expect w3_expect() {
+  W3Expect e;
+  for (std::int64_t g = 1; g <= w3_rows; ++g) {
+    e.sum_int += (g * 7919) % 100000;
+    e.text_len += 10 + 32;  // 'item text ' || md5(g::text)
+    e.numeric_cents += (g * 31) % 1000000;
+  }
+  return e;
+}
+
+/// Sum of books.pages over the seed data (all 10,000 books).
+inline std::int64_t w4_pages_sum() {
+  std::int64_t s = 0;
+  for (std::int64_t a = 1; a <= w4_authors; ++a)
+    for (std::int64_t b = 1; b <= 10; ++b) s += 50 + ((a * 10 + b) * 37) % 900;
+  return s;
+}
+
+// W5 rows: i in [0, 10000).
+inline std::int64_t w5_author(int i) { return i % 1000 + 1; }
+inline std::string w5_title(int i) {
+  std::string t = "w5-";  // built by append: GCC 12 warns falsely (-Wrestrict) on "w5-" + to_string
+  t += std::to_string(i);
+  return t;
+}
+inline std::int64_t w5_pages(int i) { return 100 + i % 400; }
+inline std::int64_t w5_price_cents(int i) { return 999 + i % 5000; }
+inline std::string w5_price_text(int i) {
+  auto c = w5_price_cents(i);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%lld.%02lld", static_cast<long long>(c / 100), static_cast<long long>(c % 100));
+  return buf;
+}
+/// Microseconds since the Unix epoch: 2020-01-01 00:00:00 UTC + i seconds.
+inline std::int64_t w5_published_unix_us(int i) { return (1577836800LL + i) * 1'000'000LL; }
+inline std::int64_t w5_pages_sum() {
+  std::int64_t s = 0;
+  for (int i = 0; i < w5_rows; ++i) s += w5_pages(i);
+  return s;
+}
+
+/// Parses a numeric's text ("123.45", "-0.5", "7") into hundredths, exactly.
+inline std::int64_t cents_of(std::string_view t) {
+  bool neg = false;
+  std::size_t i = 0;
+  if (i < t.size() && (t[i] == '-' || t[i] == '+')) neg = t[i++] == '-';
+  std::int64_t whole = 0, frac = 0;
+  int fd = 0;
+  for (; i < t.size() && t[i] != '.'; ++i) whole = whole * 10 + (t[i] - '0');
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    for (; i < t.size(); ++i) {
+      if (fd < 2) { frac = frac * 10 + (t[i] - '0'); ++fd; }
+      else if (t[i] != '0') fail("numeric with more than 2 decimals: " + std::string(t));
+    }
+  }
+  while (fd < 2) { frac *= 10; ++fd; }
+  auto v = whole * 100 + frac;
+  return neg ? -v : v;
+}
+
+// --- timing ---------------------------------------------------------------------------------
+
+using Clock = std::chrono::steady_clock;
+
+inline double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+/// Runs `pass` once as warm-up and 3 times timed; returns the median time in seconds. `pass`
+/// does its own result checks and returns the seconds its timed part took (set-up and
+/// verification such as W5's count/DELETE stay outside).
+inline double median_of_3(const std::function<double()>& pass) {
+  pass();  // warm-up
+  std::vector<double> t;
+  for (int r = 0; r < 3; ++r) t.push_back(pass());
+  std::sort(t.begin(), t.end());
+  std::fprintf(stderr, "  times: %.4f %.4f %.4f s\n", t[0], t[1], t[2]);
+  return t[1];
+}
+
+inline void report(std::string_view w, std::string_view peer, std::string_view metric, double value) {
+  std::printf("%.*s %.*s %.*s %.1f\n", int(w.size()), w.data(), int(peer.size()), peer.data(), int(metric.size()),
+              metric.data(), value);
+  std::fflush(stdout);
+}
+
+inline double peak_rss_mb() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_maxrss) / 1024.0;  // Linux: kilobytes
+}
+
+/// Wraps an untimed-setup-free pass: times the whole call.
+inline std::function<double()> whole(std::function<void()> f) {
+  return [f = std::move(f)] {
+    auto t0 = Clock::now();
+    f();
+    return seconds_since(t0);
+  };
+}
+
+// --- command line: prog [--dsn URL | --db PATH] [--only W3] ----------------------------------
+
+struct Args {
+  std::string dsn;     // PostgreSQL URL (postgresql://...)
+  std::string db;      // SQLite file path
+  std::string only;    // run just this workload (W1..W6); empty = all
+  bool wants(std::string_view w) const { return only.empty() || only == w; }
+};
+
+inline Args parse_args(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view s = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) fail("missing value after " + std::string(s));
+      return argv[++i];
+    };
+    if (s == "--dsn") a.dsn = next();
+    else if (s == "--db") a.db = next();
+    else if (s == "--only") a.only = next();
+    else fail("unknown argument " + std::string(s));
+  }
+  if (a.dsn.empty()) {
+    if (const char* e = std::getenv("BENCH_DSN")) a.dsn = e;
+  }
+  return a;
+}
+
+}  // namespace bench

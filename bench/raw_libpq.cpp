@@ -1,0 +1,560 @@
+// raw-libpq: the physical-limit baseline. Prepared statements, binary results decoded straight
+// into structs, one connection per thread, no pool. Peers printed:
+//   raw-libpq            one statement per round trip (W1..W6; W5 one-by-one prepared inserts)
+//   raw-libpq-pipelined  W1 lookups and W5 inserts in libpq pipeline mode
+//   raw-libpq-copy       W5 by binary COPY (ids drawn first with one nextval() query)
+
+#include <libpq-fe.h>
+
+#include <array>
+#include <cstring>
+#include <thread>
+#include <unordered_map>
+
+#include "common.hpp"
+
+namespace {
+
+using namespace bench;
+
+// --- binary helpers ---------------------------------------------------------------------------
+
+std::uint16_t rd16(const char* p) {
+  std::uint16_t v;
+  std::memcpy(&v, p, 2);
+  return __builtin_bswap16(v);
+}
+std::uint32_t rd32(const char* p) {
+  std::uint32_t v;
+  std::memcpy(&v, p, 4);
+  return __builtin_bswap32(v);
+}
+std::uint64_t rd64(const char* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return __builtin_bswap64(v);
+}
+void put16(std::string& b, std::uint16_t v) { v = __builtin_bswap16(v); b.append(reinterpret_cast<char*>(&v), 2); }
+void put32(std::string& b, std::uint32_t v) { v = __builtin_bswap32(v); b.append(reinterpret_cast<char*>(&v), 4); }
+void put64(std::string& b, std::uint64_t v) { v = __builtin_bswap64(v); b.append(reinterpret_cast<char*>(&v), 8); }
+
+constexpr std::int64_t pg_epoch_shift_us = 946684800LL * 1'000'000LL;  // 2000-01-01 - 1970-01-01
+
+std::int64_t get_i64(const PGresult* r, int row, int col) { return static_cast<std::int64_t>(rd64(PQgetvalue(r, row, col))); }
+std::int32_t get_i32(const PGresult* r, int row, int col) { return static_cast<std::int32_t>(rd32(PQgetvalue(r, row, col))); }
+std::string get_str(const PGresult* r, int row, int col) {
+  return std::string(PQgetvalue(r, row, col), static_cast<std::size_t>(PQgetlength(r, row, col)));
+}
+/// Binary numeric (base-10000 digits) → hundredths. Exact for scale ≤ 2.
+std::int64_t get_cents(const PGresult* r, int row, int col) {
+  const char* p = PQgetvalue(r, row, col);
+  const int ndigits = static_cast<std::int16_t>(rd16(p));
+  const int weight = static_cast<std::int16_t>(rd16(p + 2));
+  const int sign = rd16(p + 4);
+  std::int64_t units = 0;  // in 1/10000
+  for (int i = 0; i < ndigits; ++i) {
+    std::int64_t d = rd16(p + 8 + 2 * i);
+    int e = weight - i;  // d * 10000^e
+    if (e >= 0) {
+      for (int k = 0; k < e + 1; ++k) d *= 10000;
+      units += d;
+    } else if (e == -1) {
+      units += d;
+    } else {
+      check(d == 0, "numeric beyond 4 decimals");
+    }
+  }
+  check(units % 100 == 0, "numeric beyond 2 decimals");
+  std::int64_t cents = units / 100;
+  return sign == 0x4000 ? -cents : cents;
+}
+double get_f64(const PGresult* r, int row, int col) {
+  auto u = rd64(PQgetvalue(r, row, col));
+  double d;
+  std::memcpy(&d, &u, 8);
+  return d;
+}
+
+// --- connections ------------------------------------------------------------------------------
+
+PGconn* connect(const std::string& dsn) {
+  PGconn* c = PQconnectdb(dsn.c_str());
+  if (PQstatus(c) != CONNECTION_OK) fail(std::string("connect: ") + PQerrorMessage(c));
+  return c;
+}
+
+struct Res {
+  PGresult* r;
+  explicit Res(PGresult* p) : r(p) {}
+  ~Res() { PQclear(r); }
+  Res(const Res&) = delete;
+  operator const PGresult*() const { return r; }
+};
+
+void expect(PGconn* c, const PGresult* r, ExecStatusType want, const char* what) {
+  if (PQresultStatus(r) != want) fail(std::string(what) + ": " + PQerrorMessage(c));
+}
+
+void exec(PGconn* c, const char* sql) {
+  Res r(PQexec(c, sql));
+  auto st = PQresultStatus(r);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) fail(std::string(sql) + ": " + PQerrorMessage(c));
+}
+
+void prepare(PGconn* c, const char* name, const char* sql, int n, const Oid* types) {
+  Res r(PQprepare(c, name, sql, n, types));
+  expect(c, r, PGRES_COMMAND_OK, name);
+}
+
+constexpr Oid int8_oid = 20, int4_oid = 23, text_oid = 25, numeric_oid = 1700, timestamptz_oid = 1184,
+              int8_array_oid = 1016;
+
+// --- W1/W2 ------------------------------------------------------------------------------------
+
+struct Author {
+  std::int64_t id;
+  std::string name;
+  std::string email;
+  std::int64_t created_at_us;
+};
+
+const char* w1_sql = "SELECT id, name, email, created_at FROM authors WHERE id = $1";
+
+void prepare_w1(PGconn* c) {
+  Oid t[] = {int8_oid};
+  prepare(c, "w1", w1_sql, 1, t);
+}
+
+Author lookup(PGconn* c, std::int64_t id) {
+  std::uint64_t be = __builtin_bswap64(static_cast<std::uint64_t>(id));
+  const char* vals[] = {reinterpret_cast<const char*>(&be)};
+  int lens[] = {8};
+  int fmts[] = {1};
+  Res r(PQexecPrepared(c, "w1", 1, vals, lens, fmts, 1));
+  expect(c, r, PGRES_TUPLES_OK, "w1 lookup");
+  check(PQntuples(r) == 1, "w1: one row");
+  return Author{get_i64(r, 0, 0), get_str(r, 0, 1), get_str(r, 0, 2), get_i64(r, 0, 3) + pg_epoch_shift_us};
+}
+
+void w1(PGconn* c) {
+  auto ids = lcg_ids(42, w1_lookups);
+  const auto want = sum(ids);
+  prepare_w1(c);
+  double t = median_of_3(whole([&] {
+    std::int64_t got = 0;
+    for (auto id : ids) got += lookup(c, id).id;
+    check_eq(got, want, "W1 sum of ids");
+  }));
+  report("W1", "raw-libpq", "ops_per_s", w1_lookups / t);
+
+  // Pipelined: chunks of 500 lookups per sync (small enough that neither socket buffer fills).
+  t = median_of_3(whole([&] {
+    std::int64_t got = 0;
+    int rows = 0;
+    if (!PQenterPipelineMode(c)) fail("enter pipeline");
+    constexpr std::size_t chunk = 500;
+    std::vector<std::uint64_t> be(chunk);
+    for (std::size_t start = 0; start < ids.size(); start += chunk) {
+      const std::size_t end = std::min(ids.size(), start + chunk);
+      for (std::size_t i = start; i < end; ++i) {
+        be[i - start] = __builtin_bswap64(static_cast<std::uint64_t>(ids[i]));
+        const char* vals[] = {reinterpret_cast<const char*>(&be[i - start])};
+        int lens[] = {8};
+        int fmts[] = {1};
+        if (!PQsendQueryPrepared(c, "w1", 1, vals, lens, fmts, 1)) fail(PQerrorMessage(c));
+      }
+      if (!PQpipelineSync(c)) fail("pipeline sync");
+      for (;;) {
+        PGresult* r = PQgetResult(c);
+        if (!r) continue;
+        auto st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) { PQclear(r); break; }
+        if (st != PGRES_TUPLES_OK) fail(std::string("w1 pipelined: ") + PQerrorMessage(c));
+        Author a{get_i64(r, 0, 0), get_str(r, 0, 1), get_str(r, 0, 2), get_i64(r, 0, 3) + pg_epoch_shift_us};
+        got += a.id;
+        ++rows;
+        PQclear(r);
+      }
+    }
+    if (!PQexitPipelineMode(c)) fail("exit pipeline");
+    check_eq(rows, w1_lookups, "W1 pipelined rows");
+    check_eq(got, want, "W1 pipelined sum of ids");
+  }));
+  report("W1", "raw-libpq-pipelined", "ops_per_s", w1_lookups / t);
+}
+
+void w2(const std::string& dsn) {
+  auto ids = lcg_ids(4242, w2_lookups);
+  const auto want = sum(ids);
+  std::vector<PGconn*> conns;
+  for (int i = 0; i < pool_size; ++i) {
+    conns.push_back(connect(dsn));
+    prepare_w1(conns.back());
+  }
+  double t = median_of_3(whole([&] {
+    std::vector<std::int64_t> sums(pool_size, 0);
+    std::vector<std::thread> th;
+    for (int k = 0; k < pool_size; ++k)
+      th.emplace_back([&, k] {
+        std::int64_t s = 0;
+        for (std::size_t i = static_cast<std::size_t>(k); i < ids.size(); i += pool_size) s += lookup(conns[k], ids[i]).id;
+        sums[k] = s;
+      });
+    for (auto& x : th) x.join();
+    std::int64_t got = 0;
+    for (auto s : sums) got += s;
+    check_eq(got, want, "W2 sum of ids");
+  }));
+  report("W2", "raw-libpq", "ops_per_s", w2_lookups / t);
+  for (auto* c : conns) PQfinish(c);
+}
+
+// --- W3 ---------------------------------------------------------------------------------------
+
+struct Item {
+  std::int64_t id;
+  std::int32_t c_int;
+  std::int64_t c_bigint;
+  std::string c_text;
+  std::string c_varchar;
+  std::int64_t c_numeric_cents;
+  double c_float;
+  bool c_bool;
+  std::int64_t c_ts_us;
+  std::int32_t c_date_days;
+  std::array<std::uint8_t, 16> c_uuid;
+};
+
+void w3(PGconn* c) {
+  const auto want = w3_expect();
+  prepare(c, "w3",
+          "SELECT id, c_int, c_bigint, c_text, c_varchar, c_numeric, c_float, c_bool, c_ts, c_date, c_uuid FROM items",
+          0, nullptr);
+  double t = median_of_3(whole([&] {
+    std::vector<Item> items;
+    {
+      Res r(PQexecPrepared(c, "w3", 0, nullptr, nullptr, nullptr, 1));
+      expect(c, r, PGRES_TUPLES_OK, "w3");
+      const int n = PQntuples(r);
+      items.reserve(static_cast<std::size_t>(n));
+      for (int i = 0; i < n; ++i) {
+        Item it{get_i64(r, i, 0), get_i32(r, i, 1), get_i64(r, i, 2), get_str(r, i, 3), get_str(r, i, 4),
+                get_cents(r, i, 5), get_f64(r, i, 6), *PQgetvalue(r, i, 7) != 0, get_i64(r, i, 8) + pg_epoch_shift_us,
+                get_i32(r, i, 9) + 10957, {}};
+        std::memcpy(it.c_uuid.data(), PQgetvalue(r, i, 10), 16);
+        items.push_back(std::move(it));
+      }
+    }
+    std::int64_t si = 0, tl = 0, sn = 0;
+    for (const auto& it : items) {
+      si += it.c_int;
+      tl += static_cast<std::int64_t>(it.c_text.size());
+      sn += it.c_numeric_cents;
+    }
+    check_eq(static_cast<std::int64_t>(items.size()), want.count, "W3 count");
+    check_eq(si, want.sum_int, "W3 sum(c_int)");
+    check_eq(tl, want.text_len, "W3 total length(c_text)");
+    check_eq(sn, want.numeric_cents, "W3 sum(c_numeric) in cents");
+  }));
+  report("W3", "raw-libpq", "rows_per_s", w3_rows / t);
+  report("W3", "raw-libpq", "peak_rss_mb", peak_rss_mb());
+}
+
+// --- W4 ---------------------------------------------------------------------------------------
+
+struct Book {
+  std::int64_t id;
+  std::int64_t author_id;
+  std::string title;
+  std::int32_t pages;
+  std::int64_t price_cents;
+  std::int64_t published_us;
+};
+struct AuthorWithBooks {
+  Author a;
+  std::vector<Book> books;
+};
+
+void w4(PGconn* c) {
+  const auto want_pages = w4_pages_sum();
+  prepare(c, "w4a", "SELECT id, name, email, created_at FROM authors", 0, nullptr);
+  Oid t8a[] = {int8_array_oid};
+  prepare(c, "w4b", "SELECT id, author_id, title, pages, price, published_at FROM books WHERE author_id = ANY($1)", 1,
+          t8a);
+  auto load = [&] {
+    std::vector<AuthorWithBooks> authors;
+    std::unordered_map<std::int64_t, std::size_t> by_id;
+    {
+      Res r(PQexecPrepared(c, "w4a", 0, nullptr, nullptr, nullptr, 1));
+      expect(c, r, PGRES_TUPLES_OK, "w4 authors");
+      const int n = PQntuples(r);
+      authors.reserve(static_cast<std::size_t>(n));
+      for (int i = 0; i < n; ++i) {
+        authors.push_back({Author{get_i64(r, i, 0), get_str(r, i, 1), get_str(r, i, 2), get_i64(r, i, 3) + pg_epoch_shift_us}, {}});
+        by_id.emplace(authors.back().a.id, authors.size() - 1);
+      }
+    }
+    std::string arr = "{";
+    for (const auto& a : authors) {
+      if (arr.size() > 1) arr += ',';
+      arr += std::to_string(a.a.id);
+    }
+    arr += '}';
+    const char* vals[] = {arr.c_str()};
+    Res r(PQexecPrepared(c, "w4b", 1, vals, nullptr, nullptr, 1));
+    expect(c, r, PGRES_TUPLES_OK, "w4 books");
+    const int n = PQntuples(r);
+    for (int i = 0; i < n; ++i) {
+      Book b{get_i64(r, i, 0), get_i64(r, i, 1), get_str(r, i, 2), get_i32(r, i, 3), get_cents(r, i, 4),
+             get_i64(r, i, 5) + pg_epoch_shift_us};
+      authors[by_id.at(b.author_id)].books.push_back(std::move(b));
+    }
+    std::int64_t pages = 0, books = 0;
+    for (const auto& a : authors) {
+      check(a.books.size() == 10, "W4: 10 books per author");
+      books += static_cast<std::int64_t>(a.books.size());
+      for (const auto& b : a.books) pages += b.pages;
+    }
+    check_eq(static_cast<std::int64_t>(authors.size()), w4_authors, "W4 authors");
+    check_eq(books, w4_books, "W4 books");
+    check_eq(pages, want_pages, "W4 sum(pages)");
+  };
+  double t = median_of_3(whole([&] {
+    for (int i = 0; i < w4_loads; ++i) load();
+  }));
+  report("W4", "raw-libpq", "loads_per_s", w4_loads / t);
+}
+
+// --- W5 ---------------------------------------------------------------------------------------
+
+struct NewBook {
+  std::int64_t id = 0;
+  std::int64_t author_id;
+  std::string title;
+  std::int32_t pages;
+  std::string price;  // exact decimal text
+  std::int64_t published_us;
+};
+
+std::vector<NewBook> w5_objects() {
+  std::vector<NewBook> v;
+  for (int i = 0; i < w5_rows; ++i)
+    v.push_back({0, w5_author(i), w5_title(i), static_cast<std::int32_t>(w5_pages(i)), w5_price_text(i),
+                 w5_published_unix_us(i)});
+  return v;
+}
+
+void w5_verify_and_clean(PGconn* c, const std::vector<NewBook>& books) {
+  std::int64_t nz = 0;
+  for (const auto& b : books) nz += b.id > 0;
+  check_eq(nz, w5_rows, "W5 generated ids returned");
+  Res r(PQexec(c, "SELECT count(*), sum(pages) FROM books WHERE title LIKE 'w5-%'"));
+  expect(c, r, PGRES_TUPLES_OK, "w5 verify");
+  check_eq(std::stoll(PQgetvalue(r, 0, 0)), w5_rows, "W5 count");
+  check_eq(std::stoll(PQgetvalue(r, 0, 1)), w5_pages_sum(), "W5 sum(pages)");
+  exec(c, "DELETE FROM books WHERE title LIKE 'w5-%'");
+  exec(c, "VACUUM books");  // untimed: every pass starts from the same heap and indexes
+}
+
+struct InsertParams {
+  std::uint64_t author, ts;
+  std::uint32_t pages;
+  const char* vals[5];
+  int lens[5];
+  int fmts[5] = {1, 0, 1, 0, 1};
+  explicit InsertParams(const NewBook& b) {
+    author = __builtin_bswap64(static_cast<std::uint64_t>(b.author_id));
+    pages = __builtin_bswap32(static_cast<std::uint32_t>(b.pages));
+    ts = __builtin_bswap64(static_cast<std::uint64_t>(b.published_us - pg_epoch_shift_us));
+    vals[0] = reinterpret_cast<const char*>(&author);
+    vals[1] = b.title.c_str();
+    vals[2] = reinterpret_cast<const char*>(&pages);
+    vals[3] = b.price.c_str();
+    vals[4] = reinterpret_cast<const char*>(&ts);
+    lens[0] = 8;
+    lens[1] = 0;
+    lens[2] = 4;
+    lens[3] = 0;
+    lens[4] = 8;
+  }
+  InsertParams(const InsertParams&) = delete;
+};
+
+void w5(PGconn* c) {
+  exec(c, "DELETE FROM books WHERE title LIKE 'w5-%'");
+  exec(c, "VACUUM books");
+  Oid types[] = {int8_oid, text_oid, int4_oid, numeric_oid, timestamptz_oid};
+  prepare(c, "w5",
+          "INSERT INTO books (author_id, title, pages, price, published_at) VALUES ($1, $2, $3, $4, $5) RETURNING id", 5,
+          types);
+
+  // One by one.
+  double t = median_of_3([&] {
+    auto books = w5_objects();
+    auto t0 = Clock::now();
+    exec(c, "BEGIN");
+    for (auto& b : books) {
+      InsertParams p(b);
+      Res r(PQexecPrepared(c, "w5", 5, p.vals, p.lens, p.fmts, 1));
+      expect(c, r, PGRES_TUPLES_OK, "w5 insert");
+      b.id = get_i64(r, 0, 0);
+    }
+    exec(c, "COMMIT");
+    double s = seconds_since(t0);
+    w5_verify_and_clean(c, books);
+    return s;
+  });
+  report("W5", "raw-libpq", "rows_per_s", w5_rows / t);
+
+  // Pipelined, 500 rows per sync.
+  t = median_of_3([&] {
+    auto books = w5_objects();
+    auto t0 = Clock::now();
+    exec(c, "BEGIN");
+    if (!PQenterPipelineMode(c)) fail("enter pipeline");
+    constexpr std::size_t chunk = 500;
+    for (std::size_t start = 0; start < books.size(); start += chunk) {
+      const std::size_t end = std::min(books.size(), start + chunk);
+      for (std::size_t i = start; i < end; ++i) {
+        InsertParams p(books[i]);
+        if (!PQsendQueryPrepared(c, "w5", 5, p.vals, p.lens, p.fmts, 1)) fail(PQerrorMessage(c));
+      }
+      if (!PQpipelineSync(c)) fail("pipeline sync");
+      std::size_t i = start;
+      for (;;) {
+        PGresult* r = PQgetResult(c);
+        if (!r) continue;
+        auto st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) { PQclear(r); break; }
+        if (st != PGRES_TUPLES_OK) fail(std::string("w5 pipelined: ") + PQerrorMessage(c));
+        books[i++].id = get_i64(r, 0, 0);
+        PQclear(r);
+      }
+      check(i == end, "W5 pipelined: one result per row");
+    }
+    if (!PQexitPipelineMode(c)) fail("exit pipeline");
+    exec(c, "COMMIT");
+    double s = seconds_since(t0);
+    w5_verify_and_clean(c, books);
+    return s;
+  });
+  report("W5", "raw-libpq-pipelined", "rows_per_s", w5_rows / t);
+
+  // Binary COPY; the ids come from one nextval() query first.
+  t = median_of_3([&] {
+    auto books = w5_objects();
+    auto t0 = Clock::now();
+    exec(c, "BEGIN");
+    {
+      Res r(PQexecParams(c, "SELECT nextval('books_id_seq') FROM generate_series(1, 10000)", 0, nullptr, nullptr,
+                         nullptr, nullptr, 1));
+      expect(c, r, PGRES_TUPLES_OK, "w5 nextval");
+      check(PQntuples(r) == w5_rows, "W5 ids drawn");
+      for (int i = 0; i < w5_rows; ++i) books[static_cast<std::size_t>(i)].id = get_i64(r, i, 0);
+    }
+    {
+      Res r(PQexec(c, "COPY books (id, author_id, title, pages, price, published_at) FROM STDIN (FORMAT binary)"));
+      expect(c, r, PGRES_COPY_IN, "w5 copy");
+    }
+    std::string buf("PGCOPY\n\377\r\n\0", 11);
+    put32(buf, 0);
+    put32(buf, 0);
+    for (const auto& b : books) {
+      put16(buf, 6);
+      put32(buf, 8); put64(buf, static_cast<std::uint64_t>(b.id));
+      put32(buf, 8); put64(buf, static_cast<std::uint64_t>(b.author_id));
+      put32(buf, static_cast<std::uint32_t>(b.title.size())); buf += b.title;
+      put32(buf, 4); put32(buf, static_cast<std::uint32_t>(b.pages));
+      // numeric: cents → base-10000 digits (whole part < 10000 here), dscale 2
+      const std::int64_t cents = cents_of(b.price);
+      const auto whole = static_cast<std::uint16_t>(cents / 100), frac = static_cast<std::uint16_t>((cents % 100) * 100);
+      const std::uint16_t nd = frac ? 2 : 1;
+      put32(buf, 8 + 2 * nd); put16(buf, nd); put16(buf, 0); put16(buf, 0); put16(buf, 2); put16(buf, whole);
+      if (frac) put16(buf, frac);
+      put32(buf, 8); put64(buf, static_cast<std::uint64_t>(b.published_us - pg_epoch_shift_us));
+    }
+    put16(buf, 0xffff);
+    if (PQputCopyData(c, buf.data(), static_cast<int>(buf.size())) != 1) fail(PQerrorMessage(c));
+    if (PQputCopyEnd(c, nullptr) != 1) fail(PQerrorMessage(c));
+    {
+      Res r(PQgetResult(c));
+      expect(c, r, PGRES_COMMAND_OK, "w5 copy end");
+      while (PGresult* x = PQgetResult(c)) PQclear(x);
+    }
+    exec(c, "COMMIT");
+    double s = seconds_since(t0);
+    w5_verify_and_clean(c, books);
+    return s;
+  });
+  report("W5", "raw-libpq-copy", "rows_per_s", w5_rows / t);
+}
+
+// --- W6 ---------------------------------------------------------------------------------------
+
+void w6(const std::string& dsn, PGconn* admin) {
+  std::vector<PGconn*> conns;
+  Oid t4[] = {int4_oid};
+  Oid t48[] = {int4_oid, int8_oid};
+  for (int i = 0; i < pool_size; ++i) {
+    conns.push_back(connect(dsn));
+    prepare(conns.back(), "w6s", "SELECT value FROM counters WHERE id = $1 FOR UPDATE", 1, t4);
+    prepare(conns.back(), "w6u", "UPDATE counters SET value = $2 WHERE id = $1", 2, t48);
+  }
+  double t = median_of_3([&] {
+    exec(admin, "UPDATE counters SET value = 0");
+    auto t0 = Clock::now();
+    std::vector<std::thread> th;
+    // 8 threads (one connection each) carry the 32 tasks: thread k runs tasks k, k+8, k+16, k+24,
+    // interleaving their transactions j = 0..49.
+    for (int k = 0; k < pool_size; ++k)
+      th.emplace_back([&, k] {
+        PGconn* c = conns[k];
+        for (int j = 0; j < w6_tx_per_task; ++j)
+          for (int task = k; task < w6_tasks; task += pool_size) {
+            const std::uint32_t id = static_cast<std::uint32_t>((task + j) % w6_counters + 1);
+            std::uint32_t be_id = __builtin_bswap32(id);
+            exec(c, "BEGIN");
+            std::int64_t v;
+            {
+              const char* vals[] = {reinterpret_cast<const char*>(&be_id)};
+              int lens[] = {4};
+              int fmts[] = {1};
+              Res r(PQexecPrepared(c, "w6s", 1, vals, lens, fmts, 1));
+              expect(c, r, PGRES_TUPLES_OK, "w6 select");
+              v = get_i64(r, 0, 0);
+            }
+            std::uint64_t be_v = __builtin_bswap64(static_cast<std::uint64_t>(v + 1));
+            const char* vals[] = {reinterpret_cast<const char*>(&be_id), reinterpret_cast<const char*>(&be_v)};
+            int lens[] = {4, 8};
+            int fmts[] = {1, 1};
+            Res r(PQexecPrepared(c, "w6u", 2, vals, lens, fmts, 1));
+            expect(c, r, PGRES_COMMAND_OK, "w6 update");
+            exec(c, "COMMIT");
+          }
+      });
+    for (auto& x : th) x.join();
+    double s = seconds_since(t0);
+    Res r(PQexec(admin, "SELECT sum(value) FROM counters"));
+    expect(admin, r, PGRES_TUPLES_OK, "w6 sum");
+    check_eq(std::stoll(PQgetvalue(r, 0, 0)), w6_tasks * w6_tx_per_task, "W6 final sum");
+    return s;
+  });
+  report("W6", "raw-libpq", "tx_per_s", w6_tasks * w6_tx_per_task / t);
+  for (auto* c : conns) PQfinish(c);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto args = parse_args(argc, argv);
+  if (args.dsn.empty()) fail("usage: bench-raw-libpq --dsn postgresql://... [--only Wn]");
+  PGconn* c = connect(args.dsn);
+  if (args.wants("W1")) { std::fprintf(stderr, "raw-libpq W1\n"); w1(c); }
+  if (args.wants("W2")) { std::fprintf(stderr, "raw-libpq W2\n"); w2(args.dsn); }
+  if (args.wants("W3")) { std::fprintf(stderr, "raw-libpq W3\n"); w3(c); }
+  if (args.wants("W4")) { std::fprintf(stderr, "raw-libpq W4\n"); w4(c); }
+  if (args.wants("W5")) { std::fprintf(stderr, "raw-libpq W5\n"); w5(c); }
+  if (args.wants("W6")) { std::fprintf(stderr, "raw-libpq W6\n"); w6(args.dsn, c); }
+  PQfinish(c);
+  return 0;
+}

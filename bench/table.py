@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""Prints the benchmark table (markdown) from `W<n> <peer> <metric> <value>` lines.
+
+ratio = value / the same workload's and metric's baseline from the same run: raw-libpq (one
+statement per round trip) for PostgreSQL peers, raw-sqlite3 for SQLite peers (peak_rss_mb: lower
+is better, ratio shown as is); "ratio to raw pipelined" compares corm peers with raw-libpq-pipelined
+where that variant exists (W1, W5).
+
+usage: table.py RESULTS_FILE
+"""
+import sys
+
+ORDER = ["raw-libpq", "raw-libpq-pipelined", "raw-libpq-copy", "corm-orm-async", "corm-orm-sync",
+         "corm-core-async", "corm-core-async-checkout", "corm-core-sync", "corm-core-sync-checkout",
+         "raw-sqlite3", "corm-orm-sqlite", "corm-core-sqlite", "corm-core-sqlite-checkout"]
+
+
+def main(path):
+    rows = []
+    for line in open(path):
+        parts = line.split()
+        if len(parts) == 4 and parts[0].startswith("W"):
+            rows.append((parts[0], parts[1], parts[2], float(parts[3])))
+    val = {(w, p, m): v for w, p, m, v in rows}
+
+    def key(r):
+        w, p, m, _ = r
+        return (w, "sqlite" in p, m == "peak_rss_mb", ORDER.index(p) if p in ORDER else 99)
+
+    print("| workload | peer | metric | value | ratio to raw | ratio to raw pipelined |")
+    print("|---|---|---|---:|---:|---:|")
+    for w, p, m, v in sorted(rows, key=key):
+        base = "raw-sqlite3" if "sqlite" in p else "raw-libpq"
+        b = val.get((w, base, m))
+        ratio = f"{v / b:.2f}x" if b else ""
+        pb = None if "sqlite" in p else val.get((w, "raw-libpq-pipelined", m))
+        pratio = f"{v / pb:.2f}x" if pb and p.startswith("corm") else ""
+        print(f"| {w} | {p} | {m} | {v:,.1f} | {ratio} | {pratio} |")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,154 @@
+#pragma once
+// corm::AsyncSession: the coroutine front of the ORM. The same SessionCore plans as Session,
+// driven with co_await over one AsyncConnection (checked out on first use). Differences, on
+// purpose: reading an unloaded lazy relationship throws LazyLoadError (a load there would be
+// hidden I/O) — eager-load it or `co_await session.load(obj, &Author::books)`; same-shaped
+// INSERTs of a flush and the chunks of a selectin load go as one execute_many batch
+// (PostgreSQL pipeline mode).
+//
+// Lifetimes across co_await: arguments are copied into the coroutine frame before the first
+// suspension where that matters (statements by value). Use one session from one coroutine at a
+// time. Cancellation and errors: as AsyncConnection (the transaction must then be rolled back).
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "corm/asyncio/async_engine.hpp"
+#include "corm/orm/errors.hpp"
+#include "corm/orm/load_option.hpp"
+#include "corm/orm/session_core.hpp"
+#include "corm/sql/statement/select.hpp"
+
+namespace corm {
+
+class AsyncSession;
+
+/// What AsyncSession::begin() / begin_nested() return. A destructor cannot co_await: one
+/// destroyed while active schedules the rollback on the connection (its next use or close runs
+/// it) and updates the session's objects at once. Move-only.
+class AsyncSessionTransaction {
+ public:
+  AsyncSessionTransaction(AsyncSessionTransaction&& o) noexcept;
+  AsyncSessionTransaction& operator=(AsyncSessionTransaction&&) = delete;
+  ~AsyncSessionTransaction();
+  /// Flushes, then commits / releases the savepoint.
+  boost::asio::awaitable<void> commit();
+  /// Rolls back (the savepoint's work only, for a nested one).
+  boost::asio::awaitable<void> rollback();
+  bool is_active() const noexcept { return active_; }
+
+ private:
+  friend class AsyncSession;
+  AsyncSessionTransaction(AsyncSession* s, AsyncTransaction tx, bool nested, std::uint64_t mark)
+      : session_(s), tx_(std::move(tx)), nested_(nested), mark_(mark) {}
+  AsyncSession* session_;
+  std::optional<AsyncTransaction> tx_;
+  bool nested_;
+  std::uint64_t mark_;
+  bool active_ = true;
+};
+
+/// A unit of work for coroutines (see the header comment).
+class AsyncSession {
+ public:
+  explicit AsyncSession(AsyncEngine engine, SessionOptions options = {});
+  AsyncSession(const AsyncSession&) = delete;
+  AsyncSession& operator=(const AsyncSession&) = delete;
+  /// Detaches the objects; the connection (if any) rolls back and returns to the pool. Prefer
+  /// `co_await close()`.
+  ~AsyncSession();
+
+  template <Mapped T>
+  void add(std::shared_ptr<T> obj) { core_->add(orm::entity_ops<T>(), std::move(obj)); }
+  template <Mapped T>
+  void add_all(const std::vector<std::shared_ptr<T>>& objs) {
+    for (const auto& o : objs) add(o);
+  }
+  /// Marks `obj` for DELETE; cascade-delete children are loaded (co_await) and deleted.
+  template <Mapped T>
+  boost::asio::awaitable<void> delete_(std::shared_ptr<T> obj) {
+    const auto& ops = orm::entity_ops<T>();
+    auto erased = std::static_pointer_cast<void>(obj);
+    while (orm::LoadPlan* p = core_->cascade_load_plan(ops, erased)) co_await run_load(*p);
+    core_->mark_deleted(ops, erased);
+  }
+  /// The object with primary key `pk`; no query when the identity map has it.
+  template <Mapped T, class K>
+  boost::asio::awaitable<std::shared_ptr<T>> get(K pk) {
+    std::vector<Value> key{to_value(pk)};
+    if (auto hit = core_->lookup(orm::entity_ops<T>(), key)) co_return std::static_pointer_cast<T>(hit);
+    const TableInfo& t = table_info<T>();
+    if (t.primary_key.size() != 1) throw UsageError("get(): '" + t.name + "' has a composite key; use scalars()");
+    sql::detail::SelectCore core = select<T>().core();
+    core.where = sql::detail::make_binary(sql::detail::Op::eq, sql::detail::make_column(&t.columns[t.primary_key[0]]),
+                                          sql::detail::make_bind(key[0]));
+    std::vector<LoadOption> none;
+    auto objs = co_await query(orm::entity_ops<T>(), std::move(core), std::move(none));
+    co_return objs.empty() ? nullptr : std::static_pointer_cast<T>(objs.front());
+  }
+  /// Runs a select of entities through the identity map, with loader options.
+  template <Mapped T, class... Opts>
+  boost::asio::awaitable<std::vector<std::shared_ptr<T>>> scalars(Select<T> stmt, Opts... options) {
+    std::vector<LoadOption> opts{LoadOption(options)...};
+    auto objs = co_await query(orm::entity_ops<T>(), stmt.core(), std::move(opts));
+    std::vector<std::shared_ptr<T>> out;
+    out.reserve(objs.size());
+    for (auto& o : objs) out.push_back(std::static_pointer_cast<T>(o));
+    co_return out;
+  }
+  /// Runs any statement as-is (after autoflush).
+  template <Executable S>
+  boost::asio::awaitable<Result> execute(S stmt) {
+    co_await autoflush();
+    AsyncConnection& c = *co_await connection();
+    Compiled compiled = stmt.compile(c.dialect());
+    co_return co_await run_one(std::move(compiled));
+  }
+  /// Loads relationship `rel` of `obj` now — the explicit form of a lazy load.
+  template <Mapped T, class H>
+  boost::asio::awaitable<void> load(std::shared_ptr<T> obj, H T::*rel) {
+    std::size_t i = detail::relationship_index_of<T>(rel);
+    auto plan = core_->relationship_plan(obj.get(), i, false);
+    co_await run_load(plan);
+  }
+  /// Reloads `obj`'s columns.
+  template <Mapped T>
+  boost::asio::awaitable<void> refresh(std::shared_ptr<T> obj) {
+    auto plan = core_->refresh_plan(obj.get());
+    co_await run_load(plan);
+  }
+  template <Mapped T>
+  void expunge(const std::shared_ptr<T>& obj) { core_->expunge(obj.get()); }
+
+  boost::asio::awaitable<void> flush();
+  boost::asio::awaitable<void> commit();
+  boost::asio::awaitable<void> rollback();
+  boost::asio::awaitable<void> close();
+  boost::asio::awaitable<AsyncSessionTransaction> begin();
+  boost::asio::awaitable<AsyncSessionTransaction> begin_nested();
+
+  const SessionStats& stats() const noexcept { return core_->stats(); }
+  /// The connection, checked out on first use.
+  boost::asio::awaitable<AsyncConnection*> connection();
+  orm::SessionCore& core() noexcept { return *core_; }
+
+ private:
+  friend class AsyncSessionTransaction;
+  boost::asio::awaitable<std::vector<std::shared_ptr<void>>> query(const orm::EntityOps& ops,
+                                                                   sql::detail::SelectCore core,
+                                                                   std::vector<LoadOption> opts);
+  boost::asio::awaitable<void> autoflush();
+  boost::asio::awaitable<Result> run_one(Compiled c);
+  boost::asio::awaitable<std::vector<Result>> run_step(const orm::Step& step);
+  boost::asio::awaitable<void> run_load(orm::LoadPlan& plan);
+
+  AsyncEngine engine_;
+  SessionOptions options_;
+  std::optional<AsyncConnection> conn_;
+  std::shared_ptr<orm::SessionCore> core_;
+};
+
+}  // namespace corm

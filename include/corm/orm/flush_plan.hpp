@@ -1,0 +1,66 @@
+#pragma once
+// FlushPlan: the unit of work as a sans-I/O state machine. It hands out the next statements
+// (next()) and takes their results (feed()); the fronts only move them to a connection:
+//
+//   while (const orm::Step* st = plan.next()) plan.feed(run(*st));
+//
+// Order: INSERTs table by table in foreign-key order (parents first; each child's foreign key is
+// copied from its parent's generated key just before the child's INSERT), then UPDATEs of the
+// changed columns only, then DELETEs children first. INSERTs of one table with the same column
+// set form one Step, so the async front sends them as one pipelined batch.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "corm/core/result.hpp"
+#include "corm/orm/instance_state.hpp"
+#include "corm/orm/step.hpp"
+
+namespace corm::orm {
+
+class SessionCore;
+
+/// One flush. Get it from SessionCore::flush_plan(); finish it (next() returns nullptr) or drop
+/// it after an error (then roll the transaction back).
+class FlushPlan {
+ public:
+  explicit FlushPlan(SessionCore& core);
+  /// The next statements to run, or nullptr when the flush is complete.
+  const Step* next();
+  /// Their results, one per statement, in order. Throws StaleDataError when an UPDATE or DELETE
+  /// matched no row.
+  void feed(std::vector<Result> results);
+  /// True when there was nothing to flush at all.
+  bool empty() const noexcept { return inserts_.empty() && deletes_.empty() && updates_built_ && updates_.empty(); }
+
+ private:
+  enum class Phase { inserts, updates, deletes, done };
+  struct Pending {
+    std::vector<InstanceState*> states;
+    Step step;
+  };
+  void prepare();
+  bool build_inserts();
+  void build_updates();
+  bool build_deletes();
+  bool ready(const InstanceState& s) const;
+  void wire_foreign_keys(InstanceState& s);
+
+  SessionCore& core_;
+  Phase phase_ = Phase::inserts;
+  std::vector<InstanceState*> inserts_;  // pending, in table rank then add order
+  std::vector<InstanceState*> deletes_;  // reverse table rank
+  std::vector<Pending> updates_;
+  bool updates_built_ = false;
+  std::size_t update_pos_ = 0;
+  Pending current_;
+  bool has_current_ = false;
+  // child object -> (parent state, relationship index) for one-to-many / one-to-one holders
+  std::unordered_map<const void*, std::vector<std::pair<InstanceState*, std::size_t>>> parents_;
+  std::unordered_map<const TableInfo*, std::size_t> rank_;
+};
+
+}  // namespace corm::orm

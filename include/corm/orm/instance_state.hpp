@@ -1,0 +1,53 @@
+#pragma once
+// InstanceState: what the session knows about one object it tracks — where it is in its life
+// (pending, persistent, deleted), the column values last loaded from or written to the
+// database (the snapshot dirty checking compares with), and how each relationship is loaded.
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "corm/core/value.hpp"
+#include "corm/orm/entity_ops.hpp"
+#include "corm/orm/identity_key.hpp"
+
+namespace corm::orm {
+
+/// Where an object is in its life within a session (SQLAlchemy's object states).
+enum class ObjectStatus : std::uint8_t {
+  pending,     ///< add()ed, not yet INSERTed.
+  persistent,  ///< Has a row in the database (inserted by this session or loaded).
+  deleted,     ///< delete()d, DELETE not yet flushed.
+  detached,    ///< No longer tracked (expunged, deleted and flushed, session closed).
+};
+
+/// The session's record of one tracked object.
+struct InstanceState {
+  const EntityOps* ops = nullptr;
+  std::shared_ptr<void> obj;
+  ObjectStatus status = ObjectStatus::pending;
+  /// Column values as last loaded / flushed (empty while pending). Dirty = differs from this.
+  std::vector<Value> snapshot;
+  /// True when the snapshot no longer reflects the database (commit with expire_on_commit,
+  /// rollback): the next query that returns the row, or refresh(), reloads the object.
+  bool expired = false;
+  /// Identity once the primary key is known.
+  IdentityKey key;
+  bool has_key = false;
+  /// Loader strategy per relationship for unloaded reads (set by the query that loaded it).
+  std::vector<LoaderStrategy> strategies;
+  /// Items of each Many<> relationship as last loaded / flushed, for delete-orphan.
+  std::vector<std::vector<std::shared_ptr<void>>> collections;
+  /// Order of add()/load, so flushes are deterministic and savepoint rollbacks know what
+  /// appeared after the savepoint.
+  std::uint64_t seq = 0;
+  /// seq when its INSERT was flushed (a rollback past it expunges the object).
+  std::uint64_t inserted_at = 0;
+  /// seq of the last UPDATE/DELETE flushed for it (a rollback past it expires the object).
+  std::uint64_t written_at = 0;
+
+  void* ptr() const noexcept { return obj.get(); }
+  const TableInfo& table() const noexcept { return *ops->info; }
+};
+
+}  // namespace corm::orm

@@ -1,0 +1,73 @@
+#pragma once
+// Loader options for session queries: corm::selectinload, joinedload, raiseload, noload,
+// lazyload, and chains of them (`selectinload(&Author::books).selectinload(&Book::reviews)`).
+// Pass them after the statement: `session.scalars(select<Author>(), selectinload(&Author::books))`.
+// An option is a path of (relationship, strategy) links starting at the queried entity.
+
+#include <cstddef>
+#include <vector>
+
+#include "corm/orm/entity_ops.hpp"
+
+namespace corm {
+
+/// A loader path: each link names one relationship and how to load it.
+class LoadOption {
+ public:
+  struct Link {
+    const orm::EntityOps* owner = nullptr;
+    std::size_t relationship = 0;
+    LoaderStrategy strategy = LoaderStrategy::lazy;
+  };
+
+  /// Then, for the objects this link loads, load relationship `rel` with selectin.
+  template <class C, class H>
+  LoadOption selectinload(H C::*rel) const { return then(rel, LoaderStrategy::selectin); }
+  /// Then load `rel` with a LEFT OUTER JOIN in the query of the previous level.
+  template <class C, class H>
+  LoadOption joinedload(H C::*rel) const { return then(rel, LoaderStrategy::joined); }
+  /// Then load `rel` on access (sync) / refuse with LazyLoadError (async).
+  template <class C, class H>
+  LoadOption lazyload(H C::*rel) const { return then(rel, LoaderStrategy::lazy); }
+  /// Then make reading `rel` throw RaiseLoadError.
+  template <class C, class H>
+  LoadOption raiseload(H C::*rel) const { return then(rel, LoaderStrategy::raise); }
+  /// Then leave `rel` empty (no query).
+  template <class C, class H>
+  LoadOption noload(H C::*rel) const { return then(rel, LoaderStrategy::noload); }
+
+  const std::vector<Link>& path() const noexcept { return path_; }
+
+  template <class C, class H>
+  static LoadOption make(H C::*rel, LoaderStrategy s) { return LoadOption().then(rel, s); }
+
+ private:
+  template <class C, class H>
+  LoadOption then(H C::*rel, LoaderStrategy s) const {
+    std::size_t i = detail::relationship_index_of<C>(rel);
+    if (i == detail::npos) detail::throw_unmapped_member(table_name<C>());
+    LoadOption o = *this;
+    o.path_.push_back(Link{&orm::entity_ops<C>(), i, s});
+    return o;
+  }
+  std::vector<Link> path_;
+};
+
+/// Load `rel` of the queried objects with one extra SELECT ... WHERE fk IN (keys) per level.
+template <class C, class H>
+LoadOption selectinload(H C::*rel) { return LoadOption::make(rel, LoaderStrategy::selectin); }
+/// Load `rel` in the same query with a LEFT OUTER JOIN (rows de-duplicated). Do not combine a
+/// joined collection with LIMIT: the limit counts joined rows (use selectinload there).
+template <class C, class H>
+LoadOption joinedload(H C::*rel) { return LoadOption::make(rel, LoaderStrategy::joined); }
+/// Load `rel` when it is first read (sync Session only; AsyncSession raises LazyLoadError).
+template <class C, class H>
+LoadOption lazyload(H C::*rel) { return LoadOption::make(rel, LoaderStrategy::lazy); }
+/// Reading `rel` before something loaded it throws RaiseLoadError: guards against N+1.
+template <class C, class H>
+LoadOption raiseload(H C::*rel) { return LoadOption::make(rel, LoaderStrategy::raise); }
+/// `rel` reads as empty / null and is never loaded.
+template <class C, class H>
+LoadOption noload(H C::*rel) { return LoadOption::make(rel, LoaderStrategy::noload); }
+
+}  // namespace corm

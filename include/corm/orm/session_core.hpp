@@ -1,0 +1,119 @@
+#pragma once
+// SessionCore: the synchronous, I/O-free heart shared by Session and AsyncSession — identity
+// map, object states, cascades, transaction bookkeeping, statistics and the N+1 detector. It
+// never executes anything: it hands out FlushPlans and LoadPlans and the fronts drive them.
+// Unit tests drive it directly and feed hand-made results (no database).
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "corm/core/dialect.hpp"
+#include "corm/core/log.hpp"
+#include "corm/orm/flush_plan.hpp"
+#include "corm/orm/instance_state.hpp"
+#include "corm/orm/load_plan.hpp"
+#include "corm/orm/session_options.hpp"
+#include "corm/orm/session_stats.hpp"
+
+namespace corm::orm {
+
+/// The shared core of a session (see the header comment). Not thread-safe: a session is used by
+/// one thread / coroutine at a time.
+class SessionCore : public std::enable_shared_from_this<SessionCore> {
+ public:
+  /// Runs a lazy-load plan to completion; installed by the sync front only.
+  using LazyRunner = std::function<void(LoadPlan&)>;
+
+  SessionCore(Dialect dialect, SessionOptions options, LogSink log);
+
+  Dialect dialect() const noexcept { return dialect_; }
+  const SessionOptions& options() const noexcept { return options_; }
+
+  /// Starts tracking `obj` as pending (or keeps it when tracked), cascading save-update through
+  /// its loaded relationships. UsageError in a read-only session.
+  InstanceState& add(const EntityOps& ops, std::shared_ptr<void> obj);
+  /// The states whose unloaded relationships a delete of `obj` must load first (cascade delete).
+  LoadPlan* cascade_load_plan(const EntityOps& ops, const std::shared_ptr<void>& obj);
+  /// Marks `obj` (and its loaded cascade-delete children) deleted; pending objects are expunged.
+  void mark_deleted(const EntityOps& ops, const std::shared_ptr<void>& obj);
+  /// Stops tracking `obj` (no SQL); its unloaded relationships then raise LazyLoadError.
+  void expunge(const void* obj);
+  /// The state of a tracked object, or nullptr.
+  InstanceState* state_of(const void* obj) const;
+  std::shared_ptr<InstanceState> shared_state_of(const void* obj) const;
+  /// The object with this key when tracked, not expired and not deleted; else nullptr.
+  std::shared_ptr<void> lookup(const EntityOps& ops, std::span<const Value> pk) const;
+  /// True when a flush would send something (pending, deleted or changed objects).
+  bool has_changes() const;
+
+  /// The next flush (read-only sessions: UsageError).
+  FlushPlan flush_plan() { return FlushPlan(*this); }
+  /// A query of entities of `ops`, through the identity map.
+  LoadPlan query_plan(const EntityOps& ops, sql::detail::SelectCore select, const std::vector<LoadOption>& options,
+                      bool refresh) {
+    return LoadPlan(*this, ops, std::move(select), options, refresh);
+  }
+  /// Loads relationship `rel` of tracked `obj` now (AsyncSession::load, refresh of a collection).
+  LoadPlan relationship_plan(const void* obj, std::size_t rel, bool lazy);
+  /// SELECT of `obj`'s row by primary key that overwrites it (refresh()).
+  LoadPlan refresh_plan(const void* obj);
+
+  /// Transaction bookkeeping: a commit (expire_on_commit honoured), a rollback (objects inserted
+  /// in the transaction are expunged, the rest expired), and savepoints (mark / roll back to).
+  void after_commit();
+  void after_rollback();
+  std::uint64_t savepoint_mark() const noexcept { return seq_; }
+  void after_savepoint_rollback(std::uint64_t mark);
+  /// Detaches everything.
+  void close();
+
+  void set_lazy_runner(LazyRunner r) { lazy_runner_ = std::move(r); }
+  /// Statistics and the N+1 detector: the fronts call this for each step they ran.
+  void record(const Step& step, std::chrono::nanoseconds elapsed);
+  const SessionStats& stats() const noexcept { return stats_; }
+  SessionStats& stats() noexcept { return stats_; }
+
+  // --- used by the plans ---
+  /// Reads an entity from `row` starting at cell `first`; returns the tracked object for its
+  /// key (new, or the existing one — overwritten when `refresh` or expired).
+  std::shared_ptr<InstanceState> absorb(const EntityOps& ops, const Row& row, std::size_t first, bool refresh);
+  void register_key(InstanceState& s);
+  void forget(InstanceState& s);
+  std::uint64_t next_seq() noexcept { return ++seq_; }
+  const std::vector<std::shared_ptr<InstanceState>>& tracked() const noexcept { return order_; }
+  void compact();
+  /// Called by the relationship hook on an unloaded read.
+  void on_unloaded(InstanceState& s, std::size_t rel);
+  /// Sets column `ordinal` of `obj` from a Value (foreign keys, version counters).
+  static void set_column(const ColumnInfo& c, void* obj, const Value& v);
+  /// Cell `col` of `row` as a Value (integer, real, text or NULL), for grouping by a key.
+  static Value cell_value(const Row& row, std::size_t col);
+
+ private:
+  void install_hooks(const std::shared_ptr<InstanceState>& s);
+  std::shared_ptr<InstanceState> track(const EntityOps& ops, std::shared_ptr<void> obj, ObjectStatus st);
+  void collect_cascade(InstanceState& s, std::vector<std::shared_ptr<InstanceState>>& out,
+                       std::unordered_set<const void*>& seen, std::vector<std::pair<std::shared_ptr<InstanceState>, std::size_t>>& unloaded);
+
+  Dialect dialect_;
+  SessionOptions options_;
+  LogSink log_;
+  std::unordered_map<const void*, std::shared_ptr<InstanceState>> states_;
+  std::vector<std::shared_ptr<InstanceState>> order_;  // tracking order (compacted lazily)
+  std::unordered_map<IdentityKey, std::shared_ptr<InstanceState>, IdentityKeyHash> identity_;
+  std::uint64_t seq_ = 0;
+  std::uint64_t tx_mark_ = 0;
+  LazyRunner lazy_runner_;
+  SessionStats stats_;
+  std::unordered_set<std::string> warned_;
+  std::unique_ptr<LoadPlan> cascade_plan_;
+};
+
+}  // namespace corm::orm

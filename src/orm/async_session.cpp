@@ -1,0 +1,155 @@
+#include "corm/orm/async_session.hpp"
+
+#include <chrono>
+
+namespace corm {
+
+namespace asio = boost::asio;
+
+AsyncSession::AsyncSession(AsyncEngine engine, SessionOptions options)
+    : engine_(std::move(engine)), options_(options),
+      core_(std::make_shared<orm::SessionCore>(engine_.dialect(), options, engine_.options().log)) {
+  // No lazy runner: an unloaded lazy relationship raises LazyLoadError here.
+}
+
+AsyncSession::~AsyncSession() { core_->close(); }
+
+asio::awaitable<AsyncConnection*> AsyncSession::connection() {
+  if (!conn_) {
+    AsyncConnection c = co_await engine_.connect();
+    conn_.emplace(std::move(c));
+    if (options_.isolation_level) conn_->set_isolation_level(*options_.isolation_level);
+  }
+  co_return &*conn_;
+}
+
+asio::awaitable<Result> AsyncSession::run_one(Compiled c) {
+  orm::Step st;
+  st.statements.push_back(std::move(c));
+  std::vector<Result> rs = co_await run_step(st);
+  co_return std::move(rs.front());
+}
+
+asio::awaitable<std::vector<Result>> AsyncSession::run_step(const orm::Step& step) {
+  AsyncConnection& conn = *co_await connection();
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<Result> out;
+  if (step.statements.size() == 1) {
+    Compiled c = step.statements.front();
+    Result r = co_await conn.execute(std::move(c));
+    out.push_back(std::move(r));
+  } else {
+    // Same SQL for every statement (a Step's contract): one pipelined batch.
+    std::vector<std::vector<Value>> rows;
+    rows.reserve(step.statements.size());
+    for (const Compiled& c : step.statements) rows.push_back(c.params);
+    std::string sql = step.sql();
+    out = co_await conn.execute_many(std::move(sql), std::move(rows));
+  }
+  core_->record(step, std::chrono::steady_clock::now() - t0);
+  co_return out;
+}
+
+asio::awaitable<void> AsyncSession::run_load(orm::LoadPlan& plan) {
+  while (const orm::Step* st = plan.next()) {
+    std::vector<Result> rs = co_await run_step(*st);
+    plan.feed(std::move(rs));
+  }
+}
+
+asio::awaitable<std::vector<std::shared_ptr<void>>> AsyncSession::query(const orm::EntityOps& ops,
+                                                                        sql::detail::SelectCore core,
+                                                                        std::vector<LoadOption> opts) {
+  co_await autoflush();
+  auto plan = core_->query_plan(ops, std::move(core), opts, false);
+  co_await run_load(plan);
+  co_return plan.results();
+}
+
+asio::awaitable<void> AsyncSession::autoflush() {
+  if (options_.autoflush && !options_.read_only) co_await flush();
+}
+
+asio::awaitable<void> AsyncSession::flush() {
+  if (options_.read_only) co_return;
+  auto plan = core_->flush_plan();
+  while (const orm::Step* st = plan.next()) {
+    std::vector<Result> rs = co_await run_step(*st);
+    plan.feed(std::move(rs));
+  }
+}
+
+asio::awaitable<void> AsyncSession::commit() {
+  if (options_.read_only) {
+    co_await rollback();
+    co_return;
+  }
+  co_await flush();
+  if (conn_) co_await conn_->commit();
+  core_->after_commit();
+}
+
+asio::awaitable<void> AsyncSession::rollback() {
+  if (conn_) co_await conn_->rollback();
+  core_->after_rollback();
+}
+
+asio::awaitable<void> AsyncSession::close() {
+  if (conn_) {
+    co_await conn_->close();
+    conn_.reset();
+  }
+  core_->close();
+}
+
+asio::awaitable<AsyncSessionTransaction> AsyncSession::begin() {
+  AsyncConnection& c = *co_await connection();
+  if (c.in_transaction())
+    throw UsageError("begin(): a transaction is already open in this session; use begin_nested() for a savepoint");
+  AsyncTransaction tx = co_await c.begin();
+  co_return AsyncSessionTransaction(this, std::move(tx), false, core_->savepoint_mark());
+}
+
+asio::awaitable<AsyncSessionTransaction> AsyncSession::begin_nested() {
+  co_await flush();
+  AsyncConnection& c = *co_await connection();
+  AsyncTransaction tx = co_await c.begin_nested();
+  co_return AsyncSessionTransaction(this, std::move(tx), true, core_->savepoint_mark());
+}
+
+AsyncSessionTransaction::AsyncSessionTransaction(AsyncSessionTransaction&& o) noexcept
+    : session_(o.session_), tx_(std::move(o.tx_)), nested_(o.nested_), mark_(o.mark_), active_(o.active_) {
+  o.active_ = false;
+}
+
+AsyncSessionTransaction::~AsyncSessionTransaction() {
+  if (!active_) return;
+  // The AsyncTransaction (destroyed with this) schedules the rollback on the connection; the
+  // session's objects are updated now.
+  if (nested_) session_->core_->after_savepoint_rollback(mark_);
+  else session_->core_->after_rollback();
+}
+
+asio::awaitable<void> AsyncSessionTransaction::commit() {
+  if (!active_) throw UsageError("commit(): this session transaction is no longer active");
+  if (session_->options_.read_only) {
+    active_ = false;
+    co_await tx_->rollback();
+    session_->core_->after_rollback();
+    co_return;
+  }
+  co_await session_->flush();  // a failure leaves the transaction active: roll it back
+  active_ = false;
+  co_await tx_->commit();
+  if (!nested_) session_->core_->after_commit();
+}
+
+asio::awaitable<void> AsyncSessionTransaction::rollback() {
+  if (!active_) co_return;
+  active_ = false;
+  co_await tx_->rollback();
+  if (nested_) session_->core_->after_savepoint_rollback(mark_);
+  else session_->core_->after_rollback();
+}
+
+}  // namespace corm

@@ -1,0 +1,135 @@
+#include "corm/orm/session.hpp"
+
+#include <chrono>
+
+namespace corm {
+
+Session::Session(Engine engine, SessionOptions options)
+    : engine_(std::move(engine)), options_(options),
+      core_(std::make_shared<orm::SessionCore>(engine_.dialect(), options, engine_.options().log)) {
+  // The sync front may block, so an unloaded lazy relationship is loaded on access.
+  core_->set_lazy_runner([this](orm::LoadPlan& plan) { run(plan); });
+}
+
+Session::~Session() {
+  try {
+    close();
+  } catch (...) {
+  }
+}
+
+Connection& Session::connection() {
+  if (!conn_) {
+    conn_.emplace(engine_.connect());
+    if (options_.isolation_level) conn_->set_isolation_level(*options_.isolation_level);
+  }
+  return *conn_;
+}
+
+Result Session::run_compiled(Compiled c) {
+  orm::Step st;
+  st.statements.push_back(std::move(c));
+  return std::move(run_step(st).front());
+}
+
+std::vector<Result> Session::run_step(const orm::Step& step) {
+  Connection& conn = connection();
+  std::vector<Result> out;
+  out.reserve(step.statements.size());
+  auto t0 = std::chrono::steady_clock::now();
+  for (const Compiled& c : step.statements) out.push_back(conn.execute(c));
+  core_->record(step, std::chrono::steady_clock::now() - t0);
+  return out;
+}
+
+std::vector<std::shared_ptr<void>> Session::query(const orm::EntityOps& ops, sql::detail::SelectCore core,
+                                                  const std::vector<LoadOption>& opts) {
+  autoflush();
+  auto plan = core_->query_plan(ops, std::move(core), opts, false);
+  run(plan);
+  return plan.results();
+}
+
+void Session::autoflush() {
+  if (options_.autoflush && !options_.read_only) flush();
+}
+
+void Session::flush() {
+  if (options_.read_only) return;
+  auto plan = core_->flush_plan();
+  run(plan);
+}
+
+void Session::commit() {
+  if (options_.read_only) {
+    rollback();
+    return;
+  }
+  flush();
+  if (conn_) conn_->commit();
+  core_->after_commit();
+}
+
+void Session::rollback() {
+  if (conn_) conn_->rollback();
+  core_->after_rollback();
+}
+
+void Session::close() {
+  if (conn_) {
+    conn_->rollback();
+    conn_->close();
+    conn_.reset();
+  }
+  core_->close();
+}
+
+SessionTransaction Session::begin() {
+  if (conn_ && conn_->in_transaction())
+    throw UsageError("begin(): a transaction is already open in this session; use begin_nested() for a savepoint");
+  Transaction tx = connection().begin();
+  return SessionTransaction(this, std::move(tx), false, core_->savepoint_mark());
+}
+
+SessionTransaction Session::begin_nested() {
+  flush();
+  Transaction tx = connection().begin_nested();
+  return SessionTransaction(this, std::move(tx), true, core_->savepoint_mark());
+}
+
+SessionTransaction::SessionTransaction(SessionTransaction&& o) noexcept
+    : session_(o.session_), tx_(std::move(o.tx_)), nested_(o.nested_), mark_(o.mark_), active_(o.active_) {
+  o.active_ = false;
+}
+
+SessionTransaction::~SessionTransaction() {
+  if (!active_) return;
+  try {
+    rollback();
+  } catch (...) {
+  }
+}
+
+void SessionTransaction::commit() {
+  if (!active_) throw UsageError("commit(): this session transaction is no longer active");
+  if (session_->options_.read_only) {
+    active_ = false;
+    tx_->rollback();
+    session_->core_->after_rollback();
+    return;
+  }
+  session_->flush();  // a failure leaves the transaction active: roll it back
+  active_ = false;
+  tx_->commit();
+  if (!nested_) session_->core_->after_commit();
+}
+
+void SessionTransaction::rollback() {
+  if (!active_) return;
+  active_ = false;
+  tx_->rollback();
+  if (nested_) session_->core_->after_savepoint_rollback(mark_);
+  else session_->core_->after_rollback();
+}
+
+}  // namespace corm

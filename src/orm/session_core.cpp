@@ -1,0 +1,352 @@
+#include "corm/orm/session_core.hpp"
+
+#include <string>
+
+#include "corm/core/result_set.hpp"
+#include "corm/orm/errors.hpp"
+#include "corm/sql/statement/returning.hpp"
+#include "corm/sql/statement/select.hpp"
+#include "corm/sql/statement/update.hpp"
+
+namespace corm::orm {
+
+namespace {
+
+std::string attribute_name(const InstanceState& s, std::size_t rel) {
+  return s.table().name + "." + s.table().relationships[rel].name;
+}
+
+// The hook each tracked object's relationship holders carry: an unloaded read asks the session
+// what to do. It holds the session weakly, so an object outliving its session reports that
+// instead of touching freed memory.
+class SessionHook final : public RelationshipHook {
+ public:
+  SessionHook(std::weak_ptr<SessionCore> core, std::weak_ptr<InstanceState> state, std::size_t rel)
+      : core_(std::move(core)), state_(std::move(state)), rel_(rel) {}
+  void on_unloaded_access(void*) const override {
+    auto core = core_.lock();
+    auto state = state_.lock();
+    if (!core || !state || state->status == ObjectStatus::detached) {
+      std::string what = state ? attribute_name(*state, rel_) : std::string("a relationship");
+      throw LazyLoadError("'" + what + "' is not loaded and its object is detached from its session (the session "
+                          "was closed or the object expunged); eager-load it with corm::selectinload(...) in the "
+                          "query, or load it before closing the session");
+    }
+    core->on_unloaded(*state, rel_);
+  }
+
+ private:
+  std::weak_ptr<SessionCore> core_;
+  std::weak_ptr<InstanceState> state_;
+  std::size_t rel_;
+};
+
+std::vector<Value> values_of(const InstanceState& s) {
+  std::vector<Value> out;
+  out.reserve(s.table().columns.size());
+  for (const ColumnInfo& c : s.table().columns) out.push_back(c.get(s.ptr()));
+  return out;
+}
+
+}  // namespace
+
+SessionCore::SessionCore(Dialect dialect, SessionOptions options, LogSink log)
+    : dialect_(dialect), options_(std::move(options)), log_(std::move(log)) {}
+
+void SessionCore::set_column(const ColumnInfo& c, void* obj, const Value& v) {
+  // ColumnInfo decodes members from rows only, so the value goes through a one-cell row: the
+  // same decoder a SELECT would use, with the same range checks.
+  auto rs = std::make_shared<BufferedResultSet>(std::vector<std::string>{c.name});
+  std::visit(
+      [&](const auto& x) {
+        using X = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<X, Null>) rs->push_null();
+        else if constexpr (std::is_same_v<X, bool>) rs->push_int(x ? 1 : 0);
+        else if constexpr (std::is_same_v<X, std::int64_t>) rs->push_int(x);
+        else if constexpr (std::is_same_v<X, double>) rs->push_real(x);
+        else if constexpr (std::is_same_v<X, std::string>) rs->push_text(x);
+        else if constexpr (std::is_same_v<X, Decimal>) rs->push_text(x.str());
+        else if constexpr (std::is_same_v<X, Uuid>) rs->push_text(x.str());
+        else if constexpr (std::is_same_v<X, Json>) rs->push_text(x.text);
+        else throw UsageError("corm: the session cannot copy a value of type '" + std::string(Value(x).type_name()) +
+                              "' into column '" + c.name + "'; use integer, text or UUID keys for relationships");
+      },
+      v.storage());
+  c.set_from_row(obj, Row(rs, 0), 0);
+}
+
+Value SessionCore::cell_value(const Row& row, std::size_t col) {
+  Cell c = row.cell(col);
+  switch (c.kind) {
+    case Cell::Kind::integer: return Value(c.i);
+    case Cell::Kind::real: return Value(c.d);
+    case Cell::Kind::text: {
+      // PostgreSQL sends integers as text cells: read them back as integers so keys compare.
+      if (c.pg_type == pg_oid::int8 || c.pg_type == pg_oid::int4 || c.pg_type == pg_oid::int2)
+        return Value(row.get<std::int64_t>(col));
+      return Value(std::string(c.s));
+    }
+    default: return Value();
+  }
+}
+
+std::shared_ptr<InstanceState> SessionCore::track(const EntityOps& ops, std::shared_ptr<void> obj, ObjectStatus st) {
+  auto s = std::make_shared<InstanceState>();
+  s->ops = &ops;
+  s->obj = std::move(obj);
+  s->status = st;
+  s->seq = next_seq();
+  s->strategies.reserve(ops.info->relationships.size());
+  for (const RelationshipInfo& r : ops.info->relationships) s->strategies.push_back(r.default_loader);
+  s->collections.resize(ops.info->relationships.size());
+  states_[s->ptr()] = s;
+  order_.push_back(s);
+  install_hooks(s);
+  return s;
+}
+
+void SessionCore::install_hooks(const std::shared_ptr<InstanceState>& s) {
+  const auto& rels = s->table().relationships;
+  for (std::size_t i = 0; i < rels.size(); ++i)
+    s->ops->relations[i].set_hook(rels[i].holder(s->ptr()), std::make_shared<SessionHook>(weak_from_this(), s, i));
+}
+
+InstanceState& SessionCore::add(const EntityOps& ops, std::shared_ptr<void> obj) {
+  if (options_.read_only)
+    throw UsageError("add(): this session is read-only; open a read-write session to change data");
+  if (!obj) throw UsageError("add(): null object");
+  if (InstanceState* s = state_of(obj.get())) {
+    if (s->status == ObjectStatus::deleted) s->status = ObjectStatus::persistent;
+    return *s;
+  }
+  auto s = track(ops, std::move(obj), ObjectStatus::pending);
+  // A new object has no related rows yet: its unloaded holders read as empty, never as a query.
+  const auto& rels = s->table().relationships;
+  for (std::size_t i = 0; i < rels.size(); ++i) {
+    void* h = rels[i].holder(s->ptr());
+    if (!ops.relations[i].is_loaded(h)) ops.relations[i].set(h, {});
+  }
+  // save-update cascade through what is loaded now (flush repeats it for later additions).
+  for (std::size_t i = 0; i < rels.size(); ++i) {
+    if (!has_cascade(rels[i].cascade, Cascade::save_update)) continue;
+    for (auto& child : ops.relations[i].peek(rels[i].holder(s->ptr())))
+      if (!state_of(child.get())) add(ops.relations[i].target(), child);
+  }
+  return *s;
+}
+
+InstanceState* SessionCore::state_of(const void* obj) const {
+  auto it = states_.find(obj);
+  return it == states_.end() ? nullptr : it->second.get();
+}
+
+std::shared_ptr<InstanceState> SessionCore::shared_state_of(const void* obj) const {
+  auto it = states_.find(obj);
+  return it == states_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<void> SessionCore::lookup(const EntityOps& ops, std::span<const Value> pk) const {
+  auto it = identity_.find(IdentityKey{ops.info, encode_key(pk)});
+  if (it == identity_.end()) return nullptr;
+  const InstanceState& s = *it->second;
+  if (s.expired || s.status != ObjectStatus::persistent) return nullptr;
+  return s.obj;
+}
+
+bool SessionCore::has_changes() const {
+  for (const auto& s : order_) {
+    if (s->status == ObjectStatus::pending || s->status == ObjectStatus::deleted) return true;
+    if (s->status == ObjectStatus::persistent && !s->expired && values_of(*s) != s->snapshot) return true;
+  }
+  return false;
+}
+
+void SessionCore::register_key(InstanceState& s) {
+  std::vector<Value> pk;
+  for (std::size_t i : s.table().primary_key) pk.push_back(s.table().columns[i].get(s.ptr()));
+  s.key = IdentityKey{s.ops->info, encode_key(pk)};
+  s.has_key = true;
+  identity_[s.key] = shared_state_of(s.ptr());
+}
+
+void SessionCore::forget(InstanceState& s) {
+  if (s.has_key) {
+    auto it = identity_.find(s.key);
+    if (it != identity_.end() && it->second.get() == &s) identity_.erase(it);
+  }
+  s.status = ObjectStatus::detached;
+  states_.erase(s.ptr());
+}
+
+void SessionCore::compact() {
+  std::erase_if(order_, [](const auto& s) { return s->status == ObjectStatus::detached; });
+}
+
+void SessionCore::expunge(const void* obj) {
+  if (InstanceState* s = state_of(obj)) forget(*s);
+  compact();
+}
+
+std::shared_ptr<InstanceState> SessionCore::absorb(const EntityOps& ops, const Row& row, std::size_t first, bool refresh) {
+  const TableInfo& t = *ops.info;
+  std::shared_ptr<void> tmp = ops.create();
+  for (const ColumnInfo& c : t.columns) c.set_from_row(tmp.get(), row, first + c.index);
+  std::vector<Value> pk;
+  for (std::size_t i : t.primary_key) pk.push_back(t.columns[i].get(tmp.get()));
+  auto it = identity_.find(IdentityKey{&t, encode_key(pk)});
+  if (it != identity_.end()) {
+    InstanceState& s = *it->second;
+    if ((refresh || s.expired) && s.status != ObjectStatus::deleted) {
+      for (const ColumnInfo& c : t.columns) c.set_from_row(s.ptr(), row, first + c.index);
+      s.snapshot = values_of(s);
+      s.expired = false;
+    }
+    return it->second;
+  }
+  auto s = track(ops, std::move(tmp), ObjectStatus::persistent);
+  s->snapshot = values_of(*s);
+  register_key(*s);
+  return s;
+}
+
+void SessionCore::on_unloaded(InstanceState& s, std::size_t rel) {
+  const RelationOps& rops = s.ops->relations[rel];
+  void* holder = s.table().relationships[rel].holder(s.ptr());
+  if (s.status == ObjectStatus::pending) {
+    rops.set(holder, {});
+    return;
+  }
+  switch (s.strategies[rel]) {
+    case LoaderStrategy::raise:
+      throw RaiseLoadError("'" + attribute_name(s, rel) + "' is not loaded and raiseload() forbids loading it on "
+                           "access; eager-load it in the query (corm::selectinload or corm::joinedload) or drop "
+                           "the raiseload option");
+    case LoaderStrategy::noload:
+      rops.set(holder, {});
+      return;
+    default:
+      break;
+  }
+  if (!lazy_runner_)
+    throw LazyLoadError("'" + attribute_name(s, rel) + "' is not loaded and AsyncSession does not load on attribute "
+                        "access (that would be hidden blocking I/O); add corm::selectinload(...) for it to the "
+                        "query, or `co_await session.load(obj, &Model::member)` first");
+  LoadPlan plan(*this, {shared_state_of(s.ptr())}, rel, true);
+  lazy_runner_(plan);
+}
+
+LoadPlan SessionCore::relationship_plan(const void* obj, std::size_t rel, bool lazy) {
+  auto s = shared_state_of(obj);
+  if (!s) throw UsageError("load(): the object is not in this session; add it or query it through the session first");
+  if (rel >= s->table().relationships.size()) throw UsageError("load(): no such relationship");
+  return LoadPlan(*this, {s}, rel, lazy);
+}
+
+LoadPlan SessionCore::refresh_plan(const void* obj) {
+  auto s = shared_state_of(obj);
+  if (!s || s->status != ObjectStatus::persistent)
+    throw UsageError("refresh(): the object is not persistent in this session; query it through the session first");
+  sql::detail::SelectCore core;
+  sql::detail::add_entity_columns(core, s->table());
+  core.where = sql::detail::primary_key_predicate(s->table(), s->ptr());
+  return LoadPlan(*this, *s->ops, std::move(core), {}, true);
+}
+
+void SessionCore::collect_cascade(InstanceState& s, std::vector<std::shared_ptr<InstanceState>>& out,
+                                  std::unordered_set<const void*>& seen,
+                                  std::vector<std::pair<std::shared_ptr<InstanceState>, std::size_t>>& unloaded) {
+  if (!seen.insert(s.ptr()).second) return;
+  out.push_back(shared_state_of(s.ptr()));
+  const auto& rels = s.table().relationships;
+  for (std::size_t i = 0; i < rels.size(); ++i) {
+    if (!has_cascade(rels[i].cascade, Cascade::delete_) || rels[i].kind == RelationshipKind::many_to_one) continue;
+    void* h = rels[i].holder(s.ptr());
+    if (!s.ops->relations[i].is_loaded(h)) {
+      if (s.status == ObjectStatus::persistent) unloaded.emplace_back(shared_state_of(s.ptr()), i);
+      continue;
+    }
+    for (auto& child : s.ops->relations[i].peek(h))
+      if (InstanceState* cs = state_of(child.get())) collect_cascade(*cs, out, seen, unloaded);
+  }
+}
+
+LoadPlan* SessionCore::cascade_load_plan(const EntityOps&, const std::shared_ptr<void>& obj) {
+  InstanceState* s = state_of(obj.get());
+  if (!s) return nullptr;
+  std::vector<std::shared_ptr<InstanceState>> all;
+  std::unordered_set<const void*> seen;
+  std::vector<std::pair<std::shared_ptr<InstanceState>, std::size_t>> unloaded;
+  collect_cascade(*s, all, seen, unloaded);
+  if (unloaded.empty()) return nullptr;
+  cascade_plan_ = std::make_unique<LoadPlan>(*this, std::vector{unloaded.front().first}, unloaded.front().second, false);
+  return cascade_plan_.get();
+}
+
+void SessionCore::mark_deleted(const EntityOps&, const std::shared_ptr<void>& obj) {
+  if (options_.read_only)
+    throw UsageError("delete(): this session is read-only; open a read-write session to change data");
+  InstanceState* s = state_of(obj.get());
+  if (!s) throw UsageError("delete(): the object is not in this session; query it through the session first");
+  std::vector<std::shared_ptr<InstanceState>> all;
+  std::unordered_set<const void*> seen;
+  std::vector<std::pair<std::shared_ptr<InstanceState>, std::size_t>> unloaded;
+  collect_cascade(*s, all, seen, unloaded);
+  for (auto& st : all) {
+    if (st->status == ObjectStatus::pending) forget(*st);
+    else if (st->status == ObjectStatus::persistent) st->status = ObjectStatus::deleted;
+  }
+  compact();
+}
+
+void SessionCore::after_commit() {
+  compact();
+  if (options_.expire_on_commit)
+    for (auto& s : order_)
+      if (s->status == ObjectStatus::persistent) s->expired = true;
+  tx_mark_ = seq_;
+}
+
+void SessionCore::after_rollback() {
+  after_savepoint_rollback(tx_mark_);
+  for (auto& s : order_)
+    if (s->status == ObjectStatus::persistent) s->expired = true;
+  tx_mark_ = seq_;
+}
+
+void SessionCore::after_savepoint_rollback(std::uint64_t mark) {
+  for (auto& s : std::vector(order_)) {
+    if (s->status == ObjectStatus::detached) continue;
+    if ((s->status == ObjectStatus::pending && s->seq > mark) || s->inserted_at > mark) {
+      forget(*s);
+      continue;
+    }
+    if (s->written_at > mark) {
+      if (s->status == ObjectStatus::deleted) s->status = ObjectStatus::persistent;
+      s->expired = true;
+      if (s->has_key) identity_[s->key] = s;
+    }
+  }
+  compact();
+}
+
+void SessionCore::close() {
+  for (auto& s : order_) s->status = ObjectStatus::detached;
+  states_.clear();
+  identity_.clear();
+  order_.clear();
+}
+
+void SessionCore::record(const Step& step, std::chrono::nanoseconds elapsed) {
+  stats_.record(step.sql(), step.statements.size(), elapsed, step.lazy);
+  if (!step.lazy) return;
+  const SessionStats::Shape* shape = stats_.find(step.sql());
+  if (!shape || shape->lazy_count < options_.n_plus_one_threshold || !warned_.insert(step.sql()).second) return;
+  std::string msg = "N+1 query pattern: lazy loads of '" + step.relationship + "' sent the same statement " +
+                    std::to_string(shape->lazy_count) + " times in one session; eager-load it with "
+                    "corm::selectinload(...) (or joinedload) in the query that fetched the parents";
+  if (options_.strict_n_plus_one) throw NPlusOneError(msg);
+  if (log_) log_(LogLevel::warning, msg);
+  else stderr_sink(LogLevel::warning, msg);
+}
+
+}  // namespace corm::orm

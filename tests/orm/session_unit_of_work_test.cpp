@@ -1,0 +1,282 @@
+// The unit of work through a Session: flush order and foreign keys, dirty tracking, savepoints,
+// optimistic locking, cascades and read-only sessions.
+
+#include <catch2/catch.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "corm/orm/session.hpp"
+#include "orm/orm_db.hpp"
+
+using namespace corm;
+using namespace corm::orm_test;
+using corm::test::OrmDb;
+
+namespace {
+
+// Records the SQL text of every statement an engine sends.
+struct Transcript {
+  std::shared_ptr<std::vector<std::string>> sql = std::make_shared<std::vector<std::string>>();
+  explicit Transcript(Engine& e) {
+    e.events().before_execute([s = sql](const StatementEvent& ev) { s->emplace_back(ev.sql); });
+  }
+  std::vector<std::string> take() { return std::exchange(*sql, {}); }
+  static std::size_t count(const std::vector<std::string>& v, std::string_view prefix) {
+    std::size_t n = 0;
+    for (const auto& s : v) n += s.rfind(prefix, 0) == 0;
+    return n;
+  }
+};
+
+std::int64_t count_rows(Engine& e, std::string_view table) {
+  Connection c = e.connect();
+  return c.exec_driver_sql("SELECT count(*) FROM " + std::string(table)).scalar_one<std::int64_t>();
+}
+
+}  // namespace
+
+TEST_CASE("flush of a parent with children inserts the parent first and wires foreign keys", "[orm][flush]") {
+  OrmDb db;
+  Engine engine = create_engine(db.url);
+  Transcript t(engine);
+  {
+    Session s(engine);
+    auto a = std::make_shared<Author>();
+    a->name = "Ann";
+    s.add(a);  // a tracked new object's collections are loaded (empty): push_back works
+    for (int i = 0; i < 3; ++i) {
+      auto b = std::make_shared<Book>();
+      b->title = "b" + std::to_string(i);
+      a->books.push_back(b);
+    }
+    auto orphan_book = std::make_shared<Book>();  // many-to-one side: book -> author
+    orphan_book->title = "via author";
+    orphan_book->author = a;
+    s.add(orphan_book);
+    s.commit();
+    CHECK(a->id != 0);
+    for (auto& b : a->books) CHECK(b->author_id == a->id);
+    CHECK(orphan_book->author_id == a->id);
+  }
+  auto sql = t.take();
+  std::size_t first_author = 0, first_book = sql.size();
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    if (sql[i].find("INSERT INTO \"orm_authors\"") != std::string::npos) first_author = i;
+    if (sql[i].find("INSERT INTO \"orm_books\"") != std::string::npos) first_book = std::min(first_book, i);
+  }
+  CHECK(first_author < first_book);
+  CHECK(Transcript::count(sql, "INSERT INTO \"orm_books\"") == 4);
+  Session check(engine);
+  auto books = check.scalars(select<Book>().where(col(&Book::author_id) > 0));
+  CHECK(books.size() == 4);
+}
+
+TEST_CASE("dirty tracking updates only the changed columns", "[orm][flush]") {
+  OrmDb db;
+  Engine engine = create_engine(db.url);
+  Session s(engine);
+  auto a = std::make_shared<Author>();
+  a->name = "A";
+  auto b = std::make_shared<Book>();
+  b->title = "old";
+  b->pages = 10;
+  b->author = a;
+  s.add(b);
+  s.commit();
+  Transcript t(engine);
+  b->title = "new";  // plain assignment; pages unchanged
+  s.commit();
+  auto sql = t.take();
+  REQUIRE(Transcript::count(sql, "UPDATE") == 1);
+  const std::string ph1 = test::is_postgres() ? "$1" : "?1";
+  const std::string ph2 = test::is_postgres() ? "$2" : "?2";
+  for (const auto& q : sql)
+    if (q.rfind("UPDATE", 0) == 0)
+      CHECK(q == "UPDATE \"orm_books\" SET \"title\" = " + ph1 + " WHERE \"orm_books\".\"id\" = " + ph2);
+  // Nothing changed: a commit sends no UPDATE.
+  s.commit();
+  CHECK(Transcript::count(t.take(), "UPDATE") == 0);
+}
+
+TEST_CASE("savepoints: work A and C commit although B failed", "[orm][transactions]") {
+  OrmDb db;
+  Engine engine = create_engine(db.url);
+  {
+    Connection c = engine.connect();
+    c.execute(insert<Counter>().values(Counter{1, 0}));
+    c.commit();
+  }
+  Session s(engine);
+  auto a = std::make_shared<Author>();
+  a->name = "A";
+  s.add(a);
+  {
+    auto sp = s.begin_nested();
+    s.add(std::make_shared<Counter>(Counter{1, 99}));  // duplicate primary key: B fails
+    CHECK_THROWS_AS(sp.commit(), IntegrityError);
+    sp.rollback();
+  }
+  auto c = std::make_shared<Author>();
+  c->name = "C";
+  s.add(c);
+  s.commit();
+  CHECK(count_rows(engine, "orm_authors") == 2);
+  Session check(engine);
+  CHECK(check.get<Counter>(1)->value == 0);
+}
+
+TEST_CASE("two sessions updating one versioned row: the second gets StaleDataError", "[orm][transactions]") {
+  OrmDb db;
+  Engine engine = create_engine(db.url);
+  std::int64_t id = 0;
+  {
+    Session s(engine);
+    auto d = std::make_shared<Doc>();
+    d->body = "v1";
+    s.add(d);
+    s.commit();
+    CHECK(d->version == 1);
+    id = d->id;
+  }
+  Session s1(engine), s2(engine);
+  auto d1 = s1.get<Doc>(id);
+  auto d2 = s2.get<Doc>(id);
+  s1.commit();
+  s2.commit();  // end the read transactions (SQLite: no writer/reader lock-up)
+  d1->body = "from s1";
+  s1.commit();
+  CHECK(d1->version == 2);
+  d2->body = "from s2";
+  try {
+    s2.flush();
+    FAIL("expected StaleDataError");
+  } catch (const StaleDataError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("orm_docs") && Catch::Contains("reload"));
+    CHECK(e.is_retryable());
+  }
+  s2.rollback();
+  s2.refresh(d2);
+  CHECK(d2->body == "from s1");
+  CHECK(d2->version == 2);
+}
+
+TEST_CASE("cascade delete removes children; delete-orphan removes the ones taken out", "[orm][cascade]") {
+  OrmDb db;
+  Engine engine = create_engine(db.url);
+  std::int64_t pid = 0;
+  {
+    Session s(engine);
+    auto p = std::make_shared<Parent>();
+    p->name = "p";
+    Many<Child>::container kids;
+    for (int i = 0; i < 3; ++i) kids.push_back(std::make_shared<Child>(Child{0, 0, "c" + std::to_string(i)}));
+    p->children = std::move(kids);
+    s.add(p);  // save-update cascade adds the children
+    s.commit();
+    pid = p->id;
+  }
+  CHECK(count_rows(engine, "orm_children") == 3);
+  {
+    Session s(engine);
+    auto p = s.get<Parent>(pid);
+    auto victim = p->children[1];  // lazy load
+    CHECK(p->children.remove(victim));
+    s.commit();
+  }
+  CHECK(count_rows(engine, "orm_children") == 2);
+  {
+    Session s(engine);
+    auto p = s.get<Parent>(pid);  // children not loaded: delete loads them first
+    s.delete_(p);
+    s.commit();
+  }
+  CHECK(count_rows(engine, "orm_children") == 0);
+  CHECK(count_rows(engine, "orm_parents") == 0);
+}
+
+TEST_CASE("a read-only session sends no UPDATE after a field is changed", "[orm][transactions]") {
+  OrmDb db;
+  Engine engine = create_engine(db.url);
+  std::int64_t id = 0;
+  {
+    Session s(engine);
+    auto a = std::make_shared<Author>();
+    a->name = "orig";
+    s.add(a);
+    s.commit();
+    id = a->id;
+  }
+  Transcript t(engine);
+  {
+    SessionOptions o;
+    o.read_only = true;
+    Session s(engine, o);
+    auto a = s.get<Author>(id);
+    a->name = "changed";
+    s.flush();
+    s.commit();
+    CHECK_THROWS_AS(s.add(std::make_shared<Author>()), UsageError);
+  }
+  CHECK(Transcript::count(t.take(), "UPDATE") == 0);
+  Session check(engine);
+  CHECK(check.get<Author>(id)->name == "orig");
+}
+
+TEST_CASE("rollback expunges objects inserted in the transaction", "[orm][transactions]") {
+  OrmDb db;
+  Engine engine = create_engine(db.url);
+  Session s(engine);
+  auto a = std::make_shared<Author>();
+  a->name = "gone";
+  s.add(a);
+  s.flush();
+  CHECK(a->id != 0);
+  s.rollback();
+  CHECK(s.core().state_of(a.get()) == nullptr);
+  CHECK(s.get<Author>(a->id) == nullptr);
+}
+
+TEST_CASE("expire_on_commit reloads objects on the next query", "[orm][transactions]") {
+  OrmDb db;
+  Engine engine = create_engine(db.url);
+  SessionOptions o;
+  o.expire_on_commit = true;
+  Session s(engine, o);
+  auto a = std::make_shared<Author>();
+  a->name = "one";
+  s.add(a);
+  s.commit();
+  {
+    Connection c = engine.connect();
+    c.execute(update<Author>().set(&Author::name, std::string("two")).where(col(&Author::id) == a->id));
+    c.commit();
+  }
+  auto again = s.get<Author>(a->id);  // expired: goes to the database
+  CHECK(again == a);
+  CHECK(a->name == "two");
+}
+
+TEST_CASE("with_for_update refreshes an object already in the identity map", "[orm][transactions]") {
+  OrmDb db;
+  Engine engine = create_engine(db.url);
+  {
+    Connection c = engine.connect();
+    c.execute(insert<Counter>().values(Counter{7, 1}));
+    c.commit();
+  }
+  Session s(engine);
+  auto c1 = s.get<Counter>(7);
+  s.commit();
+  {
+    Connection c = engine.connect();
+    c.execute(update<Counter>().set(&Counter::value, std::int64_t{5}).where(col(&Counter::id) == std::int64_t{7}));
+    c.commit();
+  }
+  auto locked = s.scalars(select<Counter>().where(col(&Counter::id) == std::int64_t{7}).with_for_update());
+  REQUIRE(locked.size() == 1);
+  CHECK(locked[0] == c1);
+  CHECK(c1->value == 5);
+  s.commit();
+}

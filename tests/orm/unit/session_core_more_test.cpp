@@ -1,0 +1,163 @@
+// More of the session core with no database: identity keys, savepoint bookkeeping, the N+1
+// detector, nested loader chains and delete-orphan.
+
+#include <catch2/catch.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "corm/core/result_set.hpp"
+#include "corm/orm/errors.hpp"
+#include "corm/orm/session_core.hpp"
+#include "orm/orm_models.hpp"
+
+using namespace corm;
+using namespace corm::orm_test;
+
+namespace {
+
+std::shared_ptr<orm::SessionCore> make_core(SessionOptions o = {}, LogSink log = {}) {
+  return std::make_shared<orm::SessionCore>(Dialect::postgresql, o, std::move(log));
+}
+
+Result ints(std::vector<std::string> cols, std::vector<std::vector<std::int64_t>> rows) {
+  auto rs = std::make_shared<BufferedResultSet>(std::move(cols));
+  for (auto& r : rows)
+    for (auto v : r) rs->push_int(v);
+  rs->set_affected_rows(static_cast<std::int64_t>(rows.size()));
+  return Result(rs);
+}
+
+Result authors(std::vector<std::int64_t> ids) {
+  auto rs = std::make_shared<BufferedResultSet>(std::vector<std::string>{"id", "name"});
+  for (auto id : ids) {
+    rs->push_int(id);
+    rs->push_text("a");
+  }
+  return Result(rs);
+}
+
+}  // namespace
+
+TEST_CASE("identity keys of one number are equal whatever the integer width", "[orm][unit][identity]") {
+  std::vector<Value> a{Value(std::int32_t{5})}, b{Value(std::int64_t{5})}, c{Value("5")};
+  CHECK(orm::encode_key(a) == orm::encode_key(b));
+  CHECK(orm::encode_key(a) != orm::encode_key(c));
+  std::vector<Value> ab{Value(std::int64_t{1}), Value("x")}, ba{Value("x"), Value(std::int64_t{1})};
+  CHECK(orm::encode_key(ab) != orm::encode_key(ba));
+  CHECK(orm::has_null(std::vector<Value>{Value(), Value(1)}));
+}
+
+TEST_CASE("rolling back to a savepoint forgets the objects added after it", "[orm][unit][transactions]") {
+  auto core = make_core();
+  auto a = std::make_shared<Author>();
+  core->add(orm::entity_ops<Author>(), a);
+  {
+    auto plan = core->flush_plan();
+    REQUIRE(plan.next());
+    plan.feed({authors({1})});
+    CHECK(plan.next() == nullptr);
+  }
+  auto mark = core->savepoint_mark();
+  auto b = std::make_shared<Author>();
+  core->add(orm::entity_ops<Author>(), b);
+  {
+    auto plan = core->flush_plan();
+    REQUIRE(plan.next());
+    plan.feed({authors({2})});
+  }
+  core->after_savepoint_rollback(mark);
+  CHECK(core->state_of(a.get()) != nullptr);
+  CHECK(core->state_of(b.get()) == nullptr);
+  std::vector<Value> k2{Value(std::int64_t{2})};
+  CHECK(core->lookup(orm::entity_ops<Author>(), k2) == nullptr);
+}
+
+TEST_CASE("the N+1 detector warns once per statement shape, and throws in strict mode", "[orm][unit][n_plus_one]") {
+  auto warnings = std::make_shared<std::vector<std::string>>();
+  SessionOptions o;
+  o.n_plus_one_threshold = 3;
+  auto core = make_core(o, [warnings](LogLevel, std::string_view line) { warnings->emplace_back(line); });
+  orm::Step lazy;
+  lazy.lazy = true;
+  lazy.relationship = "orm_authors.books";
+  lazy.statements.push_back(Compiled{std::make_shared<const std::string>("SELECT lazy"), {}});
+  orm::Step eager = lazy;
+  eager.lazy = false;
+  eager.statements[0].sql = std::make_shared<const std::string>("SELECT eager");
+  for (int i = 0; i < 10; ++i) core->record(eager, std::chrono::nanoseconds(1));
+  CHECK(warnings->empty());
+  for (int i = 0; i < 10; ++i) core->record(lazy, std::chrono::nanoseconds(1));
+  REQUIRE(warnings->size() == 1);
+  CHECK_THAT(warnings->front(), Catch::Contains("orm_authors.books") && Catch::Contains("selectinload"));
+  CHECK(core->stats().find("SELECT lazy")->lazy_count == 10);
+  CHECK(core->stats().statements() == 20);
+
+  o.strict_n_plus_one = true;
+  auto strict = make_core(o);
+  strict->record(lazy, std::chrono::nanoseconds(1));
+  strict->record(lazy, std::chrono::nanoseconds(1));
+  CHECK_THROWS_AS(strict->record(lazy, std::chrono::nanoseconds(1)), NPlusOneError);
+}
+
+TEST_CASE("a nested selectin chain plans one query per level", "[orm][unit][load]") {
+  auto core = make_core();
+  auto plan = core->query_plan(orm::entity_ops<Author>(), select<Author>().core(),
+                               {selectinload(&Author::books).selectinload(&Book::reviews)}, false);
+  const orm::Step* st = plan.next();
+  REQUIRE(st);
+  plan.feed({authors({1, 2})});
+  st = plan.next();
+  REQUIRE(st);
+  CHECK(st->sql().find(R"("orm_books"."author_id" = ANY($1))") != std::string::npos);
+  auto books = std::make_shared<BufferedResultSet>(std::vector<std::string>{"id", "author_id", "title", "pages"});
+  books->push_int(10);
+  books->push_int(1);
+  books->push_text("t");
+  books->push_null();
+  plan.feed({Result(books)});
+  st = plan.next();
+  REQUIRE(st);
+  CHECK(st->sql().find(R"("orm_reviews"."book_id" = ANY($1))") != std::string::npos);
+  REQUIRE(st->statements[0].params.size() == 1);
+  plan.feed({ints({"id", "book_id", "stars"}, {{100, 10, 4}, {101, 10, 5}})});
+  CHECK(plan.next() == nullptr);
+  auto a1 = std::static_pointer_cast<Author>(plan.results()[0]);
+  REQUIRE(a1->books.size() == 1);
+  CHECK(a1->books[0]->reviews.size() == 2);
+  // The second level found nothing to load for author 2.
+  CHECK(std::static_pointer_cast<Author>(plan.results()[1])->books.empty());
+}
+
+TEST_CASE("a child taken out of a delete-orphan collection is deleted at flush", "[orm][unit][cascade]") {
+  auto core = make_core();
+  auto plan = core->query_plan(orm::entity_ops<Parent>(), select<Parent>().core(),
+                               {selectinload(&Parent::children)}, false);
+  REQUIRE(plan.next());
+  auto ps = std::make_shared<BufferedResultSet>(std::vector<std::string>{"id", "name"});
+  ps->push_int(1);
+  ps->push_text("p");
+  plan.feed({Result(ps)});
+  REQUIRE(plan.next());
+  auto cs = std::make_shared<BufferedResultSet>(std::vector<std::string>{"id", "parent_id", "name"});
+  for (int i = 1; i <= 2; ++i) {
+    cs->push_int(i);
+    cs->push_int(1);
+    cs->push_text("c");
+  }
+  plan.feed({Result(cs)});
+  REQUIRE(plan.next() == nullptr);
+  auto p = std::static_pointer_cast<Parent>(plan.results()[0]);
+  REQUIRE(p->children.size() == 2);
+  auto gone = p->children[0];
+  p->children.remove(gone);
+  auto flush = core->flush_plan();
+  const orm::Step* st = flush.next();
+  REQUIRE(st);
+  CHECK(st->sql() == R"(DELETE FROM "orm_children" WHERE "orm_children"."id" = $1)");
+  CHECK(st->statements[0].params[0] == Value(std::int64_t{1}));
+  flush.feed({ints({}, {{}})});
+  CHECK(flush.next() == nullptr);
+  CHECK(core->state_of(gone.get()) == nullptr);
+}
