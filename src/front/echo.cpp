@@ -2,25 +2,44 @@
 
 #include <fmt/format.h>
 
-#include "driver/postgres/pg_params.hpp"
+#include "core/temporal.hpp"
 
 namespace corm::detail {
+
+namespace {
+
+std::string render_value(const Value& v) {
+  return std::visit(
+      [](const auto& x) -> std::string {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, Null>) return "NULL";
+        else if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
+        else if constexpr (std::is_same_v<T, std::int64_t> || std::is_same_v<T, double>) return fmt::format("{}", x);
+        else if constexpr (std::is_same_v<T, std::string>) return "'" + x + "'";
+        else if constexpr (std::is_same_v<T, Bytes>) return fmt::format("<{} bytes>", x.size());
+        else if constexpr (std::is_same_v<T, Timestamp>) return "'" + format_timestamp(x) + "'";
+        else if constexpr (std::is_same_v<T, Date>) return "'" + format_date(x) + "'";
+        else if constexpr (std::is_same_v<T, Decimal>) return x.str();
+        else if constexpr (std::is_same_v<T, Uuid>) return "'" + x.str() + "'";
+        else if constexpr (std::is_same_v<T, Json>) return "'" + x.text + "'";
+        else {
+          std::string out = "[";
+          for (std::size_t i = 0; i < x.items.size(); ++i) out += (i ? ", " : "") + render_value(x.items[i]);
+          return out + "]";
+        }
+      },
+      v.storage());
+}
+
+}  // namespace
 
 std::string render_params(std::span<const Value> params) {
   std::string out = "(";
   for (std::size_t i = 0; i < params.size(); ++i) {
     if (i) out += ", ";
-    const Value& v = params[i];
-    if (v.is_null()) {
-      out += "NULL";
-      continue;
-    }
-    std::string text;
-    driver::postgres::append_text(text, v);
+    std::string text = render_value(params[i]);
     if (text.size() > 60) text = text.substr(0, 57) + "...";
-    const bool quoted = std::holds_alternative<std::string>(v.storage()) ||
-                        std::holds_alternative<Json>(v.storage());
-    out += quoted ? "'" + text + "'" : text;
+    out += text;
   }
   out += ")";
   return out;

@@ -6,9 +6,8 @@
 #include <cstdint>
 #include <limits>
 
-#include <fmt/format.h>
-
 #include "corm/core/cell.hpp"
+#include "core/temporal.hpp"
 #include "corm/core/error.hpp"
 
 namespace corm::driver::postgres {
@@ -31,23 +30,17 @@ void append_double(std::string& out, double v) {
   out.append(buf, p);
 }
 
+// The shared text form (core/temporal) plus an explicit UTC offset, so the server never applies
+// its own TimeZone to the value.
 void append_timestamp(std::string& out, Timestamp t) {
-  using namespace std::chrono;
-  auto day = floor<days>(t);
-  year_month_day ymd{day};
-  auto tod = t - day;
-  auto us = tod.count();
-  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}+00",
-                 static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                 static_cast<unsigned>(ymd.day()), us / 3'600'000'000LL, us / 60'000'000LL % 60,
-                 us / 1'000'000LL % 60, us % 1'000'000LL);
+  std::string text = detail::format_timestamp(t);
+  const auto bc = text.rfind(" BC");
+  if (bc != std::string::npos) text.insert(bc, "+00");
+  else text += "+00";
+  out += text;
 }
 
-void append_date(std::string& out, Date d) {
-  std::chrono::year_month_day ymd{d};
-  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}", static_cast<int>(ymd.year()),
-                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-}
+void append_date(std::string& out, Date d) { out += detail::format_date(d); }
 
 void check_text(std::string_view s) {
   if (s.find('\0') != std::string_view::npos)
