@@ -43,6 +43,7 @@ set key autotitle columnhead
 set key outside bottom center horizontal font ",10"
 set grid ytics
 set yrange [0:*]
+set offsets 0, 0, graph 0.08, 0
 set xlabel "* W5: corm-core-async (execute_many, pipelined) vs raw-libpq-pipelined; sync and sqlite vs one-by-one raw" font ",9" noenhanced
 set ylabel "ratio to raw"
 set arrow 1 from graph 0, first 1.0 to graph 1, first 1.0 nohead lw 2 lc rgb "#333333"

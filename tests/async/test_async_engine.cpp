@@ -10,6 +10,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <atomic>
+#include <thread>
+
 #include "support/async_test.hpp"
 #include "support/test_db.hpp"
 
@@ -313,4 +316,37 @@ TEST_CASE("async: statement cache on and off give identical results", "[async][c
     CHECK(results[0] == results[1]);
     CHECK(results[0][10] == 30);
   });
+}
+
+TEST_CASE("async: an io_context run by four threads serves 400 coroutines over one engine", "[async][threads]") {
+  asio::io_context io;
+  EngineOptions opts;
+  opts.pool.pool_size = 8;
+  opts.pool.max_overflow = 0;
+  opts.pool.pool_timeout = 60s;
+  auto engine = create_async_engine(io.get_executor(), test::database_url(), opts);
+  std::atomic<int> ok{0}, failed{0};
+  for (int i = 0; i < 400; ++i) {
+    // Each coroutine on its own strand, as a server would run one per request.
+    asio::co_spawn(
+        asio::make_strand(io),
+        [&, i]() -> awaitable<void> {
+          try {
+            auto conn = co_await engine.connect();
+            auto r = co_await conn.execute(text("SELECT :i").bind("i", i));
+            if (r.scalar_one<int>() == i) ++ok;
+            co_await conn.close();
+          } catch (...) {
+            ++failed;
+          }
+        },
+        asio::detached);
+  }
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) threads.emplace_back([&] { io.run(); });
+  for (auto& t : threads) t.join();
+  CHECK(ok == 400);
+  CHECK(failed == 0);
+  CHECK(engine.pool_status().checked_out == 0);
+  CHECK(engine.pool_status().open <= 8);
 }
