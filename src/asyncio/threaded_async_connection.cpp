@@ -1,6 +1,6 @@
 #include "asyncio/threaded_async_connection.hpp"
 
-#include <atomic>
+#include <mutex>
 
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -52,22 +52,40 @@ namespace {
 // its end, so the connection is never used by two threads at once.
 template <class R, class F>
 asio::awaitable<R> on_worker(Worker& worker, driver::Connection* target, F f) {
-  auto init = [&worker, target, f = std::move(f)](auto handler) mutable {
-    // sqlite3_interrupt only stops a statement already running; the flag stops one still queued.
-    auto cancelled = std::make_shared<std::atomic<bool>>(false);
+  // One cancellation record per job: a cancel reaches the driver only while this job runs,
+  // stops it before it starts when it is still queued, and never outlives it.
+  struct JobState {
+    std::mutex mu;
+    bool cancelled = false;
+    bool running = false;
+  };
+  auto state = std::make_shared<JobState>();
+  auto init = [&worker, target, state, f = std::move(f)](auto handler) mutable {
     auto slot = asio::get_associated_cancellation_slot(handler);
     if (slot.is_connected() && target != nullptr)
-      slot.assign([target, cancelled](asio::cancellation_type) {
-        cancelled->store(true);
-        target->cancel();
+      slot.assign([target, state](asio::cancellation_type) {
+        std::lock_guard lock(state->mu);
+        state->cancelled = true;
+        if (state->running) target->cancel();
       });
     auto ex = asio::get_associated_executor(handler);
-    worker.post([f = std::move(f), handler = std::move(handler), ex, cancelled]() mutable {
+    worker.post([f = std::move(f), handler = std::move(handler), ex, state, target]() mutable {
       std::exception_ptr error;
       R result{};
       try {
-        if (cancelled->load()) throw QueryCanceled("the statement was cancelled before it started");
-        result = f();
+        {
+          std::lock_guard lock(state->mu);
+          if (state->cancelled) throw QueryCanceled("the statement was cancelled before it started");
+          state->running = true;
+        }
+        try {
+          result = f();
+        } catch (...) {
+          error = std::current_exception();
+        }
+        std::lock_guard lock(state->mu);
+        state->running = false;
+        if (target != nullptr) target->reset_cancel();
       } catch (...) {
         error = std::current_exception();
       }

@@ -73,6 +73,9 @@ class ThreadedAsyncConnection final : public AsyncDriverConnection {
   int backend_pid() const noexcept override { return 0; }
   void close() noexcept override;
   bool cancel() noexcept override { return inner_ && inner_->cancel(); }
+  void reset_cancel() noexcept override {
+    if (inner_) inner_->reset_cancel();
+  }
 
  private:
   std::unique_ptr<Worker> worker_;

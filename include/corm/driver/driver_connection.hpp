@@ -69,6 +69,9 @@ class Connection {
   /// Asks the statement running right now to stop (PostgreSQL: a cancel request to the server;
   /// SQLite: sqlite3_interrupt). Safe to call from any thread; false when nothing could be sent.
   virtual bool cancel() noexcept { return false; }
+  /// Forgets a cancel() that arrived too late to stop anything, so it cannot hit the next
+  /// statement. Called by the thread that ran the statement, once it has finished.
+  virtual void reset_cancel() noexcept {}
 };
 
 /// Opens a connection for `url`, blocking until it is ready. Throws ConnectError.

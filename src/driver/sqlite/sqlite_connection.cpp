@@ -124,6 +124,7 @@ class SqliteConnection final : public Connection {
     sqlite3_interrupt(db_);
     return true;
   }
+  void reset_cancel() noexcept override { cancel_requested_.store(false); }
   void close() noexcept override {
     cache_.clear();
     if (db_ != nullptr) sqlite3_close_v2(db_);
