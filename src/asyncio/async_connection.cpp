@@ -125,6 +125,13 @@ asio::awaitable<void> AsyncConnection::settle_abandoned() {
   }
 }
 
+asio::awaitable<void> AsyncConnection::autobegin() {
+  auto begin = tx_.autobegin_statements();
+  if (begin.empty()) co_return;
+  for (auto& s : begin) co_await run_control(std::move(s));
+  tx_.began();
+}
+
 asio::awaitable<std::shared_ptr<const ResultSet>> AsyncConnection::run(
     std::string_view sql, std::span<const Value> params, bool from_cache,
     std::chrono::steady_clock::time_point compiled_at) {
@@ -169,10 +176,7 @@ asio::awaitable<void> AsyncConnection::run_control(std::string sql) {
 asio::awaitable<Result> AsyncConnection::execute(Compiled statement) {
   Use use(*this);
   co_await prepare();
-  if (auto begin = tx_.autobegin_statements(); !begin.empty()) {
-    for (auto& s : begin) co_await run_control(std::move(s));
-    tx_.began();
-  }
+  co_await autobegin();
   co_return Result(co_await run(*statement.sql, statement.params, statement.from_cache, statement.compiled_at));
 }
 
@@ -191,10 +195,7 @@ asio::awaitable<std::vector<Result>> AsyncConnection::execute_many(std::string s
                                                                    std::vector<std::vector<Value>> rows) {
   Use use(*this);
   co_await prepare();
-  if (auto begin = tx_.autobegin_statements(); !begin.empty()) {
-    for (auto& s : begin) co_await run_control(std::move(s));
-    tx_.began();
-  }
+  co_await autobegin();
   detail::StatementObserver observer(engine_->events, engine_->options, pooled_->id, sql, {}, false, {});
   std::vector<std::shared_ptr<const ResultSet>> sets;
   std::exception_ptr error;
@@ -234,10 +235,7 @@ asio::awaitable<std::vector<Result>> AsyncConnection::execute_many(const TextCla
 asio::awaitable<void> AsyncConnection::execute_script(std::string sql) {
   Use use(*this);
   co_await prepare();
-  if (auto begin = tx_.autobegin_statements(); !begin.empty()) {
-    for (auto& s : begin) co_await run_control(std::move(s));
-    tx_.began();
-  }
+  co_await autobegin();
   co_await run_control(std::move(sql));
 }
 

@@ -15,7 +15,15 @@ AsyncSession::AsyncSession(AsyncEngine engine, SessionOptions options)
 AsyncSession::~AsyncSession() { core_->close(); }
 
 asio::awaitable<AsyncConnection*> AsyncSession::connection() {
+  if (connecting_)
+    throw UsageError("AsyncSession used by two coroutines at once (both waiting for its connection); give each "
+                     "coroutine its own session");
   if (!conn_) {
+    connecting_ = true;
+    struct Reset {
+      bool& flag;
+      ~Reset() { flag = false; }
+    } reset{connecting_};
     AsyncConnection c = co_await engine_.connect();
     conn_.emplace(std::move(c));
     if (options_.isolation_level) conn_->set_isolation_level(*options_.isolation_level);
@@ -32,6 +40,9 @@ asio::awaitable<Result> AsyncSession::run_one(Compiled c) {
 
 asio::awaitable<std::vector<Result>> AsyncSession::run_step(const orm::Step& step) {
   AsyncConnection& conn = *co_await connection();
+  if (options_.read_only && conn.dialect() == Dialect::postgresql && !conn.in_transaction() &&
+      conn.isolation_level() != IsolationLevel::autocommit)
+    co_await conn.exec_driver_sql("SET TRANSACTION READ ONLY");  // autobegins; the server refuses writes too
   auto t0 = std::chrono::steady_clock::now();
   std::vector<Result> out;
   if (step.statements.size() == 1) {

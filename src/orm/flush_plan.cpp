@@ -97,16 +97,52 @@ void FlushPlan::prepare() {
           if (InstanceState* cs = core_.state_of(child.get())) parents_[cs->ptr()].emplace_back(s.get(), i);
     }
   }
+  // A child taken out of a collection without delete-orphan (and put in no other) loses its
+  // parent: its foreign key becomes NULL, as SQLAlchemy does.
+  for (const auto& s : core_.tracked()) {
+    if (s->status != ObjectStatus::persistent) continue;
+    const auto& rels = s->table().relationships;
+    for (std::size_t i = 0; i < rels.size(); ++i) {
+      const RelationshipInfo& r = rels[i];
+      if (r.kind == RelationshipKind::many_to_one || r.kind == RelationshipKind::many_to_many ||
+          has_cascade(r.cascade, Cascade::delete_orphan))
+        continue;
+      void* h = r.holder(s->ptr());
+      if (!s->ops->relations[i].is_loaded(h)) continue;
+      auto now = s->ops->relations[i].peek(h);
+      for (auto& old : s->collections[i]) {
+        if (std::find(now.begin(), now.end(), old) != now.end() || parents_.count(old.get())) continue;
+        InstanceState* cs = core_.state_of(old.get());
+        if (!cs || cs->status != ObjectStatus::persistent) continue;
+        const ColumnInfo& fk = cs->table().columns[r.remote_column];
+        if (!fk.nullable)
+          throw UsageError("'" + cs->table().name + "' row was removed from '" + s->table().name + "." + r.name +
+                           "' but its foreign key '" + fk.name + "' cannot be NULL; declare the relationship with "
+                           "corm::cascade(corm::cascade_all_delete_orphan) to delete such rows, delete it, or move "
+                           "it to another parent");
+        SessionCore::set_column(fk, cs->ptr(), Value());
+      }
+    }
+  }
   std::unordered_set<const TableInfo*> visiting;
   for (const auto& s : core_.tracked()) {
     if (s->status == ObjectStatus::pending) inserts_.push_back(s.get());
     else if (s->status == ObjectStatus::deleted) deletes_.push_back(s.get());
     rank_of(&s->table(), rank_, visiting);
   }
+  // Rows of one table stay together (tables of one rank in order of first appearance), so
+  // same-shaped INSERTs / DELETEs form one step however the objects were added.
+  std::unordered_map<const TableInfo*, std::uint64_t> first_seq;
+  for (const auto& s : core_.tracked()) {
+    auto [it, fresh] = first_seq.emplace(&s->table(), s->seq);
+    if (!fresh) it->second = std::min(it->second, s->seq);
+  }
   auto by_rank = [&](bool reverse) {
     return [&, reverse](const InstanceState* a, const InstanceState* b) {
       std::size_t ra = rank_[&a->table()], rb = rank_[&b->table()];
       if (ra != rb) return reverse ? ra > rb : ra < rb;
+      std::uint64_t fa = first_seq[&a->table()], fb = first_seq[&b->table()];
+      if (fa != fb) return reverse ? fa > fb : fa < fb;
       return reverse ? a->seq > b->seq : a->seq < b->seq;
     };
   };
@@ -138,6 +174,9 @@ void FlushPlan::wire_foreign_keys(InstanceState& s) {
     auto ps = s.ops->relations[i].peek(h);
     const ColumnInfo& fk = s.table().columns[rels[i].local_column];
     if (ps.empty()) continue;  // a null parent: the key member says what the row refers to
+    // An unchanged relationship leaves the key member alone, so `book->author_id = 5` on an
+    // object whose author was loaded is not silently reverted.
+    if (s.status == ObjectStatus::persistent && ps == s.collections[i]) continue;
     const TableInfo& pt = rels[i].target();
     Value v = pt.columns[rels[i].remote_column].get(ps.front().get());
     if (!(fk.get(s.ptr()) == v)) SessionCore::set_column(fk, s.ptr(), v);
@@ -147,6 +186,11 @@ void FlushPlan::wire_foreign_keys(InstanceState& s) {
       if (p->status == ObjectStatus::detached || p->status == ObjectStatus::pending) continue;
       const RelationshipInfo& r = p->table().relationships[rel];
       if (r.kind == RelationshipKind::many_to_many) continue;
+      const auto& before = p->collections[rel];  // already a member when loaded: nothing to wire
+      if (s.status == ObjectStatus::persistent && std::find_if(before.begin(), before.end(), [&](const auto& o) {
+                                                     return o.get() == s.ptr();
+                                                   }) != before.end())
+        continue;
       Value v = p->table().columns[r.local_column].get(p->ptr());
       const ColumnInfo& fk = s.table().columns[r.remote_column];
       if (!(fk.get(s.ptr()) == v)) SessionCore::set_column(fk, s.ptr(), v);
@@ -268,6 +312,18 @@ const Step* FlushPlan::next() {
         phase_ = Phase::done;
         break;
       case Phase::done:
+        if (!finished_) {
+          finished_ = true;
+          // Every loaded collection is now what the database holds: the next flush compares
+          // against this (delete-orphan, removed children, moved children).
+          for (const auto& s : core_.tracked()) {
+            const auto& rels = s->table().relationships;
+            for (std::size_t k = 0; k < rels.size(); ++k) {
+              void* h = rels[k].holder(s->ptr());
+              if (s->ops->relations[k].is_loaded(h)) s->collections[k] = s->ops->relations[k].peek(h);
+            }
+          }
+        }
         return nullptr;
     }
   }

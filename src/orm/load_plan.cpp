@@ -59,8 +59,14 @@ LoadPlan::LoadPlan(SessionCore& core, const EntityOps& ops, sql::detail::SelectC
                        ops.info->name + "': an option path must start at the queried model");
     t.paths.push_back(o.path());
   }
-  for (std::size_t r = 0; r < ops.relations.size(); ++r)
-    if (strategy_for(ops, r, t.paths, 0) == LoaderStrategy::joined) t.joined.push_back(r);
+  for (std::size_t r = 0; r < ops.relations.size(); ++r) {
+    if (strategy_for(ops, r, t.paths, 0) != LoaderStrategy::joined) continue;
+    const RelationshipInfo& ri = ops.info->relationships[r];
+    if (!ri.to_one() && (t.select.limit || t.select.offset))
+      throw UsageError("joinedload of the collection '" + ops.info->name + "." + ri.name + "' with LIMIT/OFFSET would "
+                       "count joined rows, not '" + ops.info->name + "' rows; use corm::selectinload for it here");
+    t.joined.push_back(r);
+  }
   if (t.select.for_update.enabled && core_.dialect() == Dialect::sqlite) {
     // SQLite has no row locks and renders no FOR UPDATE. What a locking read must guarantee —
     // nobody else writes what we read until we commit — needs the database write lock, taken
@@ -97,7 +103,6 @@ LoaderStrategy LoadPlan::strategy_for(const EntityOps& ops, std::size_t rel, con
     if (p.front().owner == &ops && p.front().relationship == rel && p.size() > 1 &&
         (s == LoaderStrategy::lazy || s == LoaderStrategy::raise || s == LoaderStrategy::noload))
       s = p.front().strategy;
-  if (s == LoaderStrategy::subquery) s = LoaderStrategy::selectin;  // same rows, one statement per level
   return s;
 }
 
@@ -152,6 +157,23 @@ bool LoadPlan::build(Task& t) {
     if (seen.insert(encode_key(k)).second) keys.push_back(std::move(k));
   }
   if (keys.empty()) return false;
+  if (t.subquery) {
+    // subqueryload: the parents' query again, reduced to their key column, as an IN subquery —
+    // the database re-runs the filter instead of receiving the keys.
+    const TableInfo& owner = t.parents.front()->table();
+    sql::detail::SelectCore inner = t.select;
+    inner.columns = {sql::detail::make_column(&owner.columns[r.local_column])};
+    inner.for_update = {};
+    sql::detail::SelectCore s;
+    sql::detail::add_entity_columns(s, target);
+    s.where = sql::detail::make_select_node(sql::detail::NodeKind::in_select, sql::detail::Op::in,
+                                            std::make_shared<const sql::detail::SelectCore>(std::move(inner)),
+                                            sql::detail::make_column(&target.columns[r.remote_column]));
+    for (std::size_t pk : target.primary_key)
+      s.order_by.push_back(sql::detail::OrderTerm{sql::detail::make_column(&target.columns[pk]), false, {}});
+    step_.statements.push_back(sql::detail::compile(s, d));
+    return true;
+  }
   const std::size_t chunk = std::max<std::size_t>(1, core_.options().in_chunk_size);
   for (std::size_t i = 0; i < keys.size(); i += chunk) {
     std::vector<Value> part(keys.begin() + static_cast<std::ptrdiff_t>(i),
@@ -238,6 +260,7 @@ void LoadPlan::complete_main(Task& t, const std::vector<Result>& rs) {
   }
   for (std::size_t j = 0; j < t.joined.size(); ++j)
     for (auto& root : roots) set_holder(core_, *root, t.joined[j], joined[j][root->ptr()], refresh_);
+  main_select_ = t.select;
   plan_level(*t.ops, roots, t.paths, 0, t.joined);
   for (std::size_t j = 0; j < t.joined.size(); ++j)
     plan_level(t.ops->relations[t.joined[j]].target(), joined_states[j], below(t.paths, t.joined[j]), 1, {});
@@ -293,6 +316,13 @@ void LoadPlan::plan_level(const EntityOps& ops, const std::vector<std::shared_pt
         t.rel = r;
         t.paths = below(paths, r);
         t.depth = depth;
+        // subqueryload embeds the parents' query: possible at the first level (below it runs
+        // as selectin) and not through an association table.
+        if (s == LoaderStrategy::subquery && depth == 0 &&
+            ops.info->relationships[r].kind != RelationshipKind::many_to_many) {
+          t.subquery = true;
+          t.select = main_select_;
+        }
         tasks_.push_back(std::move(t));
         break;
       }

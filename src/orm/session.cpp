@@ -34,6 +34,9 @@ Result Session::run_compiled(Compiled c) {
 
 std::vector<Result> Session::run_step(const orm::Step& step) {
   Connection& conn = connection();
+  if (options_.read_only && conn.dialect() == Dialect::postgresql && !conn.in_transaction() &&
+      conn.isolation_level() != IsolationLevel::autocommit)
+    conn.exec_driver_sql("SET TRANSACTION READ ONLY");  // autobegins; the server then refuses writes too
   std::vector<Result> out;
   out.reserve(step.statements.size());
   auto t0 = std::chrono::steady_clock::now();

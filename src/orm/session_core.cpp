@@ -1,5 +1,6 @@
 #include "corm/orm/session_core.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "corm/core/result_set.hpp"
@@ -21,13 +22,14 @@ std::string attribute_name(const InstanceState& s, std::size_t rel) {
 // instead of touching freed memory.
 class SessionHook final : public RelationshipHook {
  public:
-  SessionHook(std::weak_ptr<SessionCore> core, std::weak_ptr<InstanceState> state, std::size_t rel)
-      : core_(std::move(core)), state_(std::move(state)), rel_(rel) {}
+  SessionHook(std::weak_ptr<SessionCore> core, std::weak_ptr<InstanceState> state, const TableInfo* table,
+              std::size_t rel)
+      : core_(std::move(core)), state_(std::move(state)), table_(table), rel_(rel) {}
   void on_unloaded_access(void*) const override {
     auto core = core_.lock();
     auto state = state_.lock();
     if (!core || !state || state->status == ObjectStatus::detached) {
-      std::string what = state ? attribute_name(*state, rel_) : std::string("a relationship");
+      std::string what = table_->name + "." + table_->relationships[rel_].name;
       throw LazyLoadError("'" + what + "' is not loaded and its object is detached from its session (the session "
                           "was closed or the object expunged); eager-load it with corm::selectinload(...) in the "
                           "query, or load it before closing the session");
@@ -38,6 +40,7 @@ class SessionHook final : public RelationshipHook {
  private:
   std::weak_ptr<SessionCore> core_;
   std::weak_ptr<InstanceState> state_;
+  const TableInfo* table_;  // names the attribute even after the session is gone
   std::size_t rel_;
 };
 
@@ -108,7 +111,7 @@ std::shared_ptr<InstanceState> SessionCore::track(const EntityOps& ops, std::sha
 void SessionCore::install_hooks(const std::shared_ptr<InstanceState>& s) {
   const auto& rels = s->table().relationships;
   for (std::size_t i = 0; i < rels.size(); ++i)
-    s->ops->relations[i].set_hook(rels[i].holder(s->ptr()), std::make_shared<SessionHook>(weak_from_this(), s, i));
+    s->ops->relations[i].set_hook(rels[i].holder(s->ptr()), std::make_shared<SessionHook>(weak_from_this(), s, s->ops->info, i));
 }
 
 InstanceState& SessionCore::add(const EntityOps& ops, std::shared_ptr<void> obj) {
@@ -180,6 +183,15 @@ void SessionCore::forget(InstanceState& s) {
 
 void SessionCore::compact() {
   std::erase_if(order_, [](const auto& s) { return s->status == ObjectStatus::detached; });
+}
+
+void SessionCore::expire(const void* obj) {
+  if (InstanceState* s = state_of(obj); s && s->status == ObjectStatus::persistent) s->expired = true;
+}
+
+void SessionCore::expire_all() {
+  for (auto& s : order_)
+    if (s->status == ObjectStatus::persistent) s->expired = true;
 }
 
 void SessionCore::expunge(const void* obj) {
@@ -329,11 +341,73 @@ void SessionCore::after_savepoint_rollback(std::uint64_t mark) {
   compact();
 }
 
+void SessionCore::collect_cycles(const std::vector<std::shared_ptr<InstanceState>>& states) {
+  // CPython's cycle collection in miniature: an object's references from outside the session
+  // are its use count minus the session's own (its state, other objects' holders and
+  // snapshots). Objects with outside references, and everything their holders reach, live; the
+  // holders of the rest are reset, which breaks their cycles.
+  std::unordered_map<const void*, long> outside;
+  std::unordered_map<const void*, InstanceState*> by_ptr;
+  for (const auto& s : states) {
+    if (!s->obj) continue;
+    outside[s->ptr()] = s->obj.use_count() - 1;
+    by_ptr[s->ptr()] = s.get();
+  }
+  auto for_each_ref = [](InstanceState& s, auto&& f) {
+    const auto& rels = s.table().relationships;
+    for (std::size_t i = 0; i < rels.size(); ++i) {
+      void* h = rels[i].holder(s.ptr());
+      if (s.ops->relations[i].is_loaded(h))
+        for (const auto& x : s.ops->relations[i].peek(h)) f(x.get());
+      for (const auto& x : s.collections[i]) f(x.get());
+    }
+  };
+  for (const auto& s : states)
+    if (s->obj)
+      for_each_ref(*s, [&](const void* x) {
+        if (auto it = outside.find(x); it != outside.end()) --it->second;
+      });
+  std::unordered_set<const void*> live;
+  std::vector<InstanceState*> work;
+  for (auto& [p, n] : outside)
+    if (n > 0 && live.insert(p).second) work.push_back(by_ptr[p]);
+  while (!work.empty()) {
+    InstanceState* s = work.back();
+    work.pop_back();
+    for_each_ref(*s, [&](const void* x) {
+      if (by_ptr.count(x) && live.insert(x).second) work.push_back(by_ptr[x]);
+    });
+  }
+  for (const auto& s : states) {
+    if (!s->obj || live.count(s->ptr())) continue;
+    const auto& rels = s->table().relationships;
+    for (std::size_t i = 0; i < rels.size(); ++i) s->ops->relations[i].reset(rels[i].holder(s->ptr()));
+  }
+  for (const auto& s : states)
+    for (auto& c : s->collections) c.clear();
+}
+
 void SessionCore::close() {
-  for (auto& s : order_) s->status = ObjectStatus::detached;
+  std::vector<std::shared_ptr<InstanceState>> all = order_;
+  for (auto& [p, s] : states_)
+    if (std::find(all.begin(), all.end(), s) == all.end()) all.push_back(s);
+  for (auto& s : all) s->status = ObjectStatus::detached;
+  cascade_plan_.reset();
+  collect_cycles(all);
   states_.clear();
   identity_.clear();
   order_.clear();
+  for (auto& s : all)
+    if (s->obj && s->obj.use_count() > 1 && std::find(retained_.begin(), retained_.end(), s) == retained_.end())
+      retained_.push_back(s);
+}
+
+SessionCore::~SessionCore() {
+  try {
+    if (!order_.empty() || !states_.empty()) close();
+    collect_cycles(retained_);
+  } catch (...) {
+  }
 }
 
 void SessionCore::record(const Step& step, std::chrono::nanoseconds elapsed) {

@@ -66,7 +66,13 @@ TEST_CASE("async session: flush batches inserts, selectinload takes 2 queries, l
     for (auto& a : eager) books += a->books.size();
     CHECK(books == 60);
 
-    auto plain = co_await s.scalars(select<Book>());
+    for (auto& a : eager)
+      for (auto& bk : a->books) CHECK(bk->author.get() == a);  // back_populates: no query, no error
+    CHECK(q.take() == 0);
+    co_await s.close();
+
+    AsyncSession s2(engine);
+    auto plain = co_await s2.scalars(select<Book>());
     CHECK(q.take() == 1);
     auto b = plain.front();
     try {
@@ -76,14 +82,14 @@ TEST_CASE("async session: flush batches inserts, selectinload takes 2 queries, l
       CHECK_THAT(e.what(), Catch::Contains("orm_books.author") && Catch::Contains("selectinload") &&
                                Catch::Contains("session.load"));
     }
-    co_await s.load(b, &Book::author);
-    CHECK(q.take() == 0);  // the author is in the identity map already
+    co_await s2.load(b, &Book::author);
+    CHECK(q.take() == 1);
     REQUIRE(b->author.get() != nullptr);
     CHECK(b->author->id == b->author_id);
-    auto same = co_await s.get<Author>(b->author_id);
+    auto same = co_await s2.get<Author>(b->author_id);  // loaded by load(): in the identity map
     CHECK(same == b->author.get());
     CHECK(q.take() == 0);
-    co_await s.close();
+    co_await s2.close();
   });
 }
 
@@ -138,4 +144,30 @@ TEST_CASE("32 coroutines x 50 transactions incrementing 4 rows under with_for_up
   auto values = c.execute(select(col(&Counter::value)).order_by(col(&Counter::id))).scalars<std::int64_t>();
   REQUIRE(values.size() == 4);
   for (auto v : values) CHECK(v == 32 * 50);
+}
+
+TEST_CASE("an AsyncSession used by two coroutines at once raises UsageError", "[orm][async]") {
+  OrmDb db;
+  asio::io_context io;
+  AsyncEngine engine = create_async_engine(io.get_executor(), db.url);
+  AsyncSession s(engine);
+  std::vector<std::string> errors;
+  int ok = 0;
+  auto use = [&]() -> asio::awaitable<void> {
+    auto rows = co_await s.scalars(select<Author>());
+    ++ok;
+  };
+  for (int i = 0; i < 2; ++i)
+    asio::co_spawn(io, use(), [&](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const UsageError& u) {
+        errors.emplace_back(u.what());
+      }
+    });
+  io.run();
+  CHECK(ok == 1);
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors.front(), Catch::Contains("two coroutines"));
 }

@@ -219,3 +219,19 @@ TEST_CASE("selectinload of a many-to-many relationship loads through the associa
   CHECK(books[1]->tags[0] == books[0]->tags[1]);  // one object per row
   CHECK(books[2]->tags.empty());
 }
+
+TEST_CASE("subqueryload loads 1000 authors' books in 2 queries and honours the parents' limit", "[orm][loading]") {
+  OrmDb db;
+  Engine engine = create_engine(db.url);
+  seed_library(engine);
+  QueryCounter q(engine);
+  Session s(engine);
+  auto authors = s.scalars(select<Author>(), subqueryload(&Author::books));
+  CHECK(total_books(authors) == 10000);
+  CHECK(q.take() == 2);
+  Session s2(engine);
+  auto first = s2.scalars(select<Author>().order_by(col(&Author::id)).limit(10), subqueryload(&Author::books));
+  REQUIRE(first.size() == 10);
+  CHECK(total_books(first) == 100);
+  CHECK(q.take() == 2);
+}

@@ -162,7 +162,7 @@ TEST_CASE("two sessions updating one versioned row: the second gets StaleDataErr
   CHECK(d2->version == 2);
 }
 
-TEST_CASE("cascade delete removes children; delete-orphan removes the ones taken out", "[orm][cascade]") {
+TEST_CASE("cascade delete removes children and delete-orphan removes the ones taken out", "[orm][cascade]") {
   OrmDb db;
   Engine engine = create_engine(db.url);
   std::int64_t pid = 0;
@@ -222,6 +222,51 @@ TEST_CASE("a read-only session sends no UPDATE after a field is changed", "[orm]
   CHECK(Transcript::count(t.take(), "UPDATE") == 0);
   Session check(engine);
   CHECK(check.get<Author>(id)->name == "orig");
+  if (test::is_postgres()) {
+    // On PostgreSQL the transaction itself is READ ONLY: even hand-written SQL cannot write.
+    SessionOptions o;
+    o.read_only = true;
+    Session s(engine, o);
+    try {
+      s.execute(text("UPDATE orm_authors SET name = 'x'"));
+      FAIL("expected the server to refuse a write in a read-only transaction");
+    } catch (const Error& e) {
+      CHECK(e.sqlstate() == "25006");
+    }
+  }
+}
+
+TEST_CASE("a session's isolation level applies to its transactions", "[orm][transactions]") {
+  OrmDb db;
+  Engine engine = create_engine(db.url);
+  SessionOptions o;
+  o.isolation_level = IsolationLevel::serializable;
+  Session s(engine, o);
+  CHECK(s.connection().isolation_level() == IsolationLevel::serializable);
+  if (test::is_postgres())
+    CHECK(s.execute(text("SHOW transaction_isolation")).scalar_one<std::string>() == "serializable");
+}
+
+TEST_CASE("an object outliving its closed session reports a detached lazy load", "[orm][loading]") {
+  OrmDb db;
+  Engine engine = create_engine(db.url);
+  std::shared_ptr<Author> a;
+  {
+    Session s(engine);
+    a = std::make_shared<Author>();
+    a->name = "x";
+    s.add(a);
+    s.commit();
+    s.expunge(a);
+    Session s2(engine);
+    a = s2.get<Author>(a->id);
+  }
+  try {
+    (void)a->books.size();
+    FAIL("expected LazyLoadError");
+  } catch (const LazyLoadError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("orm_authors.books") && Catch::Contains("detached"));
+  }
 }
 
 TEST_CASE("rollback expunges objects inserted in the transaction", "[orm][transactions]") {
@@ -256,6 +301,17 @@ TEST_CASE("expire_on_commit reloads objects on the next query", "[orm][transacti
   auto again = s.get<Author>(a->id);  // expired: goes to the database
   CHECK(again == a);
   CHECK(a->name == "two");
+  {
+    Connection c = engine.connect();
+    c.execute(update<Author>().set(&Author::name, std::string("three")).where(col(&Author::id) == a->id));
+    c.commit();
+  }
+  s.commit();
+  CHECK(s.get<Author>(a->id)->name == "three");  // expired again at commit
+  s.expire(a);                                   // explicit expiry works the same way
+  a->name = "unflushed";                         // dropped: an expired object is not dirty-checked
+  s.commit();
+  CHECK(s.get<Author>(a->id)->name == "three");
 }
 
 TEST_CASE("with_for_update refreshes an object already in the identity map", "[orm][transactions]") {

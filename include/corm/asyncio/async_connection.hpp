@@ -98,6 +98,7 @@ class AsyncConnection {
   asyncio_detail::AsyncDriverConnection& driver() const noexcept;
   boost::asio::awaitable<void> prepare();
   boost::asio::awaitable<void> settle_abandoned();
+  boost::asio::awaitable<void> autobegin();
   boost::asio::awaitable<std::shared_ptr<const ResultSet>> run(std::string_view sql, std::span<const Value> params,
                                                                bool from_cache,
                                                                std::chrono::steady_clock::time_point compiled_at);

@@ -78,7 +78,7 @@ class AsyncSession {
   /// The object with primary key `pk`; no query when the identity map has it.
   template <Mapped T, class K>
   boost::asio::awaitable<std::shared_ptr<T>> get(K pk) {
-    std::vector<Value> key{to_value(pk)};
+    std::vector<Value> key{orm::key_value(pk)};
     if (auto hit = core_->lookup(orm::entity_ops<T>(), key)) co_return std::static_pointer_cast<T>(hit);
     const TableInfo& t = table_info<T>();
     if (t.primary_key.size() != 1) throw UsageError("get(): '" + t.name + "' has a composite key; use scalars()");
@@ -122,6 +122,11 @@ class AsyncSession {
   }
   template <Mapped T>
   void expunge(const std::shared_ptr<T>& obj) { core_->expunge(obj.get()); }
+  /// Expires `obj`: the next query or get() that reaches it reloads it (unflushed changes dropped).
+  template <Mapped T>
+  void expire(const std::shared_ptr<T>& obj) { core_->expire(obj.get()); }
+  /// Expires every object of the session.
+  void expire_all() { core_->expire_all(); }
 
   boost::asio::awaitable<void> flush();
   boost::asio::awaitable<void> commit();
@@ -149,6 +154,7 @@ class AsyncSession {
   SessionOptions options_;
   std::optional<AsyncConnection> conn_;
   std::shared_ptr<orm::SessionCore> core_;
+  bool connecting_ = false;
 };
 
 }  // namespace corm

@@ -58,6 +58,7 @@ class FlushPlan {
   std::size_t update_pos_ = 0;
   Pending current_;
   bool has_current_ = false;
+  bool finished_ = false;
   // child object -> (parent state, relationship index) for one-to-many / one-to-one holders
   std::unordered_map<const void*, std::vector<std::pair<InstanceState*, std::size_t>>> parents_;
   std::unordered_map<const TableInfo*, std::size_t> rank_;

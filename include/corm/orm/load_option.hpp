@@ -5,11 +5,22 @@
 // An option is a path of (relationship, strategy) links starting at the queried entity.
 
 #include <cstddef>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "corm/orm/entity_ops.hpp"
 
 namespace corm {
+
+namespace orm {
+/// A primary-key argument of get() as a bind value (text-like keys bind as text).
+template <class K>
+Value key_value(const K& k) {
+  if constexpr (std::is_convertible_v<const K&, std::string_view>) return Value(std::string_view(k));
+  else return to_value(k);
+}
+}  // namespace orm
 
 /// A loader path: each link names one relationship and how to load it.
 class LoadOption {
@@ -26,6 +37,9 @@ class LoadOption {
   /// Then load `rel` with a LEFT OUTER JOIN in the query of the previous level.
   template <class C, class H>
   LoadOption joinedload(H C::*rel) const { return then(rel, LoaderStrategy::joined); }
+  /// Then load `rel` with subqueryload (runs as selectin below the first level).
+  template <class C, class H>
+  LoadOption subqueryload(H C::*rel) const { return then(rel, LoaderStrategy::subquery); }
   /// Then load `rel` on access (sync) / refuse with LazyLoadError (async).
   template <class C, class H>
   LoadOption lazyload(H C::*rel) const { return then(rel, LoaderStrategy::lazy); }
@@ -56,10 +70,15 @@ class LoadOption {
 /// Load `rel` of the queried objects with one extra SELECT ... WHERE fk IN (keys) per level.
 template <class C, class H>
 LoadOption selectinload(H C::*rel) { return LoadOption::make(rel, LoaderStrategy::selectin); }
-/// Load `rel` in the same query with a LEFT OUTER JOIN (rows de-duplicated). Do not combine a
-/// joined collection with LIMIT: the limit counts joined rows (use selectinload there).
+/// Load `rel` in the same query with a LEFT OUTER JOIN (rows de-duplicated). A joined collection
+/// with LIMIT/OFFSET is refused (UsageError): the limit would count joined rows.
 template <class C, class H>
 LoadOption joinedload(H C::*rel) { return LoadOption::make(rel, LoaderStrategy::joined); }
+/// Load `rel` of the queried objects with one extra SELECT whose WHERE embeds the original query
+/// as `fk IN (SELECT key FROM ... original filter ...)` (SQLAlchemy's subqueryload): no key list
+/// travels, the database re-runs the filter. First level only; deeper levels run as selectin.
+template <class C, class H>
+LoadOption subqueryload(H C::*rel) { return LoadOption::make(rel, LoaderStrategy::subquery); }
 /// Load `rel` when it is first read (sync Session only; AsyncSession raises LazyLoadError).
 template <class C, class H>
 LoadOption lazyload(H C::*rel) { return LoadOption::make(rel, LoaderStrategy::lazy); }

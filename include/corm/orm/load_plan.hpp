@@ -43,6 +43,7 @@ class LoadPlan {
     const EntityOps* ops = nullptr;  // the entity the statement selects
     bool main = false;
     bool lock = false;  // SQLite: take the write lock before a locking read
+    bool subquery = false;  // subqueryload: `select` is the parent query to embed
     sql::detail::SelectCore select;  // main query only
     std::vector<std::size_t> joined;
     std::vector<std::shared_ptr<InstanceState>> parents;  // relationship load
@@ -63,6 +64,7 @@ class LoadPlan {
   bool refresh_ = false;
   bool lazy_ = false;
   std::deque<Task> tasks_;
+  sql::detail::SelectCore main_select_;  // the user's query, for subqueryload
   Step step_;
   bool issued_ = false;
   std::vector<std::shared_ptr<void>> results_;

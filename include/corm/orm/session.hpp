@@ -51,7 +51,7 @@ class Session {
   /// The object with primary key `pk`: from the identity map without a query when present.
   template <Mapped T, class K>
   std::shared_ptr<T> get(const K& pk) {
-    std::vector<Value> key{to_key_value(pk)};
+    std::vector<Value> key{orm::key_value(pk)};
     if (auto hit = core_->lookup(orm::entity_ops<T>(), key)) return std::static_pointer_cast<T>(hit);
     const TableInfo& t = table_info<T>();
     if (t.primary_key.size() != 1) throw UsageError("get(): '" + t.name + "' has a composite key; use scalars()");
@@ -90,6 +90,11 @@ class Session {
     auto plan = core_->refresh_plan(obj.get());
     run(plan);
   }
+  /// Expires `obj`: the next query or get() that reaches it reloads it (unflushed changes dropped).
+  template <Mapped T>
+  void expire(const std::shared_ptr<T>& obj) { core_->expire(obj.get()); }
+  /// Expires every object of the session.
+  void expire_all() { core_->expire_all(); }
   /// Stops tracking `obj` (no SQL).
   template <Mapped T>
   void expunge(const std::shared_ptr<T>& obj) { core_->expunge(obj.get()); }
@@ -116,11 +121,6 @@ class Session {
 
  private:
   friend class SessionTransaction;
-  template <class K>
-  static Value to_key_value(const K& k) {
-    if constexpr (std::is_convertible_v<const K&, std::string_view>) return Value(std::string_view(k));
-    else return to_value(k);
-  }
   std::vector<std::shared_ptr<void>> query(const orm::EntityOps& ops, sql::detail::SelectCore core,
                                            const std::vector<LoadOption>& opts);
   void autoflush();

@@ -32,6 +32,10 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   using LazyRunner = std::function<void(LoadPlan&)>;
 
   SessionCore(Dialect dialect, SessionOptions options, LogSink log);
+  SessionCore(const SessionCore&) = delete;
+  SessionCore& operator=(const SessionCore&) = delete;
+  /// Frees the cycles of objects nothing outside the session refers to any more (see close()).
+  ~SessionCore();
 
   Dialect dialect() const noexcept { return dialect_; }
   const SessionOptions& options() const noexcept { return options_; }
@@ -43,6 +47,10 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   LoadPlan* cascade_load_plan(const EntityOps& ops, const std::shared_ptr<void>& obj);
   /// Marks `obj` (and its loaded cascade-delete children) deleted; pending objects are expunged.
   void mark_deleted(const EntityOps& ops, const std::shared_ptr<void>& obj);
+  /// Marks `obj` (or every object) expired: its unflushed changes are ignored and the next query
+  /// or get() that reaches it reloads it.
+  void expire(const void* obj);
+  void expire_all();
   /// Stops tracking `obj` (no SQL); its unloaded relationships then raise LazyLoadError.
   void expunge(const void* obj);
   /// The state of a tracked object, or nullptr.
@@ -71,7 +79,12 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   void after_rollback();
   std::uint64_t savepoint_mark() const noexcept { return seq_; }
   void after_savepoint_rollback(std::uint64_t mark);
-  /// Detaches everything.
+  /// Detaches everything. Objects that refer to each other through loaded relationships
+  /// (author->books, book->author) form std::shared_ptr cycles; close() breaks the cycles of
+  /// objects nothing outside the session refers to (their holders are reset), and the session's
+  /// destruction does the same for the objects still referenced at close() and dropped since.
+  /// Objects you still hold when the session is destroyed keep their loaded graph: reset a
+  /// holder (reset_unloaded()) to free a cyclic graph you no longer need.
   void close();
 
   void set_lazy_runner(LazyRunner r) { lazy_runner_ = std::move(r); }
@@ -99,6 +112,7 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
  private:
   void install_hooks(const std::shared_ptr<InstanceState>& s);
   std::shared_ptr<InstanceState> track(const EntityOps& ops, std::shared_ptr<void> obj, ObjectStatus st);
+  static void collect_cycles(const std::vector<std::shared_ptr<InstanceState>>& states);
   void collect_cascade(InstanceState& s, std::vector<std::shared_ptr<InstanceState>>& out,
                        std::unordered_set<const void*>& seen, std::vector<std::pair<std::shared_ptr<InstanceState>, std::size_t>>& unloaded);
 
@@ -114,6 +128,7 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   SessionStats stats_;
   std::unordered_set<std::string> warned_;
   std::unique_ptr<LoadPlan> cascade_plan_;
+  std::vector<std::shared_ptr<InstanceState>> retained_;  // detached at close(), still referenced
 };
 
 }  // namespace corm::orm

@@ -175,39 +175,47 @@ bool PgConnection::wait_blocking(Wait w, std::optional<std::chrono::steady_clock
   }
 }
 
-void PgConnection::start_execute(std::string_view sql, std::span<const Value> params) {
+void PgConnection::check_idle() const {
   if (is_broken()) throw ConnectionLost(fmt::format("the connection to {} is closed or was lost; return it to the pool", target_));
   if (op_) throw UsageError("another statement is still in progress on this connection; a connection runs one statement at a time");
+}
+
+// The steps that precede a statement: DEALLOCATE for evicted cache entries, and PREPARE when
+// the statement cache is on and this (SQL, parameter types) pair is not prepared yet. Sets
+// op.statement_name when the statement will run prepared.
+void PgConnection::add_prepare_steps(Op& op) {
+  for (auto& name : to_deallocate_) op.steps.emplace_back(Step::simple, "DEALLOCATE " + name);
+  to_deallocate_.clear();
+  if (options_.statement_cache_size == 0) return;
+  // Parameter types are part of a prepared statement, so they are part of its cache key.
+  std::string key = op.sql;
+  key.push_back('\0');
+  key.append(reinterpret_cast<const char*>(params_.types()), sizeof(Oid) * static_cast<std::size_t>(params_.count()));
+  auto it = cache_index_.find(key);
+  if (it != cache_index_.end()) {
+    lru_.splice(lru_.begin(), lru_, it->second.pos);
+    op.statement_name = it->second.name;
+    return;
+  }
+  op.statement_name = fmt::format("corm_{}", ++next_statement_);
+  op.pending_cache_sql = std::move(key);
+  op.steps.emplace_back(Step::prepare, op.statement_name);
+}
+
+void PgConnection::start_execute(std::string_view sql, std::span<const Value> params) {
+  check_idle();
   params_.encode(params);
   Op op;
   op.sql = std::string(sql);
-  for (auto& name : to_deallocate_) op.steps.emplace_back(Step::simple, "DEALLOCATE " + name);
-  to_deallocate_.clear();
-  if (options_.statement_cache_size > 0) {
-    // Parameter types are part of a prepared statement, so they are part of its cache key.
-    std::string key = op.sql;
-    key.push_back('\0');
-    key.append(reinterpret_cast<const char*>(params_.types()), sizeof(Oid) * static_cast<std::size_t>(params_.count()));
-    auto it = cache_index_.find(key);
-    if (it != cache_index_.end()) {
-      lru_.splice(lru_.begin(), lru_, it->second.pos);
-      op.statement_name = it->second.name;
-    } else {
-      op.statement_name = fmt::format("corm_{}", ++next_statement_);
-      op.pending_cache_sql = std::move(key);
-      op.steps.emplace_back(Step::prepare, op.statement_name);
-    }
-    op.steps.emplace_back(Step::exec_prepared, op.statement_name);
-  } else {
-    op.steps.emplace_back(Step::exec_params, std::string());
-  }
+  add_prepare_steps(op);
+  if (op.statement_name.empty()) op.steps.emplace_back(Step::exec_params, std::string());
+  else op.steps.emplace_back(Step::exec_prepared, op.statement_name);
   op_ = std::move(op);
   send_step();
 }
 
 void PgConnection::start_batch(std::string_view sql, std::span<const std::vector<Value>> rows) {
-  if (is_broken()) throw ConnectionLost(fmt::format("the connection to {} is closed or was lost; return it to the pool", target_));
-  if (op_) throw UsageError("another statement is still in progress on this connection; a connection runs one statement at a time");
+  check_idle();
   // Every row is bound against the types of the first; integers go as int8 so that no later
   // row overflows a narrower type chosen for the first.
   static const std::vector<Value> no_params;
@@ -215,22 +223,7 @@ void PgConnection::start_batch(std::string_view sql, std::span<const std::vector
   Op op;
   op.sql = std::string(sql);
   op.rows = rows;
-  for (auto& name : to_deallocate_) op.steps.emplace_back(Step::simple, "DEALLOCATE " + name);
-  to_deallocate_.clear();
-  if (options_.statement_cache_size > 0) {
-    std::string key = op.sql;
-    key.push_back('\0');
-    key.append(reinterpret_cast<const char*>(params_.types()), sizeof(Oid) * static_cast<std::size_t>(params_.count()));
-    auto it = cache_index_.find(key);
-    if (it != cache_index_.end()) {
-      lru_.splice(lru_.begin(), lru_, it->second.pos);
-      op.statement_name = it->second.name;
-    } else {
-      op.statement_name = fmt::format("corm_{}", ++next_statement_);
-      op.pending_cache_sql = std::move(key);
-      op.steps.emplace_back(Step::prepare, op.statement_name);
-    }
-  }
+  add_prepare_steps(op);
   op.steps.emplace_back(Step::pipeline, std::string());
   op_ = std::move(op);
   if (op_->rows.empty()) {  // nothing to send: an empty batch succeeds at once
@@ -313,8 +306,7 @@ bool PgConnection::read_pipeline() {
 }
 
 void PgConnection::start_script(std::string_view sql) {
-  if (is_broken()) throw ConnectionLost(fmt::format("the connection to {} is closed or was lost; return it to the pool", target_));
-  if (op_) throw UsageError("another statement is still in progress on this connection; a connection runs one statement at a time");
+  check_idle();
   Op op;
   op.sql = std::string(sql);
   op.steps.emplace_back(Step::simple, op.sql);

@@ -113,6 +113,8 @@ class PgConnection final : public driver::Connection {
     std::vector<std::shared_ptr<const ResultSet>> batch;
   };
 
+  void check_idle() const;
+  void add_prepare_steps(Op& op);
   bool send_chunk();
   bool read_pipeline();
 

@@ -161,3 +161,153 @@ TEST_CASE("a child taken out of a delete-orphan collection is deleted at flush",
   CHECK(flush.next() == nullptr);
   CHECK(core->state_of(gone.get()) == nullptr);
 }
+
+TEST_CASE("moving a child to another parent updates its foreign key and a direct key change is kept",
+          "[orm][unit][flush]") {
+  auto core = make_core();
+  auto plan = core->query_plan(orm::entity_ops<Book>(), select<Book>().core(), {selectinload(&Book::author)}, false);
+  REQUIRE(plan.next());
+  auto bs = std::make_shared<BufferedResultSet>(std::vector<std::string>{"id", "author_id", "title", "pages"});
+  for (int i = 1; i <= 2; ++i) {
+    bs->push_int(10 + i);
+    bs->push_int(1);
+    bs->push_text("t");
+    bs->push_null();
+  }
+  plan.feed({Result(bs)});
+  REQUIRE(plan.next());
+  plan.feed({authors({1, 2})});
+  REQUIRE(plan.next() == nullptr);
+  auto b1 = std::static_pointer_cast<Book>(plan.results()[0]);
+  auto b2 = std::static_pointer_cast<Book>(plan.results()[1]);
+  std::vector<Value> k2{Value(std::int64_t{2})};
+  auto a2 = std::static_pointer_cast<Author>(core->lookup(orm::entity_ops<Author>(), k2));
+  REQUIRE(a2);
+  b1->author = a2;       // through the relationship
+  b2->author_id = 2;     // through the key; b2->author still points at author 1
+  auto flush = core->flush_plan();
+  const orm::Step* st = flush.next();
+  REQUIRE(st);
+  REQUIRE(st->statements.size() == 2);  // same SQL: one step
+  CHECK(st->sql() == R"(UPDATE "orm_books" SET "author_id" = $1 WHERE "orm_books"."id" = $2)");
+  CHECK(st->statements[0].params[0] == Value(std::int64_t{2}));
+  CHECK(st->statements[1].params[0] == Value(std::int64_t{2}));
+  flush.feed({ints({}, {{}}), ints({}, {{}})});
+  CHECK(flush.next() == nullptr);
+  CHECK(b1->author_id == 2);
+  CHECK(b2->author_id == 2);
+}
+
+TEST_CASE("one flush sends inserts, then updates, then deletes", "[orm][unit][flush]") {
+  auto core = make_core();
+  auto plan = core->query_plan(orm::entity_ops<Author>(), select<Author>().core(), {}, false);
+  REQUIRE(plan.next());
+  plan.feed({authors({1, 2})});
+  auto a1 = std::static_pointer_cast<Author>(plan.results()[0]);
+  auto a2 = std::static_pointer_cast<Author>(plan.results()[1]);
+  core->mark_deleted(orm::entity_ops<Author>(), a2);
+  a1->name = "renamed";
+  auto n = std::make_shared<Author>();
+  n->name = "new";
+  core->add(orm::entity_ops<Author>(), n);
+  auto flush = core->flush_plan();
+  std::vector<std::string> transcript;
+  while (const orm::Step* st = flush.next()) {
+    transcript.push_back(st->sql());
+    if (st->sql().rfind("INSERT", 0) == 0) flush.feed({authors({3})});
+    else flush.feed({ints({}, {{}})});
+  }
+  REQUIRE(transcript.size() == 3);
+  CHECK(transcript[0] == R"(INSERT INTO "orm_authors" ("name") VALUES ($1) RETURNING "id", "name")");
+  CHECK(transcript[1] == R"(UPDATE "orm_authors" SET "name" = $1 WHERE "orm_authors"."id" = $2)");
+  CHECK(transcript[2] == R"(DELETE FROM "orm_authors" WHERE "orm_authors"."id" = $1)");
+  CHECK(n->id == 3);
+  CHECK(core->state_of(a2.get()) == nullptr);
+}
+
+TEST_CASE("closing a session frees object cycles nothing outside refers to", "[orm][unit][memory]") {
+  std::weak_ptr<Author> dropped, kept_author;
+  std::shared_ptr<Author> kept;
+  {
+    auto core = make_core();
+    {
+      auto plan =
+          core->query_plan(orm::entity_ops<Author>(), select<Author>().core(), {selectinload(&Author::books)}, false);
+      REQUIRE(plan.next());
+      plan.feed({authors({1, 2})});
+      REQUIRE(plan.next());
+      plan.feed({ints({"id", "author_id", "title", "pages"}, {})});
+      REQUIRE(plan.next() == nullptr);
+      auto a1 = std::static_pointer_cast<Author>(plan.results()[0]);
+      // a1 <-> its book: a cycle through Many<Book> and One<Author>
+      auto b = std::make_shared<Book>();
+      b->author = a1;
+      a1->books.set({b});
+      core->add(orm::entity_ops<Book>(), b);
+      dropped = a1;
+      kept = std::static_pointer_cast<Author>(plan.results()[1]);
+      kept_author = kept;
+    }
+    core->close();
+    CHECK(dropped.expired());
+    CHECK(kept->books.is_loaded());  // still referenced: its graph survives close()
+  }
+  CHECK(!kept_author.expired());
+}
+
+TEST_CASE("subqueryload embeds the parents' query, filter and limit included", "[orm][unit][load]") {
+  auto core = make_core();
+  auto stmt = select<Author>().where(col(&Author::name) != "nobody").order_by(col(&Author::id)).limit(5);
+  auto plan = core->query_plan(orm::entity_ops<Author>(), stmt.core(), {subqueryload(&Author::books)}, false);
+  REQUIRE(plan.next());
+  plan.feed({authors({1, 2})});
+  const orm::Step* st = plan.next();
+  REQUIRE(st);
+  CHECK(st->sql().find(R"(WHERE "orm_books"."author_id" IN (SELECT "orm_authors"."id" FROM "orm_authors" WHERE)") !=
+        std::string::npos);
+  CHECK(st->sql().find("LIMIT") != std::string::npos);
+  REQUIRE(st->statements[0].params.size() == 2);  // the name and the limit, no key list
+  CHECK(st->statements[0].params[0] == Value("nobody"));
+  plan.feed({ints({"id", "author_id", "title", "pages"}, {})});
+  CHECK(plan.next() == nullptr);
+  CHECK(std::static_pointer_cast<Author>(plan.results()[0])->books.empty());
+}
+
+TEST_CASE("a child moved between collections is re-parented, one just removed needs delete-orphan",
+          "[orm][unit][flush]") {
+  auto core = make_core();
+  auto plan = core->query_plan(orm::entity_ops<Author>(), select<Author>().core(), {selectinload(&Author::books)}, false);
+  REQUIRE(plan.next());
+  plan.feed({authors({1, 2})});
+  REQUIRE(plan.next());
+  auto bs = std::make_shared<BufferedResultSet>(std::vector<std::string>{"id", "author_id", "title", "pages"});
+  for (int i = 1; i <= 2; ++i) {
+    bs->push_int(10 + i);
+    bs->push_int(1);
+    bs->push_text("t");
+    bs->push_null();
+  }
+  plan.feed({Result(bs)});
+  REQUIRE(plan.next() == nullptr);
+  auto a1 = std::static_pointer_cast<Author>(plan.results()[0]);
+  auto a2 = std::static_pointer_cast<Author>(plan.results()[1]);
+  auto moved = a1->books[0];
+  a1->books.remove(moved);
+  a2->books.push_back(moved);
+  {
+    auto flush = core->flush_plan();
+    const orm::Step* st = flush.next();
+    REQUIRE(st);
+    CHECK(st->sql() == R"(UPDATE "orm_books" SET "author_id" = $1 WHERE "orm_books"."id" = $2)");
+    CHECK(st->statements[0].params[0] == Value(std::int64_t{2}));
+    flush.feed({ints({}, {{}})});
+    CHECK(flush.next() == nullptr);
+  }
+  a1->books.remove(a1->books[0]);  // nowhere else, author_id NOT NULL, no delete-orphan
+  try {
+    core->flush_plan();
+    FAIL("expected UsageError");
+  } catch (const UsageError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("orm_authors.books") && Catch::Contains("delete_orphan"));
+  }
+}

@@ -251,3 +251,44 @@ TEST_CASE("raiseload and the async front's lazy load raise errors naming the att
     CHECK_THAT(e.what(), Catch::Contains("orm_authors.books") && Catch::Contains("raiseload"));
   }
 }
+
+TEST_CASE("joinedload of a collection with LIMIT is refused with the fix", "[orm][unit][load]") {
+  auto core = make_core();
+  try {
+    (void)core->query_plan(orm::entity_ops<Author>(), select<Author>().limit(10).core(), {joinedload(&Author::books)},
+                           false);
+    FAIL("expected UsageError");
+  } catch (const UsageError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("orm_authors.books") && Catch::Contains("selectinload"));
+  }
+  // A to-one join with LIMIT is fine: it cannot multiply rows.
+  auto plan = core->query_plan(orm::entity_ops<Book>(), select<Book>().limit(10).core(), {joinedload(&Book::author)}, false);
+  REQUIRE(plan.next());
+  CHECK(plan.next()->sql().find("LEFT OUTER JOIN") != std::string::npos);
+}
+
+TEST_CASE("objects of one table added in between others still form one INSERT step", "[orm][unit][flush]") {
+  auto core = make_core();
+  std::vector<std::shared_ptr<Author>> as;
+  for (int i = 0; i < 3; ++i) {
+    auto a = std::make_shared<Author>();
+    a->name = "a";
+    core->add(orm::entity_ops<Author>(), a);
+    core->add(orm::entity_ops<Counter>(), std::make_shared<Counter>(Counter{i + 1, 0}));
+    as.push_back(a);
+  }
+  auto plan = core->flush_plan();
+  std::vector<std::size_t> sizes;
+  while (const orm::Step* st = plan.next()) {
+    sizes.push_back(st->statements.size());
+    std::vector<Result> rs;
+    for (std::size_t i = 0; i < st->statements.size(); ++i) {
+      if (st->sql().find("orm_authors") != std::string::npos)
+        rs.push_back(row_result({"id", "name"}, {Value(static_cast<std::int64_t>(i + 1)), Value("a")}));
+      else
+        rs.push_back(row_result({"id", "value"}, {Value(static_cast<std::int64_t>(i + 1)), Value(std::int64_t{0})}));
+    }
+    plan.feed(std::move(rs));
+  }
+  CHECK(sizes == std::vector<std::size_t>{3, 3});
+}

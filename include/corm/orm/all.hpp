@@ -1,0 +1,10 @@
+#pragma once
+// Everything of the orm layer: Session, AsyncSession, loader options, errors. Include this (or
+// the single headers) to use sessions.
+
+#include "corm/orm/async_session.hpp"
+#include "corm/orm/errors.hpp"
+#include "corm/orm/load_option.hpp"
+#include "corm/orm/session.hpp"
+#include "corm/orm/session_options.hpp"
+#include "corm/orm/session_stats.hpp"
