@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "common.hpp"
+#include "corm_common.hpp"
 
 namespace asio = boost::asio;
 using asio::awaitable;
@@ -27,22 +28,6 @@ namespace {
 
 bool sqlite_mode = false;
 const char* peer() { return sqlite_mode ? "corm-core-sqlite" : "corm-core-async"; }
-
-struct Author {
-  std::int64_t id;
-  std::string name;
-  std::string email;
-  corm::Timestamp created_at;
-};
-
-Author to_author(const corm::Row& r) {
-  return Author{r.get<std::int64_t>(0), r.get<std::string>(1), r.get<std::string>(2), r.get<corm::Timestamp>(3)};
-}
-
-const corm::TextClause& w1_stmt() {
-  static const corm::TextClause s = corm::text("SELECT id, name, email, created_at FROM authors WHERE id = :id");
-  return s;
-}
 
 double median3(std::vector<double> t) {  // t[0] is the warm-up
   std::vector<double> v(t.begin() + 1, t.end());

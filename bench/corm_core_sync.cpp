@@ -11,28 +11,13 @@
 #include <unordered_map>
 
 #include "common.hpp"
+#include "corm_common.hpp"
 
 using namespace bench;
 
 namespace {
 
 const char* peer = "corm-core-sync";
-
-struct Author {
-  std::int64_t id;
-  std::string name;
-  std::string email;
-  corm::Timestamp created_at;
-};
-
-Author to_author(const corm::Row& r) {
-  return Author{r.get<std::int64_t>(0), r.get<std::string>(1), r.get<std::string>(2), r.get<corm::Timestamp>(3)};
-}
-
-const corm::TextClause& w1_stmt() {
-  static const corm::TextClause s = corm::text("SELECT id, name, email, created_at FROM authors WHERE id = :id");
-  return s;
-}
 
 void w1(corm::Engine& engine) {
   auto ids = lcg_ids(42, w1_lookups);
