@@ -65,6 +65,21 @@ inline void check_eq(const A& got, const B& want, const std::string& what) {
   if (!(got == want)) fail(what + ": got " + std::to_string(got) + ", want " + std::to_string(want));
 }
 
+/// W4's result check, the same for every peer: 1,000 authors, 10 books each, and the sum of
+/// their pages. `Authors` is any range of authors with a `books` range of books with `pages`.
+template <class Authors>
+void check_w4(const Authors& authors, std::int64_t want_pages) {
+  std::int64_t pages = 0, books = 0;
+  for (const auto& a : authors) {
+    check(a.books.size() == 10, "W4: 10 books per author");
+    books += static_cast<std::int64_t>(a.books.size());
+    for (const auto& b : a.books) pages += b.pages;
+  }
+  check_eq(static_cast<std::int64_t>(authors.size()), w4_authors, "W4 authors");
+  check_eq(books, w4_books, "W4 books");
+  check_eq(pages, want_pages, "W4 sum(pages)");
+}
+
 // --- expected results, from the seed.sql formulas ----------------------------------------------
 
 struct W3Expect {

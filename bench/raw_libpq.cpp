@@ -309,15 +309,7 @@ void w4(PGconn* c) {
              get_i64(r, i, 5) + pg_epoch_shift_us};
       authors[by_id.at(b.author_id)].books.push_back(std::move(b));
     }
-    std::int64_t pages = 0, books = 0;
-    for (const auto& a : authors) {
-      check(a.books.size() == 10, "W4: 10 books per author");
-      books += static_cast<std::int64_t>(a.books.size());
-      for (const auto& b : a.books) pages += b.pages;
-    }
-    check_eq(static_cast<std::int64_t>(authors.size()), w4_authors, "W4 authors");
-    check_eq(books, w4_books, "W4 books");
-    check_eq(pages, want_pages, "W4 sum(pages)");
+    check_w4(authors, want_pages);
   };
   double t = median_of_3(whole([&] {
     for (int i = 0; i < w4_loads; ++i) load();

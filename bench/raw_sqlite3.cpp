@@ -203,15 +203,7 @@ void w4() {
     }
     sqlite3_reset(sb);
     exec("COMMIT");
-    std::int64_t pages = 0, nbooks = 0;
-    for (const auto& a : authors) {
-      check(a.books.size() == 10, "W4: 10 books per author");
-      nbooks += static_cast<std::int64_t>(a.books.size());
-      for (const auto& b : a.books) pages += b.pages;
-    }
-    check_eq(static_cast<std::int64_t>(authors.size()), w4_authors, "W4 authors");
-    check_eq(nbooks, w4_books, "W4 books");
-    check_eq(pages, want_pages, "W4 sum(pages)");
+    check_w4(authors, want_pages);
   };
   double t = median_of_3(whole([&] {
     for (int i = 0; i < w4_loads; ++i) load();
