@@ -6,6 +6,7 @@
 PG_BIN="$(pg_config --bindir 2>/dev/null || true)"
 [ -x "$PG_BIN/initdb" ] || PG_BIN=/usr/lib/postgresql/15/bin
 PG_CLUSTERS=()
+PG_BOUNCERS=()
 
 pg_as() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -52,9 +53,86 @@ pg_start() {
   printf -v "${var}_URL" '%s' "postgresql://postgres@127.0.0.1:$port/postgres"
 }
 
+# pg_start_standby VAR PRIMARY_VAR: a streaming hot standby of a cluster started by pg_start,
+# cloned with `pg_basebackup -R` (which writes primary_conninfo and standby.signal); sets VAR_DIR,
+# VAR_PORT, VAR_URL. Returns once the standby accepts read-only connections.
+pg_start_standby() {
+  local var="$1" primary="$2"
+  local pport dir port
+  pport="$(eval echo "\${${primary}_PORT}")"
+  dir="$(mktemp -d /tmp/corm-pg.XXXXXX)"
+  chmod 755 "$dir"
+  [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
+  port="$(pg_free_port)"
+  pg_as "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$pport" -U postgres -D "$dir/data" -R -X stream \
+      --no-sync >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; return 1; }
+  mkdir -p "$dir/sock"; [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir/sock"
+  {
+    echo "port = $port"
+    echo "unix_socket_directories = '$dir/sock'"
+    echo "hot_standby = on"
+  } | pg_as tee -a "$dir/data/postgresql.conf" >/dev/null
+  PG_CLUSTERS+=("$dir")
+  pg_as "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
+    || { cat "$dir/server.log" >&2; return 1; }
+  printf -v "${var}_DIR" '%s' "$dir"
+  printf -v "${var}_PORT" '%s' "$port"
+  printf -v "${var}_URL" '%s' "postgresql://postgres@127.0.0.1:$port/postgres"
+}
+
+# pg_start_pgbouncer VAR PRIMARY_VAR: Debian's PgBouncer in transaction pooling mode in front of a
+# cluster (any database name is forwarded); sets VAR_DIR, VAR_PORT, VAR_URL. It refuses to run as
+# root, so it runs as `postgres` like the clusters.
+pg_start_pgbouncer() {
+  local var="$1" primary="$2"
+  local pport dir port i
+  pport="$(eval echo "\${${primary}_PORT}")"
+  dir="$(mktemp -d /tmp/corm-pgb.XXXXXX)"
+  chmod 755 "$dir"
+  port="$(pg_free_port)"
+  echo '"postgres" ""' >"$dir/users.txt"
+  cat >"$dir/pgbouncer.ini" <<INI
+[databases]
+* = host=127.0.0.1 port=$pport
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = trust
+auth_file = $dir/users.txt
+pool_mode = transaction
+max_client_conn = 400
+default_pool_size = 20
+ignore_startup_parameters = extra_float_digits,options,application_name
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+INI
+  [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$dir"
+  pg_as /usr/sbin/pgbouncer -d "$dir/pgbouncer.ini" >/dev/null 2>&1 \
+    || { cat "$dir/pgbouncer.log" >&2; return 1; }
+  for i in $(seq 1 50); do
+    pg_as "$PG_BIN/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -Atqc 'select 1' \
+        >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  PG_BOUNCERS+=("$dir")
+  printf -v "${var}_DIR" '%s' "$dir"
+  printf -v "${var}_PORT" '%s' "$port"
+  printf -v "${var}_URL" '%s' "postgresql://postgres@127.0.0.1:$port/postgres"
+}
+
 pg_stop_all() {
   local dir
-  for dir in "${PG_CLUSTERS[@]}"; do
+  for dir in "${PG_BOUNCERS[@]}"; do
+    [ -f "$dir/pgbouncer.pid" ] && kill "$(cat "$dir/pgbouncer.pid")" 2>/dev/null || true
+    rm -rf "$dir"
+  done
+  PG_BOUNCERS=()
+  # Standbys were appended after their primaries; stopping in reverse order avoids a standby
+  # logging connection errors while its primary goes away.
+  local i
+  for (( i=${#PG_CLUSTERS[@]}-1; i>=0; i-- )); do
+    dir="${PG_CLUSTERS[$i]}"
     pg_as "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
     rm -rf "$dir"
   done

@@ -38,6 +38,24 @@ std::string pg_url() {
   return url;
 }
 
+std::string pg_replica_url() {
+  const char* url = std::getenv("CORM_TEST_PG_REPLICA");
+  if (url == nullptr || *url == '\0') {
+    FAIL("CORM_TEST_PG_REPLICA is not set. Replica tests need a streaming standby of CORM_TEST_PG: "
+         "run ./scripts/test (it starts one with pg_basebackup -R)");
+  }
+  return url;
+}
+
+std::string pgbouncer_url() {
+  const char* url = std::getenv("CORM_TEST_PGBOUNCER");
+  if (url == nullptr || *url == '\0') {
+    FAIL("CORM_TEST_PGBOUNCER is not set. PgBouncer tests need PgBouncer in transaction mode in "
+         "front of CORM_TEST_PG: run ./scripts/test (it starts one)");
+  }
+  return url;
+}
+
 std::string temp_dir() {
   static std::atomic<int> counter{0};
   auto base = std::filesystem::temp_directory_path() /

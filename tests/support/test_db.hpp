@@ -25,6 +25,13 @@ inline bool is_sqlite() noexcept { return backend() == Backend::sqlite; }
 /// how to run the suite.
 std::string pg_url();
 
+/// The URL of a streaming hot standby of CORM_TEST_PG (CORM_TEST_PG_REPLICA); fails when unset.
+std::string pg_replica_url();
+
+/// The URL of PgBouncer in transaction mode in front of CORM_TEST_PG (CORM_TEST_PGBOUNCER);
+/// fails when unset.
+std::string pgbouncer_url();
+
 /// A new SQLite database file URL in a temp directory (removed at exit).
 std::string sqlite_url();
 
