@@ -67,13 +67,20 @@ inline void check_eq(const A& got, const B& want, const std::string& what) {
 
 /// W4's result check, the same for every peer: 1,000 authors, 10 books each, and the sum of
 /// their pages. `Authors` is any range of authors with a `books` range of books with `pages`.
+/// Plain structs and the ORM's shared_ptr-held objects alike.
+template <class T>
+const auto& deref(const T& x) {
+  if constexpr (requires { *x; }) return *x;
+  else return x;
+}
+
 template <class Authors>
 void check_w4(const Authors& authors, std::int64_t want_pages) {
   std::int64_t pages = 0, books = 0;
   for (const auto& a : authors) {
-    check(a.books.size() == 10, "W4: 10 books per author");
-    books += static_cast<std::int64_t>(a.books.size());
-    for (const auto& b : a.books) pages += b.pages;
+    check(deref(a).books.size() == 10, "W4: 10 books per author");
+    books += static_cast<std::int64_t>(deref(a).books.size());
+    for (const auto& b : deref(a).books) pages += deref(b).pages;
   }
   check_eq(static_cast<std::int64_t>(authors.size()), w4_authors, "W4 authors");
   check_eq(books, w4_books, "W4 books");

@@ -1,5 +1,7 @@
 #include "corm/asyncio/async_connection.hpp"
 
+#include <utility>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -43,7 +45,8 @@ AsyncConnection::AsyncConnection(AsyncConnection&& o) noexcept
       abandoned_(std::move(o.abandoned_)),
       timeout_(o.timeout_),
       closed_(o.closed_),
-      busy_(o.busy_) {
+      busy_(o.busy_),
+      autobegin_deferred_(o.autobegin_deferred_) {
   o.closed_ = true;
 }
 
@@ -56,6 +59,12 @@ AsyncConnection::~AsyncConnection() {
     return;
   }
   if (!tx_.in_transaction() && !pooled_->conn->in_transaction()) {
+    release(false);
+    return;
+  }
+  // A transaction whose BEGIN is still queued never reached the server; otherwise a ROLLBACK
+  // sent without waiting resets the connection (PostgreSQL).
+  if (pooled_->conn->discard_deferred() || pooled_->conn->send_without_reply("ROLLBACK")) {
     release(false);
     return;
   }
@@ -101,6 +110,10 @@ void AsyncConnection::invalidate() noexcept {
 }
 
 void AsyncConnection::failed(bool broken) noexcept {
+  // When an implicit BEGIN travelled with the failed statement and the connection is dead, no
+  // transaction ever started: the next statement may use a fresh connection.
+  if (broken && std::exchange(autobegin_deferred_, false)) (void)tx_.end();
+  autobegin_deferred_ = false;
   tx_.on_error(broken);
   if (broken) release(true);
 }
@@ -128,8 +141,37 @@ asio::awaitable<void> AsyncConnection::settle_abandoned() {
 asio::awaitable<void> AsyncConnection::autobegin() {
   auto begin = tx_.autobegin_statements();
   if (begin.empty()) co_return;
-  for (auto& s : begin) co_await run_control(std::move(s));
+  autobegin_deferred_ = co_await run_begin(std::move(begin));
   tx_.began();
+}
+
+// BEGIN costs no round trip of its own where the driver can send it ahead of the next
+// statement (PostgreSQL pipelines it); it is still reported to listeners and echo.
+asio::awaitable<bool> AsyncConnection::run_begin(std::vector<std::string> statements) {
+  bool deferred = true;
+  for (auto& s : statements) {
+    if (driver().defer(s)) {
+      detail::StatementObserver observer(engine_->events, engine_->options, pooled_->id, s, {}, false, {});
+      observer.succeeded(nullptr);
+    } else {
+      co_await run_control(std::move(s));
+      deferred = false;
+    }
+  }
+  co_return deferred;
+}
+
+// Ends a transaction on the server without waiting for the reply where the driver allows it:
+// a transaction whose BEGIN is still queued never reached the server and needs nothing; a
+// ROLLBACK is sent at once (releasing locks now) and its reply read before the next operation.
+asio::awaitable<void> AsyncConnection::run_end(std::string sql) {
+  const bool unsent = driver().discard_deferred();
+  if (unsent || (sql == "ROLLBACK" && driver().send_without_reply(sql))) {
+    detail::StatementObserver observer(engine_->events, engine_->options, pooled_->id, sql, {}, false, {});
+    observer.succeeded(nullptr);
+    co_return;
+  }
+  co_await run_control(std::move(sql));
 }
 
 asio::awaitable<std::shared_ptr<const ResultSet>> AsyncConnection::run(
@@ -151,6 +193,7 @@ asio::awaitable<std::shared_ptr<const ResultSet>> AsyncConnection::run(
     failed(pooled_->conn->is_broken());
     std::rethrow_exception(error);
   }
+  autobegin_deferred_ = false;
   observer.succeeded(rs.get());
   co_return rs;
 }
@@ -170,6 +213,7 @@ asio::awaitable<void> AsyncConnection::run_control(std::string sql) {
     failed(pooled_->conn->is_broken());
     std::rethrow_exception(error);
   }
+  autobegin_deferred_ = false;
   observer.succeeded(nullptr);
 }
 
@@ -211,6 +255,7 @@ asio::awaitable<std::vector<Result>> AsyncConnection::execute_many(std::string s
     failed(pooled_->conn->is_broken());
     std::rethrow_exception(error);
   }
+  autobegin_deferred_ = false;
   observer.succeeded(nullptr);
   std::vector<Result> out;
   out.reserve(sets.size());
@@ -242,7 +287,7 @@ asio::awaitable<void> AsyncConnection::execute_script(std::string sql) {
 asio::awaitable<AsyncTransaction> AsyncConnection::begin() {
   Use use(*this);
   co_await prepare();
-  for (auto& s : tx_.begin_statements()) co_await run_control(std::move(s));
+  co_await run_begin(tx_.begin_statements());
   co_return AsyncTransaction(this, false, tx_.began());
 }
 
@@ -250,7 +295,7 @@ asio::awaitable<AsyncTransaction> AsyncConnection::begin_nested() {
   Use use(*this);
   co_await prepare();
   if (!tx_.in_transaction()) {
-    for (auto& s : tx_.begin_statements()) co_await run_control(std::move(s));
+    co_await run_begin(tx_.begin_statements());
     tx_.began();
   }
   auto [sql, id] = tx_.savepoint_statement();
@@ -266,7 +311,8 @@ asio::awaitable<void> AsyncConnection::end_savepoint(std::uint64_t id, bool comm
 
 asio::awaitable<void> AsyncConnection::finish_transaction(bool send_rollback) {
   if (!pooled_) co_return;
-  if (send_rollback) co_await run_control("ROLLBACK");
+  if (send_rollback) co_await run_end("ROLLBACK");
+  else (void)driver().discard_deferred();
   for (auto& s : tx_.after_end_statements()) co_await run_control(std::move(s));
 }
 
@@ -281,7 +327,7 @@ asio::awaitable<void> AsyncConnection::commit() {
     detail::TransactionState::throw_commit_refused();
   }
   tx_.end();
-  co_await run_control("COMMIT");
+  co_await run_end("COMMIT");
   co_await finish_transaction(false);
 }
 
@@ -300,7 +346,8 @@ asio::awaitable<void> AsyncConnection::close() {
     busy_ = true;
     try {
       tx_.end();
-      co_await driver().async_execute_script("ROLLBACK", {});
+      const bool done = driver().discard_deferred() || driver().send_without_reply("ROLLBACK");
+      if (!done) co_await driver().async_execute_script("ROLLBACK", {});
       for (auto& s : tx_.after_end_statements()) co_await driver().async_execute_script(s, {});
     } catch (...) {
       discard = true;

@@ -176,7 +176,7 @@ asio::awaitable<void> PgAsyncConnection::async_execute_script(std::string_view s
 asio::awaitable<bool> PgAsyncConnection::async_ping() {
   if (pg_->busy() || pg_->is_broken()) co_return false;
   try {
-    pg_->start_script("");
+    pg_->start_script("", false);
     asio::steady_timer limit(ex_, std::chrono::seconds(5));
     auto r = co_await (wait_until_done() || limit.async_wait(use_awaitable));
     if (r.index() == 1) {

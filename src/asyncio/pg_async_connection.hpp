@@ -36,6 +36,9 @@ class PgAsyncConnection final : public AsyncDriverConnection {
   int backend_pid() const noexcept override { return pg_->backend_pid(); }
   void close() noexcept override;
   bool cancel() noexcept override { return pg_->request_cancel(); }
+  bool defer(std::string_view sql) override { return pg_->defer(sql); }
+  bool discard_deferred() noexcept override { return pg_->discard_deferred(); }
+  bool send_without_reply(std::string_view sql) override { return pg_->send_without_reply(sql); }
 
   driver::postgres::PgConnection& pg() noexcept { return *pg_; }
 

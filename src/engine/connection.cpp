@@ -1,5 +1,7 @@
 #include "corm/engine/connection.hpp"
 
+#include <utility>
+
 #include "corm/core/error.hpp"
 #include "engine/engine_state.hpp"
 #include "front/statement_observer.hpp"
@@ -48,7 +50,7 @@ void Connection::ensure_usable() {
 void Connection::autobegin() {
   auto statements = tx_.autobegin_statements();
   if (statements.empty()) return;
-  for (const auto& s : statements) run_control(s);
+  autobegin_deferred_ = run_begin(statements);
   tx_.began();
 }
 
@@ -79,12 +81,16 @@ Result Connection::run(std::string_view sql, std::span<const Value> params, bool
   detail::StatementObserver observer(engine_->events, engine_->options, pooled_->id, sql, params, from_cache,
                                      compiled_at);
   std::shared_ptr<const ResultSet> rs;
+  // When an implicit BEGIN travels with this statement and the connection turns out to be
+  // dead, no transaction ever started: the next statement may use a fresh connection.
+  const bool began_with_this = std::exchange(autobegin_deferred_, false);
   try {
     if (control) pooled_->conn->execute_script(sql);  // BEGIN/COMMIT/SAVEPOINT/scripts: never prepared
     else rs = pooled_->conn->execute(sql, params);
   } catch (const Error& e) {
     observer.failed(e);
     const bool broken = e.poisons_connection() || pooled_->conn->is_broken();
+    if (broken && began_with_this) (void)tx_.end();
     tx_.on_error(broken);
     if (broken) release(true);
     throw;
@@ -93,16 +99,45 @@ Result Connection::run(std::string_view sql, std::span<const Value> params, bool
   return Result(std::move(rs));
 }
 
+// BEGIN costs no round trip of its own where the driver can send it ahead of the next
+// statement (PostgreSQL pipelines it); it is still reported to listeners and echo.
+bool Connection::run_begin(const std::vector<std::string>& statements) {
+  bool deferred = true;
+  for (const auto& s : statements) {
+    if (pooled_->conn->defer(s)) {
+      detail::StatementObserver observer(engine_->events, engine_->options, pooled_->id, s, {}, false, {});
+      observer.succeeded(nullptr);
+    } else {
+      run_control(s);
+      deferred = false;
+    }
+  }
+  return deferred;
+}
+
+// Ends a transaction without waiting for the reply where the driver allows it: a transaction
+// whose BEGIN is still queued never reached the server; a ROLLBACK is sent at once (releasing
+// locks now) and its reply read before the next operation.
+void Connection::run_end(std::string_view sql) {
+  const bool unsent = pooled_->conn->discard_deferred();
+  if (unsent || (sql == "ROLLBACK" && pooled_->conn->send_without_reply(sql))) {
+    detail::StatementObserver observer(engine_->events, engine_->options, pooled_->id, sql, {}, false, {});
+    observer.succeeded(nullptr);
+    return;
+  }
+  run_control(sql);
+}
+
 Transaction Connection::begin() {
   ensure_usable();
-  for (const auto& s : tx_.begin_statements()) run_control(s);
+  run_begin(tx_.begin_statements());
   return Transaction(this, 0, tx_.began());
 }
 
 Transaction Connection::begin_nested() {
   ensure_usable();
   if (!tx_.in_transaction()) {
-    for (const auto& s : tx_.begin_statements()) run_control(s);
+    run_begin(tx_.begin_statements());
     tx_.began();
   }
   auto [sql, id] = tx_.savepoint_statement();
@@ -119,7 +154,8 @@ void Connection::end_savepoint(std::uint64_t id, bool commit) {
 
 void Connection::end_transaction_statements(bool rollback) {
   if (!pooled_) return;
-  if (rollback) run_control("ROLLBACK");
+  if (rollback) run_end("ROLLBACK");
+  else (void)pooled_->conn->discard_deferred();
   for (const auto& s : tx_.after_end_statements()) run_control(s);
 }
 
@@ -132,7 +168,7 @@ void Connection::commit() {
     detail::TransactionState::throw_commit_refused();
   }
   tx_.end();
-  run_control("COMMIT");
+  run_end("COMMIT");
   end_transaction_statements(false);
 }
 
@@ -152,7 +188,8 @@ void Connection::close() noexcept {
     // Reset on return: the next user must get a connection with no transaction open.
     try {
       tx_.end();
-      pooled_->conn->execute_script("ROLLBACK");
+      const bool done = pooled_->conn->discard_deferred() || pooled_->conn->send_without_reply("ROLLBACK");
+      if (!done) pooled_->conn->execute_script("ROLLBACK");
       for (const auto& s : tx_.after_end_statements()) pooled_->conn->execute_script(s);
     } catch (...) {
       discard = true;

@@ -99,6 +99,8 @@ class AsyncConnection {
   boost::asio::awaitable<void> prepare();
   boost::asio::awaitable<void> settle_abandoned();
   boost::asio::awaitable<void> autobegin();
+  boost::asio::awaitable<bool> run_begin(std::vector<std::string> statements);
+  boost::asio::awaitable<void> run_end(std::string sql);
   boost::asio::awaitable<std::shared_ptr<const ResultSet>> run(std::string_view sql, std::span<const Value> params,
                                                                bool from_cache,
                                                                std::chrono::steady_clock::time_point compiled_at);
@@ -116,6 +118,7 @@ class AsyncConnection {
   std::chrono::milliseconds timeout_{0};
   bool closed_ = false;
   bool busy_ = false;
+  bool autobegin_deferred_ = false;  // the implicit BEGIN waits to travel with the next statement
 };
 
 }  // namespace corm

@@ -72,6 +72,20 @@ class Connection {
   /// Forgets a cancel() that arrived too late to stop anything, so it cannot hit the next
   /// statement. Called by the thread that ran the statement, once it has finished.
   virtual void reset_cancel() noexcept {}
+
+  // Round trips a transaction's edges need not cost. A driver that cannot do this keeps the
+  // defaults (false) and the front runs the command itself.
+
+  /// Queues a parameterless command (BEGIN) to travel ahead of the next statement, in the same
+  /// round trip; its failure is reported by that statement. False when unsupported.
+  virtual bool defer(std::string_view /*sql*/) { return false; }
+  /// Drops commands queued by defer() that have not been sent yet; true when there were any
+  /// (a transaction that never reached the server needs no ROLLBACK).
+  virtual bool discard_deferred() noexcept { return false; }
+  /// Sends a parameterless command (the closing ROLLBACK) without waiting for its reply; the
+  /// reply is read before the next operation. The server runs it at once, so locks are released
+  /// now. False when unsupported.
+  virtual bool send_without_reply(std::string_view /*sql*/) { return false; }
 };
 
 /// Opens a connection for `url`, blocking until it is ready. Throws ConnectError.

@@ -98,6 +98,8 @@ class Connection {
   Result run(std::string_view sql, std::span<const Value> params, bool from_cache,
              std::chrono::steady_clock::time_point compiled_at, bool control = false);
   void run_control(std::string_view sql) { run(sql, {}, false, {}, true); }
+  bool run_begin(const std::vector<std::string>& statements);
+  void run_end(std::string_view sql);
   void end_savepoint(std::uint64_t id, bool commit);
   void end_transaction_statements(bool rollback);
   void release(bool discard) noexcept;
@@ -106,6 +108,7 @@ class Connection {
   std::unique_ptr<PooledConnection> pooled_;
   detail::TransactionState tx_;
   bool closed_ = false;
+  bool autobegin_deferred_ = false;  // the implicit BEGIN waits to travel with the next statement
 };
 
 }  // namespace corm

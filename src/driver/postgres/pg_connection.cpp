@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <set>
+#include <chrono>
 
 #include <fmt/format.h>
 
@@ -180,13 +181,44 @@ void PgConnection::check_idle() const {
   if (op_) throw UsageError("another statement is still in progress on this connection; a connection runs one statement at a time");
 }
 
-// The steps that precede a statement: DEALLOCATE for evicted cache entries, and PREPARE when
-// the statement cache is on and this (SQL, parameter types) pair is not prepared yet. Sets
-// op.statement_name when the statement will run prepared.
-void PgConnection::add_prepare_steps(Op& op) {
-  for (auto& name : to_deallocate_) op.steps.emplace_back(Step::simple, "DEALLOCATE " + name);
+bool PgConnection::enter_pipeline() {
+  if (PQpipelineStatus(conn_) != PQ_PIPELINE_OFF) return true;
+  if (PQenterPipelineMode(conn_)) return true;
+  fail_lost("entering pipeline mode");
+  return false;
+}
+
+// A parameterless command through the extended protocol (the simple protocol is not allowed in
+// a pipeline).
+bool PgConnection::send_command(const std::string& sql, bool ours) {
+  if (!PQsendQueryParams(conn_, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0)) {
+    fail_lost("sending a statement");
+    return false;
+  }
+  expect_.push_back({Expect::discard, ours});
+  return true;
+}
+
+bool PgConnection::send_sync(bool ours) {
+  if (!PQpipelineSync(conn_)) {
+    fail_lost("sending a statement");
+    return false;
+  }
+  expect_.push_back({Expect::sync, ours});
+  return true;
+}
+
+// What precedes a statement in its pipeline: deferred commands (BEGIN), DEALLOCATE for evicted
+// cache entries, and PREPARE when the statement cache is on and this (SQL, parameter types)
+// pair is not prepared yet. Sets op.statement_name when the statement will run prepared.
+bool PgConnection::send_prefix(Op& op) {
+  for (auto& d : deferred_)
+    if (!send_command(d, true)) return false;
+  deferred_.clear();
+  for (auto& name : to_deallocate_)
+    if (!send_command("DEALLOCATE " + name, false)) return false;
   to_deallocate_.clear();
-  if (options_.statement_cache_size == 0) return;
+  if (options_.statement_cache_size == 0) return true;
   // Parameter types are part of a prepared statement, so they are part of its cache key.
   std::string key = op.sql;
   key.push_back('\0');
@@ -195,23 +227,37 @@ void PgConnection::add_prepare_steps(Op& op) {
   if (it != cache_index_.end()) {
     lru_.splice(lru_.begin(), lru_, it->second.pos);
     op.statement_name = it->second.name;
-    return;
+    return true;
   }
   op.statement_name = fmt::format("corm_{}", ++next_statement_);
   op.pending_cache_sql = std::move(key);
-  op.steps.emplace_back(Step::prepare, op.statement_name);
+  if (!PQsendPrepare(conn_, op.statement_name.c_str(), op.sql.c_str(), params_.count(), params_.types())) {
+    fail_lost("preparing the statement");
+    return false;
+  }
+  expect_.push_back({Expect::prepare, true});
+  return true;
 }
 
 void PgConnection::start_execute(std::string_view sql, std::span<const Value> params) {
   check_idle();
   params_.encode(params);
-  Op op;
+  op_.emplace();
+  Op& op = *op_;
   op.sql = std::string(sql);
-  add_prepare_steps(op);
-  if (op.statement_name.empty()) op.steps.emplace_back(Step::exec_params, std::string());
-  else op.steps.emplace_back(Step::exec_prepared, op.statement_name);
-  op_ = std::move(op);
-  send_step();
+  if (!enter_pipeline() || !send_prefix(op)) return;
+  const int ok = op.statement_name.empty()
+                     ? PQsendQueryParams(conn_, op.sql.c_str(), params_.count(), params_.types(), params_.values(),
+                                         params_.lengths(), params_.formats(), 0)
+                     : PQsendQueryPrepared(conn_, op.statement_name.c_str(), params_.count(), params_.values(),
+                                           params_.lengths(), params_.formats(), 0);
+  if (!ok) {
+    fail_lost("sending the statement");
+    return;
+  }
+  expect_.push_back({Expect::result, true});
+  if (!send_sync(true)) return;
+  op.flushing = true;
 }
 
 void PgConnection::start_batch(std::string_view sql, std::span<const std::vector<Value>> rows) {
@@ -220,33 +266,30 @@ void PgConnection::start_batch(std::string_view sql, std::span<const std::vector
   // row overflows a narrower type chosen for the first.
   static const std::vector<Value> no_params;
   params_.encode(rows.empty() ? std::span<const Value>(no_params) : std::span<const Value>(rows.front()), true);
-  Op op;
+  op_.emplace();
+  Op& op = *op_;
+  op.kind = Kind::batch;
   op.sql = std::string(sql);
   op.rows = rows;
-  add_prepare_steps(op);
-  op.steps.emplace_back(Step::pipeline, std::string());
-  op_ = std::move(op);
-  if (op_->rows.empty()) {  // nothing to send: an empty batch succeeds at once
-    op_->current = op_->steps.size();
+  if (rows.empty()) {  // nothing to send: an empty batch succeeds at once
+    op.done = true;
     return;
   }
-  send_step();
+  if (!enter_pipeline() || !send_prefix(op)) return;
+  send_chunk();
 }
 
 std::vector<std::shared_ptr<const ResultSet>> PgConnection::take_batch() {
   if (!op_) throw UsageError("no batch result is pending on this connection");
   Op op = std::move(*op_);
   op_.reset();
+  if (op.result) PQclear(op.result);
   if (op.error) std::rethrow_exception(op.error);
   return std::move(op.batch);
 }
 
 bool PgConnection::send_chunk() {
   Op& op = *op_;
-  if (PQpipelineStatus(conn_) == PQ_PIPELINE_OFF && !PQenterPipelineMode(conn_)) {
-    fail_lost("entering pipeline mode");
-    return false;
-  }
   const std::size_t end = std::min(op.rows.size(), op.next_row + batch_chunk);
   for (; op.next_row < end; ++op.next_row) {
     params_.encode(op.rows[op.next_row], true);
@@ -259,96 +302,151 @@ bool PgConnection::send_chunk() {
       fail_lost("sending a batch");
       return false;
     }
+    expect_.push_back({Expect::row, true});
   }
-  if (!PQpipelineSync(conn_)) {
-    fail_lost("sending a batch");
-    return false;
-  }
-  op.awaiting_sync = true;
+  if (!send_sync(true)) return false;
   op.flushing = true;
   return true;
 }
 
-// Reads what has arrived of the current chunk. Returns true when the whole batch is done.
+void PgConnection::record_error(Op& op, PGresult* r, Expect::What what) {
+  if (op.error) return;
+  if (PQstatus(conn_) == CONNECTION_BAD) {
+    broken_ = true;
+    op.error = connection_lost(conn_, op.sql, op.kind == Kind::batch ? "a batch" : "the statement");
+    return;
+  }
+  op.error = classify(r, op.sql);
+  const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  std::string_view st = state ? state : "";
+  if (st.starts_with("57P") || st.starts_with("08")) broken_ = true;
+  // A cached plan invalidated by DDL, or a statement the server no longer has (a pooler
+  // switched backends): forget it so the next run prepares again.
+  if ((what == Expect::result || what == Expect::row) && !op.statement_name.empty() &&
+      (st == "0A000" || st == "26000"))
+    cache_evict_name(op.statement_name, st == "0A000");
+}
+
+// Reads what has arrived. Returns true when a sync of the current operation was read (the
+// operation, or one chunk of a batch, is complete); false when more input is needed or only
+// results of earlier commands were pending.
 bool PgConnection::read_pipeline() {
-  Op& op = *op_;
-  while (!PQisBusy(conn_)) {
+  int nulls = 0;
+  while (!expect_.empty()) {
+    if (PQisBusy(conn_)) return false;
     PGresult* r = PQgetResult(conn_);
-    if (r == nullptr) continue;  // end of one statement's results
-    switch (PQresultStatus(r)) {
-      case PGRES_PIPELINE_SYNC:
-        PQclear(r);
-        op.awaiting_sync = false;
-        if (op.next_row < op.rows.size() && !op.error && !op.abandoned) return false;  // next chunk
-        PQexitPipelineMode(conn_);
+    const Expect e = expect_.front();
+    if (e.what == Expect::sync) {
+      if (r == nullptr) {  // nothing more has arrived yet
+        if (++nulls > 1) return false;
+        continue;
+      }
+      const bool is_sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+      PQclear(r);
+      if (!is_sync) {  // out of step with the server: nothing read later can be trusted
+        fail_lost("reading a pipeline");
         return true;
-      case PGRES_TUPLES_OK:
-      case PGRES_COMMAND_OK:
-        op.batch.push_back(std::make_shared<PgResultSet>(r));
-        break;
-      case PGRES_PIPELINE_ABORTED:  // skipped after an earlier failure
-        PQclear(r);
-        break;
-      default:
-        if (!op.error) {
-          if (PQstatus(conn_) == CONNECTION_BAD) {
-            broken_ = true;
-            op.error = connection_lost(conn_, op.sql, "a batch");
-          } else {
-            op.error = classify(r, op.sql);
-          }
-        }
-        PQclear(r);
-        break;
+      }
+      expect_.pop_front();
+      if (e.ours) return true;
+      continue;
+    }
+    if (r == nullptr) {  // this statement's results are complete
+      expect_.pop_front();
+      continue;
+    }
+    const ExecStatusType status = PQresultStatus(r);
+    const bool ok = status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK || status == PGRES_EMPTY_QUERY;
+    if (!e.ours || !op_) {
+      if (!ok && status != PGRES_PIPELINE_ABORTED && PQstatus(conn_) == CONNECTION_BAD) broken_ = true;
+      PQclear(r);
+      continue;
+    }
+    Op& op = *op_;
+    if (ok) {
+      switch (e.what) {
+        case Expect::prepare: cache_store(op); PQclear(r); break;
+        case Expect::result:
+          if (op.result) PQclear(op.result);
+          op.result = r;
+          break;
+        case Expect::row: op.batch.push_back(std::make_shared<PgResultSet>(r)); break;
+        default: PQclear(r); break;
+      }
+    } else {
+      if (status != PGRES_PIPELINE_ABORTED) record_error(op, r, e.what);
+      PQclear(r);
     }
   }
   return false;
 }
 
-void PgConnection::start_script(std::string_view sql) {
+void PgConnection::start_script(std::string_view sql, bool with_deferred) {
   check_idle();
-  Op op;
+  op_.emplace();
+  Op& op = *op_;
+  op.kind = Kind::script;
   op.sql = std::string(sql);
-  op.steps.emplace_back(Step::simple, op.sql);
-  op_ = std::move(op);
-  send_step();
+  if (with_deferred && !deferred_.empty()) {
+    for (auto& d : deferred_) op.script += d + "; ";
+    deferred_.clear();
+  }
+  op.script += op.sql;
+  if (expect_.empty()) send_script(op);
+  // Otherwise poll() first reads what earlier commands still owe; pipeline mode can only be
+  // left once nothing is pending.
 }
 
-void PgConnection::send_step() {
-  Op& op = *op_;
-  const auto& [kind, arg] = op.steps[op.current];
-  int ok = 0;
-  switch (kind) {
-    case Step::simple: ok = PQsendQuery(conn_, arg.c_str()); break;
-    case Step::prepare:
-      ok = PQsendPrepare(conn_, arg.c_str(), op.sql.c_str(), params_.count(), params_.types());
-      break;
-    case Step::exec_prepared:
-      ok = PQsendQueryPrepared(conn_, arg.c_str(), params_.count(), params_.values(), params_.lengths(),
-                               params_.formats(), 0);
-      break;
-    case Step::exec_params:
-      ok = PQsendQueryParams(conn_, op.sql.c_str(), params_.count(), params_.types(), params_.values(),
-                             params_.lengths(), params_.formats(), 0);
-      break;
-    case Step::pipeline:
-      send_chunk();
-      return;
+void PgConnection::send_script(Op& op) {
+  if (PQpipelineStatus(conn_) != PQ_PIPELINE_OFF && !PQexitPipelineMode(conn_)) {
+    fail_lost("leaving pipeline mode");
+    return;
   }
-  if (!ok) {
+  if (!PQsendQuery(conn_, op.script.c_str())) {
     fail_lost("sending the statement");
     return;
   }
+  op.script_sent = true;
   op.flushing = true;
+}
+
+bool PgConnection::defer(std::string_view sql) {
+  if (is_broken()) return false;
+  deferred_.emplace_back(sql);
+  return true;
+}
+
+bool PgConnection::discard_deferred() noexcept {
+  const bool had = !deferred_.empty();
+  deferred_.clear();
+  return had;
+}
+
+bool PgConnection::send_without_reply(std::string_view sql) {
+  if (is_broken() || op_) return false;
+  deferred_.clear();  // a command queued for "the next statement" has no statement to go with
+  if (!enter_pipeline() || !send_command(std::string(sql), false) || !send_sync(false)) return false;
+  // A few bytes into an idle socket: this practically never waits, but the command must reach
+  // the server now (it is what releases the transaction's locks), not with the next operation.
+  for (;;) {
+    const int r = PQflush(conn_);
+    if (r == 0) return true;
+    if (r < 0 || !wait_blocking(Wait::write, std::chrono::steady_clock::now() + std::chrono::seconds(5))) {
+      fail_lost("sending a statement");
+      return false;
+    }
+  }
 }
 
 void PgConnection::fail_lost(std::string_view during) {
   broken_ = true;
+  expect_.clear();
+  deferred_.clear();
   if (op_) {
     if (op_->result) PQclear(op_->result);
     op_->result = nullptr;
-    op_->error = connection_lost(conn_, op_->sql, during);
-    op_->current = op_->steps.size();
+    if (!op_->error) op_->error = connection_lost(conn_, op_->sql, during);
+    op_->done = true;
   }
 }
 
@@ -357,31 +455,12 @@ void PgConnection::abandon_remaining_steps() noexcept {
   op_->abandoned = true;
 }
 
-// Called when PQgetResult returned null: the current step is complete. Returns true when the
-// whole operation is done.
-bool PgConnection::step_finished() {
-  Op& op = *op_;
-  if (op.error) return true;
-  if (op.steps[op.current].first == Step::prepare) cache_store(op);
-  if (op.current + 1 >= op.steps.size()) return true;
-  if (op.abandoned) {
-    ErrorDetail d;
-    d.statement = op.sql;
-    op.error = std::make_exception_ptr(QueryCanceled("the statement was cancelled before it was sent", std::move(d)));
-    return true;
-  }
-  ++op.current;
-  send_step();
-  return op.error != nullptr;
-}
-
-Wait PgConnection::poll() {
-  if (!op_) return Wait::none;
-  Op& op = *op_;
-  if (op.current >= op.steps.size()) return Wait::none;
+// Scripts: drain what earlier pipelined commands owe, leave pipeline mode, then run the text
+// with the simple query protocol.
+Wait PgConnection::poll_script(Op& op) {
   for (;;) {
     if (op.flushing) {
-      int r = PQflush(conn_);
+      const int r = PQflush(conn_);
       if (r < 0) {
         fail_lost("sending the statement");
         return Wait::none;
@@ -393,78 +472,84 @@ Wait PgConnection::poll() {
       fail_lost("reading the result");
       return Wait::none;
     }
-    if (op.steps[op.current].first == Step::pipeline) {
-      if (op.error && !op.awaiting_sync) {  // failed while sending
-        op.current = op.steps.size();
-        return Wait::none;
+    if (!op.script_sent) {
+      read_pipeline();
+      if (op.done) return Wait::none;
+      if (expect_.empty()) {
+        send_script(op);
+        if (op.done) return Wait::none;
+        continue;
       }
-      if (read_pipeline()) {
-        op.current = op.steps.size();
-        return Wait::none;
-      }
-      if (!op.awaiting_sync) {
-        if (!send_chunk()) {
-          op.current = op.steps.size();
+    } else {
+      while (!PQisBusy(conn_)) {
+        PGresult* r = PQgetResult(conn_);
+        if (r == nullptr) {
+          op.done = true;
           return Wait::none;
         }
+        switch (PQresultStatus(r)) {
+          case PGRES_TUPLES_OK:
+          case PGRES_COMMAND_OK:
+          case PGRES_EMPTY_QUERY:
+            if (op.result) PQclear(op.result);  // keep the last statement's result
+            op.result = r;
+            break;
+          default:
+            record_error(op, r, Expect::discard);
+            PQclear(r);
+            break;
+        }
+      }
+    }
+    if (PQstatus(conn_) == CONNECTION_BAD) {
+      fail_lost("reading the result");
+      return Wait::none;
+    }
+    return Wait::read;
+  }
+}
+
+Wait PgConnection::poll() {
+  if (!op_) return Wait::none;
+  Op& op = *op_;
+  if (op.done) return Wait::none;
+  if (op.kind == Kind::script) return poll_script(op);
+  for (;;) {
+    if (op.flushing) {
+      const int r = PQflush(conn_);
+      if (r < 0) {
+        fail_lost("sending the statement");
+        return Wait::none;
+      }
+      if (r == 1) return Wait::write;
+      op.flushing = false;
+    }
+    if (!PQconsumeInput(conn_)) {
+      fail_lost("reading the result");
+      return Wait::none;
+    }
+    if (read_pipeline()) {
+      if (op.done) return Wait::none;  // lost while reading
+      const bool more = op.kind == Kind::batch && op.next_row < op.rows.size();
+      if (more && !op.error && !op.abandoned) {
+        if (!send_chunk()) return Wait::none;
         continue;  // flush the new chunk
       }
-      if (PQstatus(conn_) == CONNECTION_BAD) {
-        fail_lost("reading a batch");
-        return Wait::none;
+      if (more && op.abandoned && !op.error) {
+        ErrorDetail d;
+        d.statement = op.sql;
+        op.error = std::make_exception_ptr(
+            QueryCanceled("the batch was cancelled before all of its rows were sent", std::move(d)));
       }
-      return Wait::read;
+      op.done = true;
+      return Wait::none;
     }
-    bool advanced = false;
-    while (!PQisBusy(conn_)) {
-      PGresult* r = PQgetResult(conn_);
-      if (r == nullptr) {
-        if (step_finished()) {
-          op.current = op.steps.size();
-          return Wait::none;
-        }
-        advanced = true;  // next step sent: flush it, then read again
-        break;
-      }
-      const bool final_step = op.current + 1 == op.steps.size();
-      switch (PQresultStatus(r)) {
-        case PGRES_TUPLES_OK:
-        case PGRES_COMMAND_OK:
-        case PGRES_EMPTY_QUERY:
-          if (final_step) {
-            if (op.result) PQclear(op.result);  // scripts: keep the last statement's result
-            op.result = r;
-          } else {
-            PQclear(r);
-          }
-          break;
-        default:
-          if (!op.error) {
-            if (PQstatus(conn_) == CONNECTION_BAD) {
-              broken_ = true;
-              op.error = connection_lost(conn_, op.sql, "the statement");
-            } else {
-              op.error = classify(r, op.sql);
-              const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-              std::string_view st = state ? state : "";
-              if (st.starts_with("57P") || st.starts_with("08")) broken_ = true;
-              // A cached plan invalidated by DDL, or a statement the server no longer has
-              // (a pooler switched backends): forget it so the next run prepares again.
-              if (op.steps[op.current].first == Step::exec_prepared && (st == "0A000" || st == "26000"))
-                cache_evict_name(op.statement_name, st == "0A000");
-            }
-          }
-          PQclear(r);
-          break;
-      }
+    if (op.done) return Wait::none;
+    if (PQstatus(conn_) == CONNECTION_BAD) {
+      fail_lost("reading the result");
+      return Wait::none;
     }
-    if (!advanced) {
-      if (PQstatus(conn_) == CONNECTION_BAD) {
-        fail_lost("reading the result");
-        return Wait::none;
-      }
-      return Wait::read;
-    }
+    return Wait::read;
   }
 }
 
@@ -533,7 +618,7 @@ void PgConnection::execute_script(std::string_view sql) {
 bool PgConnection::ping() noexcept {
   if (op_ || is_broken()) return false;
   try {
-    start_script("");
+    start_script("", false);
     std::optional<std::chrono::steady_clock::time_point> deadline;
     if (options_.connect_timeout.count() > 0) deadline = std::chrono::steady_clock::now() + options_.connect_timeout;
     for (;;) {
@@ -559,8 +644,12 @@ bool PgConnection::is_broken() const noexcept {
 
 bool PgConnection::in_transaction() const noexcept {
   if (conn_ == nullptr) return false;
+  if (!deferred_.empty()) return true;  // a BEGIN waiting for the next statement
   auto st = PQtransactionStatus(conn_);
-  return st == PQTRANS_INTRANS || st == PQTRANS_INERROR || st == PQTRANS_ACTIVE;
+  // Busy with no operation of ours means only a ROLLBACK sent without reply is in flight, and it
+  // ends whatever transaction there was.
+  if (st == PQTRANS_ACTIVE) return op_.has_value();
+  return st == PQTRANS_INTRANS || st == PQTRANS_INERROR;
 }
 
 int PgConnection::backend_pid() const noexcept { return conn_ ? PQbackendPID(conn_) : 0; }
@@ -574,6 +663,8 @@ bool PgConnection::request_cancel() noexcept {
 void PgConnection::close() noexcept {
   if (op_ && op_->result) PQclear(op_->result);
   op_.reset();
+  expect_.clear();
+  deferred_.clear();
   if (cancel_) {
     PQfreeCancel(cancel_);
     cancel_ = nullptr;

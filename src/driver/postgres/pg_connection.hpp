@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 
 #include <chrono>
+#include <deque>
 #include <cstdint>
 #include <exception>
 #include <list>
@@ -41,6 +42,8 @@ class PgConnection final : public driver::Connection {
   Wait connect_poll();
 
   /// Starts a statement (prepared through the cache when enabled). Completes via poll().
+  /// Commands queued by defer(), DEALLOCATEs of evicted statements, the PREPARE and the
+  /// statement itself go out together in one pipeline: one round trip.
   void start_execute(std::string_view sql, std::span<const Value> params);
   /// Starts one statement for many parameter rows, sent in pipeline mode (chunks of
   /// `batch_chunk` rows per round trip). Complete with poll(), then take_batch(). The rows must
@@ -52,7 +55,9 @@ class PgConnection final : public driver::Connection {
   static constexpr std::size_t batch_chunk = 1000;
 
   /// Starts a parameterless script (simple query protocol; may hold several statements).
-  void start_script(std::string_view sql);
+  /// Deferred commands are prepended unless `with_deferred` is false (a ping must not begin
+  /// a transaction).
+  void start_script(std::string_view sql, bool with_deferred = true);
   /// Advances the current operation; Wait::none when its result is ready for take_result().
   Wait poll();
   /// The finished operation's result, or its classified exception.
@@ -87,6 +92,9 @@ class PgConnection final : public driver::Connection {
   int backend_pid() const noexcept override;
   void close() noexcept override;
   bool cancel() noexcept override { return request_cancel(); }
+  bool defer(std::string_view sql) override;
+  bool discard_deferred() noexcept override;
+  bool send_without_reply(std::string_view sql) override;
 
   /// Prepared statements currently cached (for tests and diagnostics).
   std::size_t cached_statements() const noexcept { return cache_index_.size(); }
@@ -94,32 +102,47 @@ class PgConnection final : public driver::Connection {
  private:
   PgConnection(PGconn* conn, const ConnectOptions& options, std::string target);
 
-  // One step of an operation: a simple command, a prepare, or the statement itself.
-  enum class Step { simple, prepare, exec_prepared, exec_params, pipeline };
+  // Statements and batches always run in pipeline mode, so whatever has to precede them
+  // (a deferred BEGIN, DEALLOCATEs, the PREPARE) costs no round trip of its own, and a ROLLBACK
+  // sent without waiting (send_without_reply) is simply read back before the next operation.
+  // Scripts use the simple query protocol, which needs pipeline mode off.
+  enum class Kind { statement, batch, script };
   struct Op {
-    std::vector<std::pair<Step, std::string>> steps;  // (kind, name or SQL)
-    std::size_t current = 0;
+    Kind kind = Kind::statement;
     std::string sql;                 // the user's statement, for errors
+    std::string script;              // scripts: the text sent (deferred commands + sql)
+    bool script_sent = false;        // scripts: false while earlier pipeline results drain
     std::string pending_cache_sql;   // cache key (SQL + parameter types) when this op prepares
     std::string statement_name;
     bool flushing = false;
-    bool abandoned = false;          // cancelled: send no further steps
-    PGresult* result = nullptr;      // last result of the final step
+    bool abandoned = false;          // cancelled: send no further chunks
+    bool done = false;
+    PGresult* result = nullptr;      // result of the statement (last one of a script)
     std::exception_ptr error;
-    // Pipelined batches: one statement, many parameter rows, sent in chunks ended by a sync.
+    // Batches: one statement, many parameter rows, sent in chunks each ended by a sync.
     std::span<const std::vector<Value>> rows;
     std::size_t next_row = 0;
-    bool awaiting_sync = false;
     std::vector<std::shared_ptr<const ResultSet>> batch;
+  };
+  // One result the server owes, in the order they will arrive. `ours` marks results of the
+  // current operation; the others belong to commands sent without waiting, and are read and
+  // dropped first (a failure there can only be a lost connection, which the next read sees).
+  struct Expect {
+    enum What { discard, prepare, result, row, sync } what;
+    bool ours;
   };
 
   void check_idle() const;
-  void add_prepare_steps(Op& op);
+  bool enter_pipeline();
+  bool send_command(const std::string& sql, bool ours);
+  bool send_sync(bool ours);
+  bool send_prefix(Op& op);
   bool send_chunk();
   bool read_pipeline();
+  void record_error(Op& op, PGresult* r, Expect::What what);
+  Wait poll_script(Op& op);
+  void send_script(Op& op);
 
-  void send_step();
-  bool step_finished();
   void fail_lost(std::string_view during);
   void cache_store(Op& op);
   void cache_evict(const std::string& key, bool deallocate);
@@ -129,6 +152,8 @@ class PgConnection final : public driver::Connection {
   PGconn* conn_;
   ConnectOptions options_;
   std::optional<Op> op_;
+  std::deque<Expect> expect_;
+  std::vector<std::string> deferred_;  // commands to send ahead of the next operation
   ParamBuffer params_;
   PGcancel* cancel_ = nullptr;
   bool broken_ = false;

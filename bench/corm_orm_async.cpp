@@ -1,0 +1,328 @@
+// corm-orm-async (PostgreSQL, --dsn) and corm-orm-sqlite (SQLite file, --db): the ORM the way a
+// service writes it — AsyncSession, select<T>, selectinload, add_all + commit, with_for_update —
+// on one io_context thread. Peers printed:
+//   corm-orm-async   W1 a fresh session per get<Author>(id); W2 64 tasks, a session per lookup,
+//                    pool of 8; W3 100,000 mapped Items through the identity map; W4 selectinload
+//                    in a fresh session per load; W5 add_all + commit (pipelined flush);
+//                    W6 32 tasks, a session per transaction, SELECT ... FOR UPDATE through the ORM
+//   corm-orm-sqlite  W1, W3, W4, W5 on a SQLite file
+//   corm-orm-async-identity-map (W1, ns_per_hit): get<Author>(id) of an object the session
+//                    already holds — no statement, the identity map answers
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <corm/asyncio.hpp>
+#include <corm/orm/async_session.hpp>
+
+#include "common.hpp"
+#include "orm_models.hpp"
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using namespace bench;
+using bench::orm::Author;
+using bench::orm::Book;
+using bench::orm::Counter;
+using bench::orm::Item;
+
+namespace {
+
+bool sqlite_mode = false;
+const char* peer() { return sqlite_mode ? "corm-orm-sqlite" : "corm-orm-async"; }
+
+double median3(std::vector<double> t) {  // t[0] is the warm-up
+  std::vector<double> v(t.begin() + 1, t.end());
+  std::sort(v.begin(), v.end());
+  std::fprintf(stderr, "  times: %.4f %.4f %.4f s\n", v[0], v[1], v[2]);
+  return v[1];
+}
+
+/// Waits for n spawned tasks (no braced lists or lambdas inside co_await: GCC 12).
+struct WaitGroup {
+  explicit WaitGroup(asio::any_io_executor ex) : timer(ex, asio::steady_timer::time_point::max()) {}
+  void done() {
+    if (--pending == 0) timer.cancel();
+  }
+  awaitable<void> wait() {
+    while (pending > 0) {
+      boost::system::error_code ec;
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+  asio::steady_timer timer;
+  int pending = 0;
+};
+
+void on_task_done(std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    fail(std::string("task failed: ") + x.what());
+  }
+}
+
+// --- W1 -----------------------------------------------------------------------------------
+
+awaitable<double> w1_pass(corm::AsyncEngine& engine, const std::vector<std::int64_t>& ids, std::int64_t want) {
+  auto t0 = Clock::now();
+  std::int64_t got = 0;
+  for (auto id : ids) {
+    corm::AsyncSession session(engine);
+    auto a = co_await session.get<Author>(id);
+    got += a->id;
+    co_await session.close();
+  }
+  double s = seconds_since(t0);
+  check_eq(got, want, "W1 sum of ids");
+  co_return s;
+}
+
+// The identity-map hit: every author loaded once, then get() answers from the map.
+awaitable<void> w1_identity_map(corm::AsyncEngine& engine, const std::vector<std::int64_t>& ids, std::int64_t want) {
+  corm::AsyncSession session(engine);
+  auto all = co_await session.scalars(corm::select<Author>());
+  check_eq(static_cast<std::int64_t>(all.size()), w4_authors, "W1 identity map: authors loaded");
+  const auto queries = session.stats().statements();
+  constexpr int rounds = 50;
+  std::vector<double> t;
+  for (int r = 0; r < 4; ++r) {
+    std::int64_t got = 0;
+    auto t0 = Clock::now();
+    for (int k = 0; k < rounds; ++k)
+      for (auto id : ids) got += (co_await session.get<Author>(id))->id;
+    t.push_back(seconds_since(t0));
+    check_eq(got, want * rounds, "W1 identity map sum of ids");
+  }
+  check_eq(session.stats().statements(), queries, "W1 identity map: no statement sent");
+  co_await session.close();
+  report("W1", "corm-orm-async-identity-map", "ns_per_hit", median3(t) * 1e9 / (rounds * double(ids.size())));
+}
+
+awaitable<void> w1(corm::AsyncEngine& engine) {
+  auto ids = lcg_ids(42, w1_lookups);
+  const auto want = sum(ids);
+  std::vector<double> t;
+  for (int r = 0; r < 4; ++r) t.push_back(co_await w1_pass(engine, ids, want));
+  report("W1", peer(), "ops_per_s", w1_lookups / median3(t));
+  if (!sqlite_mode) co_await w1_identity_map(engine, ids, want);
+}
+
+// --- W2 -----------------------------------------------------------------------------------
+
+awaitable<void> w2_task(corm::AsyncEngine& engine, const std::vector<std::int64_t>& ids, int k, std::int64_t& out,
+                        WaitGroup& wg) {
+  std::int64_t s = 0;
+  for (std::size_t i = static_cast<std::size_t>(k); i < ids.size(); i += w2_tasks) {
+    corm::AsyncSession session(engine);
+    s += (co_await session.get<Author>(ids[i]))->id;
+    co_await session.close();
+  }
+  out = s;
+  wg.done();
+}
+
+awaitable<double> w2_pass(corm::AsyncEngine& engine, const std::vector<std::int64_t>& ids, std::int64_t want) {
+  auto ex = co_await asio::this_coro::executor;
+  WaitGroup wg(ex);
+  std::vector<std::int64_t> sums(w2_tasks, 0);
+  auto t0 = Clock::now();
+  wg.pending = w2_tasks;
+  for (int k = 0; k < w2_tasks; ++k) asio::co_spawn(ex, w2_task(engine, ids, k, sums[k], wg), on_task_done);
+  co_await wg.wait();
+  double s = seconds_since(t0);
+  check_eq(sum(sums), want, "W2 sum of ids");
+  co_return s;
+}
+
+awaitable<void> w2(corm::AsyncEngine& engine) {
+  auto ids = lcg_ids(4242, w2_lookups);
+  const auto want = sum(ids);
+  std::vector<double> t;
+  for (int r = 0; r < 4; ++r) t.push_back(co_await w2_pass(engine, ids, want));
+  report("W2", peer(), "ops_per_s", w2_lookups / median3(t));
+}
+
+// --- W3 -----------------------------------------------------------------------------------
+
+awaitable<double> w3_pass(corm::AsyncEngine& engine, const W3Expect& want) {
+  auto t0 = Clock::now();
+  corm::AsyncSession session(engine);
+  auto items = co_await session.scalars(corm::select<Item>());
+  std::int64_t si = 0, tl = 0, sn = 0;
+  for (const auto& it : items) {
+    si += it->c_int;
+    tl += static_cast<std::int64_t>(it->c_text.size());
+    sn += cents_of(it->c_numeric.str());
+  }
+  co_await session.close();
+  double s = seconds_since(t0);
+  check_eq(static_cast<std::int64_t>(items.size()), want.count, "W3 count");
+  check_eq(si, want.sum_int, "W3 sum(c_int)");
+  check_eq(tl, want.text_len, "W3 total length(c_text)");
+  check_eq(sn, want.numeric_cents, "W3 sum(c_numeric) in cents");
+  co_return s;
+}
+
+awaitable<void> w3(corm::AsyncEngine& engine) {
+  const auto want = w3_expect();
+  std::vector<double> t;
+  for (int r = 0; r < 4; ++r) t.push_back(co_await w3_pass(engine, want));
+  report("W3", peer(), "rows_per_s", w3_rows / median3(t));
+  report("W3", peer(), "peak_rss_mb", peak_rss_mb());
+}
+
+// --- W4 -----------------------------------------------------------------------------------
+
+awaitable<void> w4_load(corm::AsyncEngine& engine, std::int64_t want_pages) {
+  corm::AsyncSession session(engine);
+  auto authors = co_await session.scalars(corm::select<Author>(), corm::selectinload(&Author::books));
+  check_w4(authors, want_pages);
+  check_eq(session.stats().statements(), std::uint64_t{2}, "W4 statements");
+  co_await session.close();
+}
+
+awaitable<void> w4(corm::AsyncEngine& engine) {
+  const auto want_pages = w4_pages_sum();
+  std::vector<double> t;
+  for (int r = 0; r < 4; ++r) {
+    auto t0 = Clock::now();
+    for (int i = 0; i < w4_loads; ++i) co_await w4_load(engine, want_pages);
+    t.push_back(seconds_since(t0));
+  }
+  report("W4", peer(), "loads_per_s", w4_loads / median3(t));
+}
+
+// --- W5 -----------------------------------------------------------------------------------
+
+awaitable<void> w5_clean(corm::AsyncEngine& engine) {
+  auto conn = co_await engine.connect();
+  auto del = corm::text("DELETE FROM books WHERE title LIKE 'w5-%'");
+  co_await conn.execute(del);
+  co_await conn.commit();
+  co_await conn.close();
+  if (!sqlite_mode) {
+    auto vac = co_await engine.connect();
+    vac.set_isolation_level(corm::IsolationLevel::autocommit);
+    co_await vac.execute_script("VACUUM books");
+    co_await vac.close();
+  }
+}
+
+awaitable<double> w5_pass(corm::AsyncEngine& engine) {
+  std::vector<std::shared_ptr<Book>> books;
+  books.reserve(w5_rows);
+  for (int i = 0; i < w5_rows; ++i) {
+    auto b = std::make_shared<Book>();
+    b->author_id = w5_author(i);
+    b->title = w5_title(i);
+    b->pages = static_cast<std::int32_t>(w5_pages(i));
+    b->price = corm::Decimal(w5_price_text(i));
+    b->published_at = corm::Timestamp(std::chrono::microseconds(w5_published_unix_us(i)));
+    books.push_back(std::move(b));
+  }
+  auto t0 = Clock::now();
+  {
+    corm::AsyncSession session(engine);
+    session.add_all(books);
+    co_await session.commit();
+    co_await session.close();
+  }
+  double s = seconds_since(t0);
+  std::int64_t nz = 0;
+  for (const auto& b : books) nz += b->id > 0;
+  check_eq(nz, w5_rows, "W5 generated ids returned");
+  {
+    auto conn = co_await engine.connect();
+    auto q = corm::text("SELECT count(*), sum(pages) FROM books WHERE title LIKE 'w5-%'");
+    corm::Result r = co_await conn.execute(q);
+    auto [n, p] = r.one().as<std::int64_t, std::int64_t>();
+    check_eq(n, w5_rows, "W5 count");
+    check_eq(p, w5_pages_sum(), "W5 sum(pages)");
+    co_await conn.close();
+  }
+  co_await w5_clean(engine);
+  co_return s;
+}
+
+awaitable<void> w5(corm::AsyncEngine& engine) {
+  co_await w5_clean(engine);
+  std::vector<double> t;
+  for (int r = 0; r < 4; ++r) t.push_back(co_await w5_pass(engine));
+  report("W5", peer(), "rows_per_s", w5_rows / median3(t));
+}
+
+// --- W6 -----------------------------------------------------------------------------------
+
+awaitable<void> w6_task(corm::AsyncEngine& engine, int task, WaitGroup& wg) {
+  for (int j = 0; j < w6_tx_per_task; ++j) {
+    const std::int32_t id = (task + j) % w6_counters + 1;
+    corm::AsyncSession session(engine);
+    auto stmt = corm::select<Counter>().where(corm::col(&Counter::id) == id).with_for_update();
+    auto counters = co_await session.scalars(std::move(stmt));
+    counters.at(0)->value += 1;
+    co_await session.commit();
+    co_await session.close();
+  }
+  wg.done();
+}
+
+awaitable<double> w6_pass(corm::AsyncEngine& engine) {
+  auto ex = co_await asio::this_coro::executor;
+  {
+    auto conn = co_await engine.connect();
+    auto reset = corm::text("UPDATE counters SET value = 0");
+    co_await conn.execute(reset);
+    co_await conn.commit();
+    co_await conn.close();
+  }
+  WaitGroup wg(ex);
+  auto t0 = Clock::now();
+  wg.pending = w6_tasks;
+  for (int k = 0; k < w6_tasks; ++k) asio::co_spawn(ex, w6_task(engine, k, wg), on_task_done);
+  co_await wg.wait();
+  double s = seconds_since(t0);
+  auto conn = co_await engine.connect();
+  auto q = corm::text("SELECT sum(value) FROM counters");
+  corm::Result r = co_await conn.execute(q);
+  check_eq(r.scalar_one<std::int64_t>(), w6_tasks * w6_tx_per_task, "W6 final sum");
+  co_await conn.close();
+  co_return s;
+}
+
+awaitable<void> w6(corm::AsyncEngine& engine) {
+  std::vector<double> t;
+  for (int r = 0; r < 4; ++r) t.push_back(co_await w6_pass(engine));
+  report("W6", peer(), "tx_per_s", w6_tasks * w6_tx_per_task / median3(t));
+}
+
+awaitable<void> run_all(Args args) {
+  auto ex = co_await asio::this_coro::executor;
+  corm::EngineOptions opts;
+  opts.pool.pool_size = pool_size;
+  opts.pool.max_overflow = 0;
+  const std::string url = sqlite_mode ? "sqlite:///" + args.db : args.dsn;
+  corm::AsyncEngine engine = corm::create_async_engine(ex, url, opts);
+  if (args.wants("W1")) { std::fprintf(stderr, "%s W1\n", peer()); co_await w1(engine); }
+  if (!sqlite_mode && args.wants("W2")) { std::fprintf(stderr, "%s W2\n", peer()); co_await w2(engine); }
+  if (args.wants("W3")) { std::fprintf(stderr, "%s W3\n", peer()); co_await w3(engine); }
+  if (args.wants("W4")) { std::fprintf(stderr, "%s W4\n", peer()); co_await w4(engine); }
+  if (args.wants("W5")) { std::fprintf(stderr, "%s W5\n", peer()); co_await w5(engine); }
+  if (!sqlite_mode && args.wants("W6")) { std::fprintf(stderr, "%s W6\n", peer()); co_await w6(engine); }
+  engine.dispose();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto args = parse_args(argc, argv);
+  sqlite_mode = !args.db.empty();
+  if (!sqlite_mode && args.dsn.empty()) fail("usage: bench-corm-orm-async (--dsn postgresql://... | --db file.sqlite) [--only Wn]");
+  asio::io_context ioc(1);
+  asio::co_spawn(ioc, run_all(args), on_task_done);
+  ioc.run();
+  return 0;
+}
