@@ -31,15 +31,48 @@ asio::awaitable<AsyncConnection*> AsyncSession::connection() {
   co_return &*conn_;
 }
 
-asio::awaitable<Result> AsyncSession::run_one(Compiled c) {
+asio::awaitable<Result> AsyncSession::run_one(Compiled c, orm::StatementRole role) {
   orm::Step st;
   st.statements.push_back(std::move(c));
-  std::vector<Result> rs = co_await run_step(st);
+  std::vector<Result> rs = co_await run_step(st, role);
   co_return std::move(rs.front());
 }
 
-asio::awaitable<std::vector<Result>> AsyncSession::run_step(const orm::Step& step) {
-  AsyncConnection& conn = *co_await connection();
+// --- read/write routing hook ---
+void AsyncSession::set_router(AsyncEngine reader, std::shared_ptr<orm::StatementRouter> router) {
+  if (conn_ || reader_conn_) throw UsageError("set_router(): the session has already run statements; set it first");
+  if (reader.dialect() != engine_.dialect())
+    throw UsageError("set_router(): the reader engine's dialect differs from the session's engine");
+  reader_.emplace(std::move(reader));
+  router_ = std::move(router);
+}
+
+asio::awaitable<AsyncConnection*> AsyncSession::connection_for(orm::StatementRole role) {
+  if (!router_ || !router_->to_reader(role)) co_return co_await connection();
+  if (!reader_conn_) {
+    if (connecting_)
+      throw UsageError("AsyncSession used by two coroutines at once (both waiting for a connection); give each "
+                       "coroutine its own session");
+    connecting_ = true;
+    struct Reset {
+      bool& flag;
+      ~Reset() { flag = false; }
+    } reset{connecting_};
+    AsyncConnection c = co_await reader_->connect();
+    reader_conn_.emplace(std::move(c));
+    if (options_.isolation_level) reader_conn_->set_isolation_level(*options_.isolation_level);
+  }
+  co_return &*reader_conn_;
+}
+
+asio::awaitable<void> AsyncSession::transaction_ended() {
+  if (router_) router_->transaction_ended();
+  if (reader_conn_) co_await reader_conn_->rollback();  // it only read: end its snapshot with the session's
+}
+// --- end of the routing hook ---
+
+asio::awaitable<std::vector<Result>> AsyncSession::run_step(const orm::Step& step, orm::StatementRole role) {
+  AsyncConnection& conn = *co_await connection_for(role);
   if (options_.read_only && conn.dialect() == Dialect::postgresql && !conn.in_transaction() &&
       conn.isolation_level() != IsolationLevel::autocommit)
     co_await conn.exec_driver_sql("SET TRANSACTION READ ONLY");  // autobegins; the server refuses writes too
@@ -61,9 +94,9 @@ asio::awaitable<std::vector<Result>> AsyncSession::run_step(const orm::Step& ste
   co_return out;
 }
 
-asio::awaitable<void> AsyncSession::run_load(orm::LoadPlan& plan) {
+asio::awaitable<void> AsyncSession::run_load(orm::LoadPlan& plan, orm::StatementRole role) {
   while (const orm::Step* st = plan.next()) {
-    std::vector<Result> rs = co_await run_step(*st);
+    std::vector<Result> rs = co_await run_step(*st, role);
     plan.feed(std::move(rs));
   }
 }
@@ -72,8 +105,9 @@ asio::awaitable<std::vector<std::shared_ptr<void>>> AsyncSession::query(const or
                                                                         sql::detail::SelectCore core,
                                                                         std::vector<LoadOption> opts) {
   co_await autoflush();
+  auto role = core.for_update.enabled ? orm::StatementRole::read_for_write : orm::StatementRole::read;
   auto plan = core_->query_plan(ops, std::move(core), opts, false);
-  co_await run_load(plan);
+  co_await run_load(plan, role);
   co_return plan.results();
 }
 
@@ -85,7 +119,7 @@ asio::awaitable<void> AsyncSession::flush() {
   if (options_.read_only) co_return;
   auto plan = core_->flush_plan();
   while (const orm::Step* st = plan.next()) {
-    std::vector<Result> rs = co_await run_step(*st);
+    std::vector<Result> rs = co_await run_step(*st, orm::StatementRole::write);
     plan.feed(std::move(rs));
   }
 }
@@ -97,11 +131,13 @@ asio::awaitable<void> AsyncSession::commit() {
   }
   co_await flush();
   if (conn_) co_await conn_->commit();
+  co_await transaction_ended();
   core_->after_commit();
 }
 
 asio::awaitable<void> AsyncSession::rollback() {
   if (conn_) co_await conn_->rollback();
+  co_await transaction_ended();
   core_->after_rollback();
 }
 
@@ -110,6 +146,11 @@ asio::awaitable<void> AsyncSession::close() {
     co_await conn_->close();
     conn_.reset();
   }
+  if (reader_conn_) {
+    co_await reader_conn_->close();
+    reader_conn_.reset();
+  }
+  if (router_) router_->transaction_ended();
   core_->close();
 }
 
@@ -139,6 +180,7 @@ AsyncSessionTransaction::~AsyncSessionTransaction() {
   // session's objects are updated now.
   if (nested_) session_->core_->after_savepoint_rollback(mark_);
   else session_->core_->after_rollback();
+  if (!nested_ && session_->router_) session_->router_->transaction_ended();  // routing hook
 }
 
 asio::awaitable<void> AsyncSessionTransaction::commit() {
@@ -146,12 +188,14 @@ asio::awaitable<void> AsyncSessionTransaction::commit() {
   if (session_->options_.read_only) {
     active_ = false;
     co_await tx_->rollback();
+    co_await session_->transaction_ended();
     session_->core_->after_rollback();
     co_return;
   }
   co_await session_->flush();  // a failure leaves the transaction active: roll it back
   active_ = false;
   co_await tx_->commit();
+  if (!nested_) co_await session_->transaction_ended();
   if (!nested_) session_->core_->after_commit();
 }
 
@@ -159,6 +203,7 @@ asio::awaitable<void> AsyncSessionTransaction::rollback() {
   if (!active_) co_return;
   active_ = false;
   co_await tx_->rollback();
+  if (!nested_) co_await session_->transaction_ended();
   if (nested_) session_->core_->after_savepoint_rollback(mark_);
   else session_->core_->after_rollback();
 }

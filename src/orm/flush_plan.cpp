@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <set>
+#include <tuple>
 #include <unordered_set>
 
 #include "corm/orm/errors.hpp"
@@ -72,29 +74,50 @@ FlushPlan::FlushPlan(SessionCore& core) : core_(core) {
 }
 
 void FlushPlan::prepare() {
-  // save-update cascade and delete-orphan through loaded holders (objects appended since add()).
+  // save-update cascade through loaded holders (objects appended since add()).
   for (std::size_t k = 0; k < core_.tracked().size(); ++k) {
     auto s = core_.tracked()[k];  // tracked() may grow while we walk it
     if (s->status == ObjectStatus::detached || s->status == ObjectStatus::deleted) continue;
     const auto& rels = s->table().relationships;
     for (std::size_t i = 0; i < rels.size(); ++i) {
+      if (!has_cascade(rels[i].cascade, Cascade::save_update)) continue;
+      const RelationOps& ro = s->ops->relations[i];
+      void* h = rels[i].holder(s->ptr());
+      if (!ro.is_loaded(h)) continue;
+      for (auto& child : ro.peek(h))
+        if (!core_.state_of(child.get())) core_.add(ro.target(), child);
+    }
+  }
+  sync_back_populates();
+  for (const auto& s : core_.tracked()) {
+    if (s->status == ObjectStatus::detached || s->status == ObjectStatus::deleted) continue;
+    const auto& rels = s->table().relationships;
+    for (std::size_t i = 0; i < rels.size(); ++i) {
+      if (rels[i].kind != RelationshipKind::one_to_many && rels[i].kind != RelationshipKind::one_to_one) continue;
+      const RelationOps& ro = s->ops->relations[i];
+      void* h = rels[i].holder(s->ptr());
+      if (!ro.is_loaded(h)) continue;
+      for (auto& child : ro.peek(h))
+        if (InstanceState* cs = core_.state_of(child.get())) parents_[cs->ptr()].emplace_back(s.get(), i);
+    }
+  }
+  // delete-orphan: a child taken out of a loaded collection and given no other parent is deleted.
+  for (std::size_t k = 0; k < core_.tracked().size(); ++k) {
+    auto s = core_.tracked()[k];
+    if (s->status != ObjectStatus::persistent) continue;
+    const auto& rels = s->table().relationships;
+    for (std::size_t i = 0; i < rels.size(); ++i) {
+      if (!has_cascade(rels[i].cascade, Cascade::delete_orphan) || rels[i].kind == RelationshipKind::many_to_one) continue;
       const RelationOps& ro = s->ops->relations[i];
       void* h = rels[i].holder(s->ptr());
       if (!ro.is_loaded(h)) continue;
       auto now = ro.peek(h);
-      if (has_cascade(rels[i].cascade, Cascade::save_update))
-        for (auto& child : now)
-          if (!core_.state_of(child.get())) core_.add(ro.target(), child);
-      if (has_cascade(rels[i].cascade, Cascade::delete_orphan) && s->status == ObjectStatus::persistent) {
-        for (auto& old : s->collections[i]) {
-          if (std::find(now.begin(), now.end(), old) != now.end()) continue;
-          InstanceState* os = core_.state_of(old.get());
-          if (os && os->status == ObjectStatus::persistent) core_.mark_deleted(ro.target(), old);
-        }
+      for (auto& old : s->collections[i]) {
+        if (std::find(now.begin(), now.end(), old) != now.end()) continue;
+        InstanceState* os = core_.state_of(old.get());
+        if (os && os->status == ObjectStatus::persistent && !has_other_parent(*os, *s, rels[i]))
+          core_.mark_deleted(ro.target(), old);
       }
-      if (rels[i].kind != RelationshipKind::many_to_one)
-        for (auto& child : now)
-          if (InstanceState* cs = core_.state_of(child.get())) parents_[cs->ptr()].emplace_back(s.get(), i);
     }
   }
   // A child taken out of a collection without delete-orphan (and put in no other) loses its
@@ -111,9 +134,9 @@ void FlushPlan::prepare() {
       if (!s->ops->relations[i].is_loaded(h)) continue;
       auto now = s->ops->relations[i].peek(h);
       for (auto& old : s->collections[i]) {
-        if (std::find(now.begin(), now.end(), old) != now.end() || parents_.count(old.get())) continue;
+        if (std::find(now.begin(), now.end(), old) != now.end()) continue;
         InstanceState* cs = core_.state_of(old.get());
-        if (!cs || cs->status != ObjectStatus::persistent) continue;
+        if (!cs || cs->status != ObjectStatus::persistent || has_other_parent(*cs, *s, r)) continue;
         const ColumnInfo& fk = cs->table().columns[r.remote_column];
         if (!fk.nullable)
           throw UsageError("'" + cs->table().name + "' row was removed from '" + s->table().name + "." + r.name +
@@ -124,6 +147,7 @@ void FlushPlan::prepare() {
       }
     }
   }
+  collect_links();
   std::unordered_set<const TableInfo*> visiting;
   for (const auto& s : core_.tracked()) {
     if (s->status == ObjectStatus::pending) inserts_.push_back(s.get());
@@ -148,6 +172,185 @@ void FlushPlan::prepare() {
   };
   std::stable_sort(inserts_.begin(), inserts_.end(), by_rank(false));
   std::stable_sort(deletes_.begin(), deletes_.end(), by_rank(true));
+}
+
+bool FlushPlan::has_other_parent(const InstanceState& child, const InstanceState& parent,
+                                 const RelationshipInfo& r) const {
+  if (auto it = parents_.find(child.ptr()); it != parents_.end())
+    for (auto& [p, rel] : it->second)
+      if (p != &parent && p->status != ObjectStatus::deleted) return true;
+  // Or its many-to-one side names another parent (`book->author = other`).
+  const auto& crels = child.table().relationships;
+  for (std::size_t i = 0; i < crels.size(); ++i) {
+    if (crels[i].kind != RelationshipKind::many_to_one || crels[i].local_column != r.remote_column) continue;
+    void* h = crels[i].holder(child.ptr());
+    if (!child.ops->relations[i].is_loaded(h)) continue;
+    auto ps = child.ops->relations[i].peek(h);
+    if (!ps.empty() && ps.front() != parent.obj) return true;
+  }
+  return false;
+}
+
+namespace {
+
+// Adds `obj` to / removes it from the loaded holder `h` of relationship `rel` of `owner`.
+void edit_holder(InstanceState& owner, const RelationshipInfo& rel, const std::shared_ptr<void>& obj, bool add) {
+  void* h = rel.holder(owner.ptr());
+  const RelationOps& ro = owner.ops->relations[rel.index];
+  if (!ro.is_loaded(h)) return;  // an unloaded collection picks the row up when it is loaded
+  auto cur = ro.peek(h);
+  auto it = std::find(cur.begin(), cur.end(), obj);
+  if (add && it == cur.end()) cur.push_back(obj);
+  else if (!add && it != cur.end()) cur.erase(it);
+  else return;
+  ro.set(h, cur);
+}
+
+// back_populates: puts `obj` into (or takes it out of) the inverse holder `inv` of `other`;
+// `rel` is the relationship of `obj` that changed.
+void link_inverse(SessionCore& core, const std::shared_ptr<void>& obj, const std::shared_ptr<void>& other,
+                  const RelationshipInfo& rel, const RelationshipInfo& inv, bool add) {
+  InstanceState* os = core.state_of(other.get());
+  if (!os || os->status == ObjectStatus::detached) return;
+  void* h = inv.holder(os->ptr());
+  const RelationOps& ro = os->ops->relations[inv.index];
+  const bool loaded = ro.is_loaded(h);
+  auto cur = loaded ? ro.peek(h) : std::vector<std::shared_ptr<void>>{};
+  auto it = std::find(cur.begin(), cur.end(), obj);
+  if (inv.to_one()) {
+    // A to-one side is set even when unloaded: its value is now known. The object it named
+    // before loses `other` from its side of the pair (a child is in one parent's collection).
+    if (add && (!loaded || it == cur.end())) {
+      if (!cur.empty() && cur.front() && !rel.to_one())
+        if (InstanceState* prev = core.state_of(cur.front().get())) edit_holder(*prev, rel, other, false);
+      ro.set(h, {obj});
+    } else if (!add && loaded && it != cur.end()) {
+      ro.set(h, {});
+    }
+    return;
+  }
+  edit_holder(*os, inv, obj, add);
+}
+
+}  // namespace
+
+void FlushPlan::sync_back_populates() {
+  // SQLAlchemy updates the other side on assignment; corm cannot see a plain assignment, so it
+  // does the same at flush, comparing each loaded holder with what was last loaded / flushed.
+  // To-one sides go first, collections second: when both sides were edited inconsistently, the
+  // collection wins (as it does for the foreign key, see wire_foreign_keys).
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t k = 0; k < core_.tracked().size(); ++k) {
+      auto s = core_.tracked()[k];
+      if (s->status != ObjectStatus::pending && s->status != ObjectStatus::persistent) continue;
+      const auto& rels = s->table().relationships;
+      for (std::size_t i = 0; i < rels.size(); ++i) {
+        const RelationshipInfo& r = rels[i];
+        if (r.back_populates.empty() || r.to_one() != (pass == 0)) continue;
+        const RelationshipInfo* inv = r.target().find_relationship(r.back_populates);
+        if (!inv || &inv->target() != &s->table()) continue;
+        void* h = r.holder(s->ptr());
+        if (!s->ops->relations[i].is_loaded(h)) continue;
+        auto now = s->ops->relations[i].peek(h);
+        const auto& before = s->collections[i];
+        for (const auto& o : now)
+          if (std::find(before.begin(), before.end(), o) == before.end()) link_inverse(core_, s->obj, o, r, *inv, true);
+        for (const auto& o : before)
+          if (std::find(now.begin(), now.end(), o) == now.end()) link_inverse(core_, s->obj, o, r, *inv, false);
+      }
+    }
+  }
+}
+
+void FlushPlan::collect_links() {
+  // Many-to-many: association rows to write, found now because feed() moves the snapshots. Each
+  // row is keyed by its association table and the two objects in column order, so a link edited
+  // from both sides (book->tags and tag->books) is written once.
+  std::set<std::tuple<const TableInfo*, const void*, const void*>> seen_add, seen_remove;
+  auto key = [](const RelationshipInfo& r, const void* owner, const void* target) {
+    if (r.secondary_local < r.secondary_remote) return std::tuple(&r.secondary(), owner, target);
+    return std::tuple(&r.secondary(), target, owner);
+  };
+  for (const auto& s : core_.tracked()) {
+    const auto& rels = s->table().relationships;
+    for (std::size_t i = 0; i < rels.size(); ++i) {
+      const RelationshipInfo& r = rels[i];
+      if (r.kind != RelationshipKind::many_to_many) continue;
+      if (s->status == ObjectStatus::deleted) {
+        purges_.push_back(Link{&r, s.get(), nullptr});
+        continue;
+      }
+      if (s->status != ObjectStatus::pending && s->status != ObjectStatus::persistent) continue;
+      void* h = r.holder(s->ptr());
+      if (!s->ops->relations[i].is_loaded(h)) continue;
+      auto now = s->ops->relations[i].peek(h);
+      const auto& before = s->collections[i];
+      for (const auto& o : now) {
+        if (std::find(before.begin(), before.end(), o) != before.end()) continue;
+        InstanceState* os = core_.state_of(o.get());
+        if (os && os->status == ObjectStatus::deleted) continue;
+        if (seen_add.insert(key(r, s->ptr(), o.get())).second) link_adds_.push_back(Link{&r, s.get(), o});
+      }
+      for (const auto& o : before) {
+        if (std::find(now.begin(), now.end(), o) != now.end()) continue;
+        if (seen_remove.insert(key(r, s->ptr(), o.get())).second) link_removes_.push_back(Link{&r, s.get(), o});
+      }
+    }
+  }
+}
+
+void FlushPlan::build_links(bool adds) {
+  links_.clear();
+  link_pos_ = 0;
+  std::map<std::string, std::size_t> by_sql;
+  auto push = [&](Compiled c) {
+    auto [it, fresh] = by_sql.emplace(*c.sql, links_.size());
+    if (fresh) links_.emplace_back();
+    links_[it->second].statements.push_back(std::move(c));
+  };
+  auto owner_key = [](const Link& l) { return l.owner->table().columns[l.rel->local_column].get(l.owner->ptr()); };
+  auto target_key = [](const Link& l) { return l.rel->target().columns[l.rel->remote_column].get(l.target.get()); };
+  if (!adds) {
+    // Rows of deleted objects first go as one DELETE per object and association table.
+    for (const Link& l : purges_) {
+      const TableInfo& sec = l.rel->secondary();
+      sql::detail::DeleteCore dc;
+      dc.table = &sec;
+      dc.where = sql::detail::make_binary(sql::detail::Op::eq, sql::detail::make_column(&sec.columns[l.rel->secondary_local]),
+                                          sql::detail::make_bind(owner_key(l)));
+      push(sql::detail::compile(dc, core_.dialect()));
+    }
+    for (const Link& l : link_removes_) {
+      if (l.owner->status == ObjectStatus::deleted) continue;  // purged above
+      const TableInfo& sec = l.rel->secondary();
+      sql::detail::DeleteCore dc;
+      dc.table = &sec;
+      dc.where = sql::detail::and_also(
+          sql::detail::make_binary(sql::detail::Op::eq, sql::detail::make_column(&sec.columns[l.rel->secondary_local]),
+                                   sql::detail::make_bind(owner_key(l))),
+          sql::detail::make_binary(sql::detail::Op::eq, sql::detail::make_column(&sec.columns[l.rel->secondary_remote]),
+                                   sql::detail::make_bind(target_key(l))));
+      push(sql::detail::compile(dc, core_.dialect()));
+    }
+    return;
+  }
+  for (const Link& l : link_adds_) {
+    InstanceState* ts = core_.state_of(l.target.get());
+    if (l.owner->status != ObjectStatus::persistent || (ts && ts->status != ObjectStatus::persistent)) continue;
+    const TableInfo& sec = l.rel->secondary();
+    sql::detail::InsertCore ic;
+    ic.table = &sec;
+    std::vector<sql::detail::NodePtr> row;
+    for (const ColumnInfo& c : sec.columns) {
+      if (c.index == l.rel->secondary_local) row.push_back(sql::detail::make_bind(owner_key(l)));
+      else if (c.index == l.rel->secondary_remote) row.push_back(sql::detail::make_bind(target_key(l)));
+      else if (c.client_default && !c.identity) row.push_back(sql::detail::make_bind(c.client_default()));
+      else continue;  // the database fills it (identity, server default) or it is nullable
+      ic.columns.push_back(c.index);
+    }
+    ic.rows.push_back(std::move(row));
+    push(sql::detail::compile(ic, core_.dialect()));
+  }
 }
 
 bool FlushPlan::ready(const InstanceState& s) const {
@@ -296,7 +499,23 @@ const Step* FlushPlan::next() {
     switch (phase_) {
       case Phase::inserts:
         if (build_inserts()) { has_current_ = true; return &current_.step; }
-        phase_ = Phase::updates;
+        phase_ = Phase::link_removes;
+        build_links(false);
+        break;
+      case Phase::link_removes:
+      case Phase::link_adds:
+        if (link_pos_ < links_.size()) {
+          current_ = Pending{};
+          current_.step = std::move(links_[link_pos_++]);
+          has_current_ = true;
+          return &current_.step;
+        }
+        if (phase_ == Phase::link_removes) {
+          phase_ = Phase::link_adds;
+          build_links(true);
+        } else {
+          phase_ = Phase::updates;
+        }
         break;
       case Phase::updates:
         if (!updates_built_) build_updates();
@@ -331,6 +550,12 @@ const Step* FlushPlan::next() {
 
 void FlushPlan::feed(std::vector<Result> results) {
   if (!has_current_) throw UsageError("FlushPlan::feed without a step from next()");
+  if (phase_ == Phase::link_removes || phase_ == Phase::link_adds) {
+    // Association rows: nothing to read back. A removed link may already be gone (deleted
+    // from the other side, or by a purge of the same flush), so no row count is demanded.
+    has_current_ = false;
+    return;
+  }
   if (results.size() != current_.states.size())
     throw UsageError("FlushPlan::feed: expected one result per statement");
   has_current_ = false;
@@ -366,7 +591,7 @@ void FlushPlan::feed(std::vector<Result> results) {
         core_.forget(s);
         break;
       }
-      case Phase::done:
+      default:
         break;
     }
   }

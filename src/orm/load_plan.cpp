@@ -4,6 +4,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "corm/orm/errors.hpp"
 #include "corm/orm/session_core.hpp"
 #include "corm/sql/statement/select.hpp"
 #include "corm/sql/statement/update.hpp"
@@ -14,10 +15,50 @@ namespace {
 
 constexpr int max_default_depth = 3;  // default eager loaders stop here (A.books <-> B.author)
 
-sql::detail::NodePtr in_keys(const ColumnInfo& c, std::vector<Value> keys, std::string qualifier = {}) {
-  return sql::detail::make_node(sql::detail::NodeKind::in_list, sql::detail::Op::in,
-                                {sql::detail::make_column(&c, std::move(qualifier)),
-                                 sql::detail::make_list_bind(std::move(keys))});
+namespace sd = sql::detail;
+
+sd::NodePtr in_keys(const ColumnInfo& c, std::vector<Value> keys) {
+  return sd::make_node(sd::NodeKind::in_list, sd::Op::in, {sd::make_column(&c), sd::make_list_bind(std::move(keys))});
+}
+
+sd::NodePtr eq(const ColumnInfo& a, std::string qa, const ColumnInfo& b, std::string qb) {
+  return sd::make_binary(sd::Op::eq, sd::make_column(&a, std::move(qa)), sd::make_column(&b, std::move(qb)));
+}
+
+// The column of a relationship statement that holds the parents' key: the target's foreign key
+// (or referred column), or the association table's column referring to the parents.
+const ColumnInfo& key_column(const RelationshipInfo& r, const TableInfo& target) {
+  if (r.kind == RelationshipKind::many_to_many) return r.secondary().columns[r.secondary_local];
+  return target.columns[r.remote_column];
+}
+
+// SELECT the target's columns (plus the association's parent key for many_to_many, so rows can
+// be grouped by parent) WHERE `key_pred`.
+sd::SelectCore relationship_select(const RelationshipInfo& r, const TableInfo& target, sd::NodePtr key_pred) {
+  sd::SelectCore s;
+  sd::add_entity_columns(s, target);
+  if (r.kind == RelationshipKind::many_to_many) {
+    const TableInfo& sec = r.secondary();
+    s.columns.push_back(sd::make_column(&sec.columns[r.secondary_local]));
+    s.from.push_back(sd::FromItem{&target, {}, nullptr});
+    s.joins.push_back(sd::Join{sd::FromItem{&sec, {}, nullptr},
+                               eq(sec.columns[r.secondary_remote], {}, target.columns[r.remote_column], {}), false});
+  }
+  s.where = std::move(key_pred);
+  return s;
+}
+
+// `key IN (SELECT owner_key FROM <source>)`: subqueryload's predicate. The source keeps its
+// filter, joins and LIMIT; its FROM is made explicit so the embedded query never correlates
+// with a statement of the same table around it (self references, author -> books -> author).
+sd::NodePtr embed(const sd::SelectCore& source, const ColumnInfo& owner_key, const ColumnInfo& key) {
+  sd::SelectCore inner = source;
+  if (inner.from.empty() && inner.parts.empty()) inner.from = sd::effective_from(inner);
+  inner.columns = {sd::make_column(&owner_key)};
+  inner.for_update = {};
+  if (!inner.limit && !inner.offset) inner.order_by.clear();
+  return sd::make_select_node(sd::NodeKind::in_select, sd::Op::in, std::make_shared<const sd::SelectCore>(std::move(inner)),
+                              sd::make_column(&key));
 }
 
 void set_holder(SessionCore& core, InstanceState& s, std::size_t rel, const std::vector<std::shared_ptr<void>>& objs,
@@ -39,7 +80,10 @@ void set_holder(SessionCore& core, InstanceState& s, std::size_t rel, const std:
     if (!cs) continue;
     void* ch = inverse->holder(cs->ptr());
     const RelationOps& co = cs->ops->relations[inverse->index];
-    if (!co.is_loaded(ch)) co.set(ch, {s.obj});
+    if (!co.is_loaded(ch)) {
+      co.set(ch, {s.obj});
+      cs->collections[inverse->index] = {s.obj};  // as loaded, so the flush sees no change
+    }
   }
 }
 
@@ -59,14 +103,14 @@ LoadPlan::LoadPlan(SessionCore& core, const EntityOps& ops, sql::detail::SelectC
                        ops.info->name + "': an option path must start at the queried model");
     t.paths.push_back(o.path());
   }
-  for (std::size_t r = 0; r < ops.relations.size(); ++r) {
-    if (strategy_for(ops, r, t.paths, 0) != LoaderStrategy::joined) continue;
-    const RelationshipInfo& ri = ops.info->relationships[r];
-    if (!ri.to_one() && (t.select.limit || t.select.offset))
-      throw UsageError("joinedload of the collection '" + ops.info->name + "." + ri.name + "' with LIMIT/OFFSET would "
-                       "count joined rows, not '" + ops.info->name + "' rows; use corm::selectinload for it here");
-    t.joined.push_back(r);
-  }
+  t.joins = plan_joins(ops, t.paths, 0);
+  if (t.select.limit || t.select.offset)
+    for (const JoinNode& j : t.joins) {
+      const RelationshipInfo& ri = j.owner->info->relationships[j.rel];
+      if (ri.to_one()) continue;
+      throw UsageError("joinedload of the collection '" + j.owner->info->name + "." + ri.name + "' with LIMIT/OFFSET "
+                       "would count joined rows, not '" + ops.info->name + "' rows; use corm::selectinload for it here");
+    }
   if (t.select.for_update.enabled && core_.dialect() == Dialect::sqlite) {
     // SQLite has no row locks and renders no FOR UPDATE. What a locking read must guarantee —
     // nobody else writes what we read until we commit — needs the database write lock, taken
@@ -128,21 +172,19 @@ bool LoadPlan::build(Task& t) {
     return true;
   }
   if (t.main) {
-    sql::detail::SelectCore s = t.select;
-    for (std::size_t r : t.joined) {
-      sql::detail::join_relationship(s, *t.ops->info, r, true);
-      sql::detail::add_entity_columns(s, *t.ops->relations[r].target().info);
-    }
-    step_.statements.push_back(sql::detail::compile(s, d));
+    sd::SelectCore s = t.select;
+    add_joins(s, t.joins);
+    step_.statements.push_back(sd::compile(s, d));
     return true;
   }
-  const RelationshipInfo& r = t.parents.front()->table().relationships[t.rel];
-  step_.relationship = t.parents.front()->table().name + "." + r.name;
+  const TableInfo& owner = t.parents.front()->table();
+  const RelationshipInfo& r = owner.relationships[t.rel];
+  step_.relationship = owner.name + "." + r.name;
   const TableInfo& target = *t.ops->info;
   std::vector<Value> keys;
   std::unordered_set<std::string> seen;
   for (const auto& p : t.parents) {
-    Value k = p->table().columns[r.local_column].get(p->ptr());
+    Value k = owner.columns[r.local_column].get(p->ptr());
     if (k.is_null()) continue;
     if (r.kind == RelationshipKind::many_to_one) {
       const ColumnInfo& remote = target.columns[r.remote_column];
@@ -157,46 +199,28 @@ bool LoadPlan::build(Task& t) {
     if (seen.insert(encode_key(k)).second) keys.push_back(std::move(k));
   }
   if (keys.empty()) return false;
+  const ColumnInfo& kc = key_column(r, target);
+  std::vector<sd::NodePtr> preds;
   if (t.subquery) {
     // subqueryload: the parents' query again, reduced to their key column, as an IN subquery —
     // the database re-runs the filter instead of receiving the keys.
-    const TableInfo& owner = t.parents.front()->table();
-    sql::detail::SelectCore inner = t.select;
-    inner.columns = {sql::detail::make_column(&owner.columns[r.local_column])};
-    inner.for_update = {};
-    sql::detail::SelectCore s;
-    sql::detail::add_entity_columns(s, target);
-    s.where = sql::detail::make_select_node(sql::detail::NodeKind::in_select, sql::detail::Op::in,
-                                            std::make_shared<const sql::detail::SelectCore>(std::move(inner)),
-                                            sql::detail::make_column(&target.columns[r.remote_column]));
-    for (std::size_t pk : target.primary_key)
-      s.order_by.push_back(sql::detail::OrderTerm{sql::detail::make_column(&target.columns[pk]), false, {}});
-    step_.statements.push_back(sql::detail::compile(s, d));
-    return true;
+    preds.push_back(embed(t.select, owner.columns[r.local_column], kc));
+  } else {
+    const std::size_t chunk = std::max<std::size_t>(1, core_.options().in_chunk_size);
+    for (std::size_t i = 0; i < keys.size(); i += chunk)
+      preds.push_back(in_keys(kc, std::vector<Value>(keys.begin() + static_cast<std::ptrdiff_t>(i),
+                                                     keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), i + chunk)))));
   }
-  const std::size_t chunk = std::max<std::size_t>(1, core_.options().in_chunk_size);
-  for (std::size_t i = 0; i < keys.size(); i += chunk) {
-    std::vector<Value> part(keys.begin() + static_cast<std::ptrdiff_t>(i),
-                            keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), i + chunk)));
-    sql::detail::SelectCore s;
-    sql::detail::add_entity_columns(s, target);
-    if (r.kind == RelationshipKind::many_to_many) {
-      const TableInfo& sec = r.secondary();
-      s.columns.push_back(sql::detail::make_column(&sec.columns[r.secondary_local]));
-      s.from.push_back(sql::detail::FromItem{&target, {}, nullptr});
-      s.joins.push_back(sql::detail::Join{
-          sql::detail::FromItem{&sec, {}, nullptr},
-          sql::detail::make_binary(sql::detail::Op::eq, sql::detail::make_column(&sec.columns[r.secondary_remote]),
-                                   sql::detail::make_column(&target.columns[r.remote_column])),
-          false});
-      s.where = in_keys(sec.columns[r.secondary_local], std::move(part));
-    } else {
-      s.where = in_keys(target.columns[r.remote_column], std::move(part));
-    }
+  for (auto& pred : preds) {
+    sd::SelectCore s = relationship_select(r, target, std::move(pred));
+    // One statement that fetched every object of this level can stand for them in a
+    // subqueryload below; objects found in the identity map were not fetched by it.
+    if (preds.size() == 1 && t.known.empty()) t.source = s;
+    add_joins(s, t.joins);
     // Deterministic collection order: by the target's primary key.
     for (std::size_t pk : target.primary_key)
-      s.order_by.push_back(sql::detail::OrderTerm{sql::detail::make_column(&target.columns[pk]), false, {}});
-    step_.statements.push_back(sql::detail::compile(s, d));
+      s.order_by.push_back(sd::OrderTerm{sd::make_column(&target.columns[pk]), false, {}});
+    step_.statements.push_back(sd::compile(s, d));
   }
   return true;
 }
@@ -225,13 +249,115 @@ void LoadPlan::feed(std::vector<Result> results) {
   else complete_relationship(t, results);
 }
 
+std::vector<LoadPlan::JoinNode> LoadPlan::plan_joins(const EntityOps& ops, const std::vector<Path>& paths,
+                                                     int depth) const {
+  std::vector<JoinNode> out;
+  int aliases = 0;
+  // Anonymous aliases (SQLAlchemy's "books_1"): the query may join the same tables itself, and a
+  // chain may reach one table twice (authors -> books -> author).
+  auto alias = [&](const TableInfo& t) { return t.name.substr(0, 40) + "_" + std::to_string(++aliases); };
+  auto add = [&](auto& self, int parent, const EntityOps& owner, const std::vector<Path>& ps, int d) -> void {
+    for (std::size_t r = 0; r < owner.relations.size(); ++r) {
+      if (strategy_for(owner, r, ps, d) != LoaderStrategy::joined) continue;
+      const RelationshipInfo& ri = owner.info->relationships[r];
+      JoinNode j;
+      j.parent = parent;
+      j.owner = &owner;
+      j.rel = r;
+      j.target = &owner.relations[r].target();
+      j.paths = below(ps, r);
+      j.depth = d + 1;
+      if (ri.kind == RelationshipKind::many_to_many) j.secondary_alias = alias(ri.secondary());
+      j.alias = alias(*j.target->info);
+      out.push_back(std::move(j));
+      const JoinNode& added = out.back();
+      const EntityOps& target = *added.target;
+      std::vector<Path> below_paths = added.paths;
+      self(self, static_cast<int>(out.size()) - 1, target, below_paths, d + 1);
+    }
+  };
+  add(add, -1, ops, paths, depth);
+  return out;
+}
+
+void LoadPlan::add_joins(sd::SelectCore& s, const std::vector<JoinNode>& joins) {
+  for (const JoinNode& j : joins) {
+    const TableInfo& owner = *j.owner->info;
+    const TableInfo& target = *j.target->info;
+    const RelationshipInfo& r = owner.relationships[j.rel];
+    std::string pq = j.parent < 0 ? std::string() : joins[static_cast<std::size_t>(j.parent)].alias;
+    if (r.kind == RelationshipKind::many_to_many) {
+      const TableInfo& sec = r.secondary();
+      s.joins.push_back(sd::Join{sd::FromItem{&sec, j.secondary_alias, nullptr},
+                                 eq(owner.columns[r.local_column], pq, sec.columns[r.secondary_local], j.secondary_alias),
+                                 true});
+      s.joins.push_back(sd::Join{sd::FromItem{&target, j.alias, nullptr},
+                                 eq(sec.columns[r.secondary_remote], j.secondary_alias, target.columns[r.remote_column], j.alias),
+                                 true});
+    } else {
+      s.joins.push_back(sd::Join{sd::FromItem{&target, j.alias, nullptr},
+                                 eq(owner.columns[r.local_column], pq, target.columns[r.remote_column], j.alias), true});
+    }
+    for (const ColumnInfo& c : target.columns) s.columns.push_back(sd::make_column(&c, j.alias));
+  }
+}
+
+void LoadPlan::read_joined(const std::vector<JoinNode>& joins, const Row& row, const std::shared_ptr<InstanceState>& root,
+                           std::size_t first, std::vector<JoinedRows>& acc, bool overwrite) {
+  if (joins.empty()) return;
+  std::vector<std::shared_ptr<InstanceState>> objs(joins.size());
+  std::size_t offset = first;
+  for (std::size_t n = 0; n < joins.size(); ++n) {
+    const JoinNode& j = joins[n];
+    const TableInfo& target = *j.target->info;
+    const std::shared_ptr<InstanceState>& parent = j.parent < 0 ? root : objs[static_cast<std::size_t>(j.parent)];
+    if (parent) {
+      JoinedRows& a = acc[n];
+      auto [it, fresh] = a.children.try_emplace(parent->ptr());
+      if (fresh) a.parents.push_back(parent);  // loaded, maybe empty
+      bool present = false;
+      for (std::size_t pk : target.primary_key) present = present || !row.is_null(offset + pk);
+      if (present) {
+        auto cs = core_.absorb(*j.target, row, offset, overwrite);
+        objs[n] = cs;
+        // The same child comes back once per row of whatever was joined beside or below it.
+        if (a.seen[parent->ptr()].insert(cs->ptr()).second) it->second.push_back(cs->obj);
+        if (a.state_seen.insert(cs->ptr()).second) a.states.push_back(cs);
+      }
+    }
+    offset += target.columns.size();
+  }
+}
+
+void LoadPlan::finish_joined(const std::vector<JoinNode>& joins, std::vector<JoinedRows>& acc, bool overwrite,
+                             const std::optional<sd::SelectCore>& root_source) {
+  std::vector<std::optional<sd::SelectCore>> sources(joins.size());
+  for (std::size_t n = 0; n < joins.size(); ++n) {
+    const JoinNode& j = joins[n];
+    const TableInfo& owner = *j.owner->info;
+    const RelationshipInfo& r = owner.relationships[j.rel];
+    for (auto& p : acc[n].parents) {
+      const auto& objs = acc[n].children[p->ptr()];
+      if (r.to_one() && objs.size() > 1) set_holder(core_, *p, j.rel, {objs.front()}, overwrite);
+      else set_holder(core_, *p, j.rel, objs, overwrite);
+    }
+    // The objects of this link as a query of their own, for a subqueryload below it.
+    const auto& parent_source = j.parent < 0 ? root_source : sources[static_cast<std::size_t>(j.parent)];
+    if (parent_source)
+      sources[n] = relationship_select(r, *j.target->info,
+                                       embed(*parent_source, owner.columns[r.local_column], key_column(r, *j.target->info)));
+    std::vector<std::size_t> done;
+    for (const JoinNode& k : joins)
+      if (k.parent == static_cast<int>(n)) done.push_back(k.rel);
+    plan_level(*j.target, acc[n].states, j.paths, j.depth, done, sources[n]);
+  }
+}
+
 void LoadPlan::complete_main(Task& t, const std::vector<Result>& rs) {
   const TableInfo& info = *t.ops->info;
   std::vector<std::shared_ptr<InstanceState>> roots;
   std::unordered_set<const void*> seen_roots;
-  // joined children per (parent, relationship), de-duplicated, in row order
-  std::vector<std::unordered_map<const void*, std::vector<std::shared_ptr<void>>>> joined(t.joined.size());
-  std::vector<std::vector<std::shared_ptr<InstanceState>>> joined_states(t.joined.size());
+  std::vector<JoinedRows> acc(t.joins.size());
   for (const Result& r : rs) {
     for (const Row& row : r) {
       auto s = core_.absorb(*t.ops, row, 0, refresh_);
@@ -239,76 +365,74 @@ void LoadPlan::complete_main(Task& t, const std::vector<Result>& rs) {
         roots.push_back(s);
         results_.push_back(s->obj);
       }
-      std::size_t offset = info.columns.size();
-      for (std::size_t j = 0; j < t.joined.size(); ++j) {
-        const EntityOps& target = t.ops->relations[t.joined[j]].target();
-        bool present = false;
-        for (std::size_t pk : target.info->primary_key) present = present || !row.is_null(offset + pk);
-        if (present) {
-          auto cs = core_.absorb(target, row, offset, refresh_);
-          auto& list = joined[j][s->ptr()];
-          if (std::find(list.begin(), list.end(), cs->obj) == list.end()) {
-            list.push_back(cs->obj);
-            joined_states[j].push_back(cs);
-          }
-        } else {
-          joined[j][s->ptr()];  // loaded, empty
-        }
-        offset += target.info->columns.size();
-      }
+      read_joined(t.joins, row, s, info.columns.size(), acc, refresh_);
     }
   }
-  for (std::size_t j = 0; j < t.joined.size(); ++j)
-    for (auto& root : roots) set_holder(core_, *root, t.joined[j], joined[j][root->ptr()], refresh_);
-  main_select_ = t.select;
-  plan_level(*t.ops, roots, t.paths, 0, t.joined);
-  for (std::size_t j = 0; j < t.joined.size(); ++j)
-    plan_level(t.ops->relations[t.joined[j]].target(), joined_states[j], below(t.paths, t.joined[j]), 1, {});
+  std::vector<std::size_t> done;
+  for (const JoinNode& j : t.joins)
+    if (j.parent < 0) done.push_back(j.rel);
+  std::optional<sd::SelectCore> source(t.select);
+  plan_level(*t.ops, roots, t.paths, 0, done, source);
+  finish_joined(t.joins, acc, refresh_, source);
 }
 
 void LoadPlan::complete_relationship(Task& t, const std::vector<Result>& rs) {
   const RelationshipInfo& r = t.parents.front()->table().relationships[t.rel];
   const TableInfo& target = *t.ops->info;
-  std::unordered_map<std::string, std::vector<std::shared_ptr<void>>> by_key;
+  const bool m2m = r.kind == RelationshipKind::many_to_many;
+  struct Group {
+    std::vector<std::shared_ptr<void>> objs;
+    std::unordered_set<const void*> seen;
+  };
+  std::unordered_map<std::string, Group> by_key;
+  auto add_to = [&](const std::string& key, const std::shared_ptr<void>& obj) {
+    Group& g = by_key[key];
+    if (g.seen.insert(obj.get()).second) g.objs.push_back(obj);
+  };
   std::vector<std::shared_ptr<InstanceState>> children;
   std::unordered_set<const void*> seen;
+  std::vector<JoinedRows> acc(t.joins.size());
+  // the association's parent key follows the entity's columns; joined entities follow both
+  const std::size_t joined_first = target.columns.size() + (m2m ? 1 : 0);
   for (const Result& res : rs) {
     for (const Row& row : res) {
       auto cs = core_.absorb(*t.ops, row, 0, false);
-      std::string key;
-      if (r.kind == RelationshipKind::many_to_many) {
-        // the association's parent key follows the entity's columns
-        key = encode_key(SessionCore::cell_value(row, target.columns.size()));
-      } else {
-        key = encode_key(target.columns[r.remote_column].get(cs->ptr()));
-      }
-      by_key[key].push_back(cs->obj);
+      if (m2m) add_to(encode_key(SessionCore::cell_value(row, target.columns.size())), cs->obj);
+      else add_to(encode_key(target.columns[r.remote_column].get(cs->ptr())), cs->obj);
       if (seen.insert(cs->ptr()).second) children.push_back(cs);
+      read_joined(t.joins, row, cs, joined_first, acc, false);
     }
   }
+  std::vector<std::shared_ptr<InstanceState>> from_map;  // not in the rows: no joined data
   for (auto& obj : t.known) {
-    by_key[encode_key(target.columns[r.remote_column].get(obj.get()))].push_back(obj);
-    if (auto cs = core_.shared_state_of(obj.get()); cs && seen.insert(obj.get()).second) children.push_back(cs);
+    add_to(encode_key(target.columns[r.remote_column].get(obj.get())), obj);
+    if (auto cs = core_.shared_state_of(obj.get()); cs && seen.insert(obj.get()).second) from_map.push_back(cs);
   }
   for (auto& p : t.parents) {
     auto it = by_key.find(encode_key(p->table().columns[r.local_column].get(p->ptr())));
     static const std::vector<std::shared_ptr<void>> none;
-    const auto& objs = it == by_key.end() ? none : it->second;
+    const auto& objs = it == by_key.end() ? none : it->second.objs;
     if (r.to_one() && objs.size() > 1) set_holder(core_, *p, t.rel, {objs.front()}, false);
     else set_holder(core_, *p, t.rel, objs, false);
   }
-  plan_level(*t.ops, children, t.paths, t.depth + 1, {});
+  std::vector<std::size_t> done;
+  for (const JoinNode& j : t.joins)
+    if (j.parent < 0) done.push_back(j.rel);
+  plan_level(*t.ops, children, t.paths, t.depth + 1, done, t.source);
+  plan_level(*t.ops, from_map, t.paths, t.depth + 1, {}, std::nullopt);
+  finish_joined(t.joins, acc, false, t.source);
 }
 
 void LoadPlan::plan_level(const EntityOps& ops, const std::vector<std::shared_ptr<InstanceState>>& states,
-                          const std::vector<Path>& paths, int depth, const std::vector<std::size_t>& done) {
+                          const std::vector<Path>& paths, int depth, const std::vector<std::size_t>& done,
+                          const std::optional<sd::SelectCore>& source) {
   if (states.empty()) return;
   for (std::size_t r = 0; r < ops.relations.size(); ++r) {
     if (std::find(done.begin(), done.end(), r) != done.end()) continue;
     LoaderStrategy s = strategy_for(ops, r, paths, depth);
     switch (s) {
       case LoaderStrategy::selectin:
-      case LoaderStrategy::joined:  // below the first level a join would multiply rows: selectin
+      case LoaderStrategy::joined:  // objects that came from the identity map, not from joined rows
       case LoaderStrategy::subquery: {
         Task t;
         t.ops = &ops.relations[r].target();
@@ -316,12 +440,12 @@ void LoadPlan::plan_level(const EntityOps& ops, const std::vector<std::shared_pt
         t.rel = r;
         t.paths = below(paths, r);
         t.depth = depth;
-        // subqueryload embeds the parents' query: possible at the first level (below it runs
-        // as selectin) and not through an association table.
-        if (s == LoaderStrategy::subquery && depth == 0 &&
-            ops.info->relationships[r].kind != RelationshipKind::many_to_many) {
+        t.joins = plan_joins(*t.ops, t.paths, depth + 1);
+        // subqueryload embeds the query that fetched these objects; when no single statement
+        // did (several selectin chunks, objects from the identity map) it runs as selectin.
+        if (s == LoaderStrategy::subquery && source) {
           t.subquery = true;
-          t.select = main_select_;
+          t.select = *source;
         }
         tasks_.push_back(std::move(t));
         break;

@@ -26,14 +26,38 @@ Connection& Session::connection() {
   return *conn_;
 }
 
-Result Session::run_compiled(Compiled c) {
+Result Session::run_compiled(Compiled c, orm::StatementRole role) {
   orm::Step st;
   st.statements.push_back(std::move(c));
-  return std::move(run_step(st).front());
+  return std::move(run_step(st, role).front());
 }
 
-std::vector<Result> Session::run_step(const orm::Step& step) {
-  Connection& conn = connection();
+// --- read/write routing hook ---
+void Session::set_router(Engine reader, std::shared_ptr<orm::StatementRouter> router) {
+  if (conn_ || reader_conn_) throw UsageError("set_router(): the session has already run statements; set it first");
+  if (reader.dialect() != engine_.dialect())
+    throw UsageError("set_router(): the reader engine's dialect differs from the session's engine");
+  reader_.emplace(std::move(reader));
+  router_ = std::move(router);
+}
+
+Connection& Session::connection_for(orm::StatementRole role) {
+  if (!router_ || !router_->to_reader(role)) return connection();
+  if (!reader_conn_) {
+    reader_conn_.emplace(reader_->connect());
+    if (options_.isolation_level) reader_conn_->set_isolation_level(*options_.isolation_level);
+  }
+  return *reader_conn_;
+}
+
+void Session::transaction_ended() {
+  if (reader_conn_) reader_conn_->rollback();  // it only read: end its snapshot with the session's
+  if (router_) router_->transaction_ended();
+}
+// --- end of the routing hook ---
+
+std::vector<Result> Session::run_step(const orm::Step& step, orm::StatementRole role) {
+  Connection& conn = connection_for(role);
   if (options_.read_only && conn.dialect() == Dialect::postgresql && !conn.in_transaction() &&
       conn.isolation_level() != IsolationLevel::autocommit)
     conn.exec_driver_sql("SET TRANSACTION READ ONLY");  // autobegins; the server then refuses writes too
@@ -48,8 +72,9 @@ std::vector<Result> Session::run_step(const orm::Step& step) {
 std::vector<std::shared_ptr<void>> Session::query(const orm::EntityOps& ops, sql::detail::SelectCore core,
                                                   const std::vector<LoadOption>& opts) {
   autoflush();
+  auto role = core.for_update.enabled ? orm::StatementRole::read_for_write : orm::StatementRole::read;
   auto plan = core_->query_plan(ops, std::move(core), opts, false);
-  run(plan);
+  run(plan, role);
   return plan.results();
 }
 
@@ -60,7 +85,7 @@ void Session::autoflush() {
 void Session::flush() {
   if (options_.read_only) return;
   auto plan = core_->flush_plan();
-  run(plan);
+  run(plan, orm::StatementRole::write);
 }
 
 void Session::commit() {
@@ -70,11 +95,13 @@ void Session::commit() {
   }
   flush();
   if (conn_) conn_->commit();
+  transaction_ended();
   core_->after_commit();
 }
 
 void Session::rollback() {
   if (conn_) conn_->rollback();
+  transaction_ended();
   core_->after_rollback();
 }
 
@@ -84,6 +111,12 @@ void Session::close() {
     conn_->close();
     conn_.reset();
   }
+  if (reader_conn_) {
+    reader_conn_->rollback();
+    reader_conn_->close();
+    reader_conn_.reset();
+  }
+  if (router_) router_->transaction_ended();
   core_->close();
 }
 
@@ -118,12 +151,14 @@ void SessionTransaction::commit() {
   if (session_->options_.read_only) {
     active_ = false;
     tx_->rollback();
+    session_->transaction_ended();
     session_->core_->after_rollback();
     return;
   }
   session_->flush();  // a failure leaves the transaction active: roll it back
   active_ = false;
   tx_->commit();
+  if (!nested_) session_->transaction_ended();
   if (!nested_) session_->core_->after_commit();
 }
 
@@ -131,6 +166,7 @@ void SessionTransaction::rollback() {
   if (!active_) return;
   active_ = false;
   tx_->rollback();
+  if (!nested_) session_->transaction_ended();
   if (nested_) session_->core_->after_savepoint_rollback(mark_);
   else session_->core_->after_rollback();
 }

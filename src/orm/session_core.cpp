@@ -156,6 +156,28 @@ std::shared_ptr<void> SessionCore::lookup(const EntityOps& ops, std::span<const 
   return s.obj;
 }
 
+void SessionCore::check_key(const EntityOps& ops, std::span<const Value> pk) {
+  const TableInfo& t = *ops.info;
+  if (pk.size() == t.primary_key.size()) return;
+  std::string cols;
+  for (std::size_t i : t.primary_key) cols += (cols.empty() ? "" : ", ") + t.columns[i].name;
+  throw UsageError("get(): '" + t.name + "' has a primary key of " + std::to_string(t.primary_key.size()) +
+                   " column(s) (" + cols + ") but " + std::to_string(pk.size()) +
+                   " value(s) were given; pass one value per key column, in that order");
+}
+
+sql::detail::SelectCore SessionCore::key_select(const EntityOps& ops, std::span<const Value> pk) {
+  check_key(ops, pk);
+  const TableInfo& t = *ops.info;
+  sql::detail::SelectCore core;
+  sql::detail::add_entity_columns(core, t);
+  for (std::size_t k = 0; k < pk.size(); ++k)
+    core.where = sql::detail::and_also(
+        core.where, sql::detail::make_binary(sql::detail::Op::eq, sql::detail::make_column(&t.columns[t.primary_key[k]]),
+                                             sql::detail::make_bind(pk[k])));
+  return core;
+}
+
 bool SessionCore::has_changes() const {
   for (const auto& s : order_) {
     if (s->status == ObjectStatus::pending || s->status == ObjectStatus::deleted) return true;

@@ -89,7 +89,7 @@ struct corm::Model<corm::orm_test::Book> {
       "orm_books", corm::column("id", &B::id, corm::primary_key, corm::identity),
       corm::column("author_id", &B::author_id, corm::references(&corm::orm_test::Author::id), corm::indexed),
       corm::column("title", &B::title), corm::column("pages", &B::pages),
-      corm::belongs_to("author", &B::author, &B::author_id),
+      corm::belongs_to("author", &B::author, &B::author_id, corm::back_populates("books")),
       corm::has_many("reviews", &B::reviews, &corm::orm_test::Review::book_id),
       corm::many_to_many("tags", &B::tags, &corm::orm_test::BookTag::book_id, &corm::orm_test::BookTag::tag_id));
 };

@@ -112,7 +112,10 @@ TEST_CASE("selectinload loads 1000 authors' books in 2 queries without an N+1 wa
 
 TEST_CASE("joinedload loads 1000 authors' books in 1 query with rows de-duplicated", "[orm][loading]") {
   OrmDb db;
-  Engine engine = create_engine(db.url);
+  LogCapture log;
+  EngineOptions opts;
+  opts.log = log.sink();
+  Engine engine = create_engine(db.url, opts);
   seed_library(engine);
   QueryCounter q(engine);
   Session s(engine);
@@ -120,6 +123,7 @@ TEST_CASE("joinedload loads 1000 authors' books in 1 query with rows de-duplicat
   CHECK(authors.size() == 1000);
   CHECK(total_books(authors) == 10000);
   CHECK(q.take() == 1);
+  CHECK(log.warnings->empty());
 }
 
 TEST_CASE("nested selectinload loads authors, books and reviews in 3 queries", "[orm][loading]") {

@@ -20,6 +20,7 @@
 #include "corm/orm/errors.hpp"
 #include "corm/orm/load_option.hpp"
 #include "corm/orm/session_core.hpp"
+#include "corm/orm/statement_router.hpp"
 #include "corm/sql/statement/select.hpp"
 
 namespace corm {
@@ -72,27 +73,30 @@ class AsyncSession {
   boost::asio::awaitable<void> delete_(std::shared_ptr<T> obj) {
     const auto& ops = orm::entity_ops<T>();
     auto erased = std::static_pointer_cast<void>(obj);
-    while (orm::LoadPlan* p = core_->cascade_load_plan(ops, erased)) co_await run_load(*p);
+    while (orm::LoadPlan* p = core_->cascade_load_plan(ops, erased))
+      co_await run_load(*p, orm::StatementRole::read_for_write);
     core_->mark_deleted(ops, erased);
   }
-  /// The object with primary key `pk`; no query when the identity map has it.
-  template <Mapped T, class K>
-  boost::asio::awaitable<std::shared_ptr<T>> get(K pk) {
-    std::vector<Value> key{orm::key_value(pk)};
-    if (auto hit = core_->lookup(orm::entity_ops<T>(), key)) co_return std::static_pointer_cast<T>(hit);
-    const TableInfo& t = table_info<T>();
-    if (t.primary_key.size() != 1) throw UsageError("get(): '" + t.name + "' has a composite key; use scalars()");
-    sql::detail::SelectCore core = select<T>().core();
-    core.where = sql::detail::make_binary(sql::detail::Op::eq, sql::detail::make_column(&t.columns[t.primary_key[0]]),
-                                          sql::detail::make_bind(key[0]));
+  /// The object with primary key `pk`; no query when the identity map has it. A composite key
+  /// goes column by column in key order (`co_await s.get<BookTag>(book_id, tag_id)`) or as one
+  /// std::tuple / std::pair / std::vector<Value>.
+  template <Mapped T, class... K>
+    requires(sizeof...(K) > 0)
+  boost::asio::awaitable<std::shared_ptr<T>> get(K... pk) {
+    const auto& ops = orm::entity_ops<T>();
+    std::vector<Value> key = orm::key_values(pk...);
+    orm::SessionCore::check_key(ops, key);
+    if (auto hit = core_->lookup(ops, key)) co_return std::static_pointer_cast<T>(hit);
+    sql::detail::SelectCore core = orm::SessionCore::key_select(ops, key);
     std::vector<LoadOption> none;
-    auto objs = co_await query(orm::entity_ops<T>(), std::move(core), std::move(none));
+    auto objs = co_await query(ops, std::move(core), std::move(none));
     co_return objs.empty() ? nullptr : std::static_pointer_cast<T>(objs.front());
   }
-  /// Runs a select of entities through the identity map, with loader options.
+  /// Runs a select of entities through the identity map, with the loader options attached to it
+  /// (`.options(...)`) and then those given here.
   template <Mapped T, class... Opts>
   boost::asio::awaitable<std::vector<std::shared_ptr<T>>> scalars(Select<T> stmt, Opts... options) {
-    std::vector<LoadOption> opts{LoadOption(options)...};
+    std::vector<LoadOption> opts = orm::load_options_of(stmt, options...);
     auto objs = co_await query(orm::entity_ops<T>(), stmt.core(), std::move(opts));
     std::vector<std::shared_ptr<T>> out;
     out.reserve(objs.size());
@@ -103,9 +107,8 @@ class AsyncSession {
   template <Executable S>
   boost::asio::awaitable<Result> execute(S stmt) {
     co_await autoflush();
-    AsyncConnection& c = *co_await connection();
-    Compiled compiled = stmt.compile(c.dialect());
-    co_return co_await run_one(std::move(compiled));
+    Compiled compiled = stmt.compile(engine_.dialect());  // no checkout here: the role picks the connection
+    co_return co_await run_one(std::move(compiled), orm::statement_role(stmt));
   }
   /// Loads relationship `rel` of `obj` now — the explicit form of a lazy load.
   template <Mapped T, class H>
@@ -140,21 +143,36 @@ class AsyncSession {
   boost::asio::awaitable<AsyncConnection*> connection();
   orm::SessionCore& core() noexcept { return *core_; }
 
+  // --- read/write routing hook (corm/ext/routing.hpp) ---
+  /// Gives the session a second engine: each statement whose role `router` sends to the reader
+  /// runs on a connection of `reader` (checked out on first use, its transaction ended with the
+  /// session's). Set before the first statement; UsageError afterwards.
+  void set_router(AsyncEngine reader, std::shared_ptr<orm::StatementRouter> router);
+  /// The connection a statement of `role` runs on (the router's choice; connection() without one).
+  boost::asio::awaitable<AsyncConnection*> connection_for(orm::StatementRole role);
+  // --- end of the routing hook ---
+
  private:
   friend class AsyncSessionTransaction;
   boost::asio::awaitable<std::vector<std::shared_ptr<void>>> query(const orm::EntityOps& ops,
                                                                    sql::detail::SelectCore core,
                                                                    std::vector<LoadOption> opts);
   boost::asio::awaitable<void> autoflush();
-  boost::asio::awaitable<Result> run_one(Compiled c);
-  boost::asio::awaitable<std::vector<Result>> run_step(const orm::Step& step);
-  boost::asio::awaitable<void> run_load(orm::LoadPlan& plan);
+  boost::asio::awaitable<Result> run_one(Compiled c, orm::StatementRole role = orm::StatementRole::write);
+  boost::asio::awaitable<std::vector<Result>> run_step(const orm::Step& step,
+                                                       orm::StatementRole role = orm::StatementRole::read);
+  boost::asio::awaitable<void> run_load(orm::LoadPlan& plan, orm::StatementRole role = orm::StatementRole::read);
+  boost::asio::awaitable<void> transaction_ended();  // routing hook: ends the reader's transaction
 
   AsyncEngine engine_;
   SessionOptions options_;
   std::optional<AsyncConnection> conn_;
   std::shared_ptr<orm::SessionCore> core_;
   bool connecting_ = false;
+  // routing hook (set_router)
+  std::optional<AsyncEngine> reader_;
+  std::optional<AsyncConnection> reader_conn_;
+  std::shared_ptr<orm::StatementRouter> router_;
 };
 
 }  // namespace corm

@@ -5,9 +5,12 @@
 //   while (const orm::Step* st = plan.next()) plan.feed(run(*st));
 //
 // Order: INSERTs table by table in foreign-key order (parents first; each child's foreign key is
-// copied from its parent's generated key just before the child's INSERT), then UPDATEs of the
-// changed columns only, then DELETEs children first. INSERTs of one table with the same column
-// set form one Step, so the async front sends them as one pipelined batch.
+// copied from its parent's generated key just before the child's INSERT), then the association
+// rows of many-to-many collections (DELETEs of removed links and of deleted objects' links, then
+// INSERTs of added links), then UPDATEs of the changed columns only, then DELETEs children
+// first. Before all that, back_populates pairs are brought in line (book->author = a puts the
+// book into a loaded a->books, and the other way round). Statements of one shape form one Step,
+// so the async front sends them as one pipelined batch.
 
 #include <cstddef>
 #include <cstdint>
@@ -34,15 +37,29 @@ class FlushPlan {
   /// matched no row.
   void feed(std::vector<Result> results);
   /// True when there was nothing to flush at all.
-  bool empty() const noexcept { return inserts_.empty() && deletes_.empty() && updates_built_ && updates_.empty(); }
+  bool empty() const noexcept {
+    return inserts_.empty() && deletes_.empty() && updates_built_ && updates_.empty() && link_adds_.empty() &&
+           link_removes_.empty() && purges_.empty();
+  }
 
  private:
-  enum class Phase { inserts, updates, deletes, done };
+  enum class Phase { inserts, link_removes, link_adds, updates, deletes, done };
   struct Pending {
     std::vector<InstanceState*> states;
     Step step;
   };
+  /// One association row of relationship `rel` between `owner` and `target` (target null: every
+  /// row of `owner`, which is being deleted).
+  struct Link {
+    const RelationshipInfo* rel = nullptr;
+    InstanceState* owner = nullptr;
+    std::shared_ptr<void> target;
+  };
   void prepare();
+  void sync_back_populates();
+  void collect_links();
+  void build_links(bool adds);
+  bool has_other_parent(const InstanceState& child, const InstanceState& parent, const RelationshipInfo& r) const;
   bool build_inserts();
   void build_updates();
   bool build_deletes();
@@ -62,6 +79,9 @@ class FlushPlan {
   // child object -> (parent state, relationship index) for one-to-many / one-to-one holders
   std::unordered_map<const void*, std::vector<std::pair<InstanceState*, std::size_t>>> parents_;
   std::unordered_map<const TableInfo*, std::size_t> rank_;
+  std::vector<Link> link_adds_, link_removes_, purges_;
+  std::vector<Step> links_;  // the steps of the current association phase
+  std::size_t link_pos_ = 0;
 };
 
 }  // namespace corm::orm

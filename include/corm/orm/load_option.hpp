@@ -1,15 +1,20 @@
 #pragma once
 // Loader options for session queries: corm::selectinload, joinedload, raiseload, noload,
 // lazyload, and chains of them (`selectinload(&Author::books).selectinload(&Book::reviews)`).
-// Pass them after the statement: `session.scalars(select<Author>(), selectinload(&Author::books))`.
+// Attach them to the statement (`session.scalars(select<Author>().options(selectinload(&Author::books)))`)
+// or pass them after it (`session.scalars(select<Author>(), selectinload(&Author::books))`).
 // An option is a path of (relationship, strategy) links starting at the queried entity.
 
+#include <any>
 #include <cstddef>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "corm/orm/entity_ops.hpp"
+#include "corm/sql/statement/select.hpp"
 
 namespace corm {
 
@@ -19,6 +24,30 @@ template <class K>
 Value key_value(const K& k) {
   if constexpr (std::is_convertible_v<const K&, std::string_view>) return Value(std::string_view(k));
   else return to_value(k);
+}
+
+namespace detail {
+template <class K> struct is_key_tuple : std::false_type {};
+template <class... E> struct is_key_tuple<std::tuple<E...>> : std::true_type {};
+template <class A, class B> struct is_key_tuple<std::pair<A, B>> : std::true_type {};
+}  // namespace detail
+
+/// The primary-key arguments of get() as bind values: one value per key column, given one by
+/// one, or as a single std::tuple / std::pair / std::vector<Value>.
+template <class... K>
+std::vector<Value> key_values(const K&... k) {
+  if constexpr (sizeof...(K) == 1) {
+    using K0 = std::remove_cvref_t<std::tuple_element_t<0, std::tuple<K...>>>;
+    if constexpr (std::is_same_v<K0, std::vector<Value>>) {
+      return (k, ...);
+    } else if constexpr (detail::is_key_tuple<K0>::value) {
+      return std::apply([](const auto&... e) { return std::vector<Value>{key_value(e)...}; }, (k, ...));
+    } else {
+      return std::vector<Value>{key_value(k)...};
+    }
+  } else {
+    return std::vector<Value>{key_value(k)...};
+  }
 }
 }  // namespace orm
 
@@ -37,7 +66,7 @@ class LoadOption {
   /// Then load `rel` with a LEFT OUTER JOIN in the query of the previous level.
   template <class C, class H>
   LoadOption joinedload(H C::*rel) const { return then(rel, LoaderStrategy::joined); }
-  /// Then load `rel` with subqueryload (runs as selectin below the first level).
+  /// Then load `rel` with subqueryload: the query that loaded this level is embedded again.
   template <class C, class H>
   LoadOption subqueryload(H C::*rel) const { return then(rel, LoaderStrategy::subquery); }
   /// Then load `rel` on access (sync) / refuse with LazyLoadError (async).
@@ -67,6 +96,24 @@ class LoadOption {
   std::vector<Link> path_;
 };
 
+/// Loader options may ride on a Select (`select<Author>().options(selectinload(...))`).
+template <>
+struct is_select_option<LoadOption> : std::true_type {};
+
+namespace orm {
+/// The loader options attached to `stmt` followed by `extra` (the variadic form of scalars()).
+/// Options of other layers riding on the statement are not the session's business: skipped.
+template <class R, class... Opts>
+std::vector<LoadOption> load_options_of(const Select<R>& stmt, const Opts&... extra) {
+  std::vector<LoadOption> out;
+  out.reserve(stmt.attached_options().size() + sizeof...(Opts));
+  for (const std::any& a : stmt.attached_options())
+    if (const auto* o = std::any_cast<LoadOption>(&a)) out.push_back(*o);
+  (out.emplace_back(extra), ...);
+  return out;
+}
+}  // namespace orm
+
 /// Load `rel` of the queried objects with one extra SELECT ... WHERE fk IN (keys) per level.
 template <class C, class H>
 LoadOption selectinload(H C::*rel) { return LoadOption::make(rel, LoaderStrategy::selectin); }
@@ -76,7 +123,8 @@ template <class C, class H>
 LoadOption joinedload(H C::*rel) { return LoadOption::make(rel, LoaderStrategy::joined); }
 /// Load `rel` of the queried objects with one extra SELECT whose WHERE embeds the original query
 /// as `fk IN (SELECT key FROM ... original filter ...)` (SQLAlchemy's subqueryload): no key list
-/// travels, the database re-runs the filter. First level only; deeper levels run as selectin.
+/// travels, the database re-runs the filter. At deeper levels the embedded query is the one that
+/// loaded the level above (which embeds its own parents' query, and so on).
 template <class C, class H>
 LoadOption subqueryload(H C::*rel) { return LoadOption::make(rel, LoaderStrategy::subquery); }
 /// Load `rel` when it is first read (sync Session only; AsyncSession raises LazyLoadError).

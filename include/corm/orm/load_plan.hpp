@@ -1,13 +1,19 @@
 #pragma once
 // LoadPlan: a query and its loader strategies as a sans-I/O state machine. The first Step is the
-// query itself (with LEFT OUTER JOINs added for joinedload); each selectinload level then adds
-// one Step (`SELECT ... WHERE fk IN (keys)`, one statement per chunk of keys). Every row goes
-// through the identity map, so objects are shared and a later get() finds them. Lazy loads and
-// AsyncSession::load are one-task plans of the same machine.
+// query itself, with a LEFT OUTER JOIN (to an anonymous alias) for every joinedload link, nested
+// ones included; each selectinload / subqueryload level then adds one Step (`SELECT ... WHERE fk
+// IN (keys)`, one statement per chunk of keys, or `fk IN (SELECT key FROM <the parents' query>)`),
+// which again carries the joins of the joinedload links below it. Joined rows are de-duplicated
+// at every level. Every row goes through the identity map, so objects are shared and a later
+// get() finds them. Lazy loads and AsyncSession::load are one-task plans of the same machine.
 
 #include <cstddef>
 #include <deque>
 #include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "corm/core/result.hpp"
@@ -39,32 +45,61 @@ class LoadPlan {
   const std::vector<std::shared_ptr<void>>& results() const noexcept { return results_; }
 
  private:
+  /// One joinedload link of a statement: relationship `rel` of the entity of node `parent`
+  /// (-1: the entity the statement selects), joined to `alias` (and `secondary_alias`).
+  struct JoinNode {
+    int parent = -1;
+    const EntityOps* owner = nullptr;
+    std::size_t rel = 0;
+    const EntityOps* target = nullptr;
+    std::vector<Path> paths;  // options below this link
+    int depth = 0;            // level of the target objects
+    std::string alias;
+    std::string secondary_alias;
+  };
   struct Task {
     const EntityOps* ops = nullptr;  // the entity the statement selects
     bool main = false;
     bool lock = false;  // SQLite: take the write lock before a locking read
-    bool subquery = false;  // subqueryload: `select` is the parent query to embed
-    sql::detail::SelectCore select;  // main query only
-    std::vector<std::size_t> joined;
+    bool subquery = false;  // subqueryload: `select` is the parents' query to embed
+    sql::detail::SelectCore select;  // main query; the parents' query of a subqueryload
+    std::vector<JoinNode> joins;
     std::vector<std::shared_ptr<InstanceState>> parents;  // relationship load
     std::size_t rel = 0;
     std::vector<Path> paths;  // options below this level
     std::vector<std::shared_ptr<void>> known;  // many_to_one targets found in the map
     int depth = 0;
+    // The statement that selects exactly this level's objects (no eager joins, no ORDER BY),
+    // for subqueryloads below it; unset when there is none (several chunks, objects from the map).
+    std::optional<sql::detail::SelectCore> source;
+  };
+  /// What the rows of a statement held for one JoinNode, de-duplicated.
+  struct JoinedRows {
+    std::vector<std::shared_ptr<InstanceState>> parents;  // first-seen order
+    std::unordered_map<const void*, std::vector<std::shared_ptr<void>>> children;
+    std::unordered_map<const void*, std::unordered_set<const void*>> seen;
+    std::vector<std::shared_ptr<InstanceState>> states;
+    std::unordered_set<const void*> state_seen;
   };
   bool build(Task& t);
   void complete_main(Task& t, const std::vector<Result>& rs);
   void complete_relationship(Task& t, const std::vector<Result>& rs);
   void plan_level(const EntityOps& ops, const std::vector<std::shared_ptr<InstanceState>>& states,
-                  const std::vector<Path>& paths, int depth, const std::vector<std::size_t>& done);
+                  const std::vector<Path>& paths, int depth, const std::vector<std::size_t>& done,
+                  const std::optional<sql::detail::SelectCore>& source);
   LoaderStrategy strategy_for(const EntityOps& ops, std::size_t rel, const std::vector<Path>& paths, int depth) const;
   static std::vector<Path> below(const std::vector<Path>& paths, std::size_t rel);
+  std::vector<JoinNode> plan_joins(const EntityOps& ops, const std::vector<Path>& paths, int depth) const;
+  static void add_joins(sql::detail::SelectCore& s, const std::vector<JoinNode>& joins);
+  void read_joined(const std::vector<JoinNode>& joins, const Row& row, const std::shared_ptr<InstanceState>& root,
+                   std::size_t first, std::vector<JoinedRows>& acc, bool overwrite);
+  void finish_joined(const std::vector<JoinNode>& joins, std::vector<JoinedRows>& acc, bool overwrite,
+                     const std::optional<sql::detail::SelectCore>& root_source);
 
   SessionCore& core_;
   bool refresh_ = false;
   bool lazy_ = false;
   std::deque<Task> tasks_;
-  sql::detail::SelectCore main_select_;  // the user's query, for subqueryload
   Step step_;
   bool issued_ = false;
   std::vector<std::shared_ptr<void>> results_;

@@ -20,6 +20,7 @@
 #include "corm/orm/load_option.hpp"
 #include "corm/orm/session_core.hpp"
 #include "corm/orm/session_transaction.hpp"
+#include "corm/orm/statement_router.hpp"
 #include "corm/sql/statement/select.hpp"
 
 namespace corm {
@@ -45,26 +46,27 @@ class Session {
   void delete_(const std::shared_ptr<T>& obj) {
     const auto& ops = orm::entity_ops<T>();
     auto erased = std::static_pointer_cast<void>(obj);
-    while (orm::LoadPlan* p = core_->cascade_load_plan(ops, erased)) run(*p);
+    while (orm::LoadPlan* p = core_->cascade_load_plan(ops, erased)) run(*p, orm::StatementRole::read_for_write);
     core_->mark_deleted(ops, erased);
   }
   /// The object with primary key `pk`: from the identity map without a query when present.
-  template <Mapped T, class K>
-  std::shared_ptr<T> get(const K& pk) {
-    std::vector<Value> key{orm::key_value(pk)};
-    if (auto hit = core_->lookup(orm::entity_ops<T>(), key)) return std::static_pointer_cast<T>(hit);
-    const TableInfo& t = table_info<T>();
-    if (t.primary_key.size() != 1) throw UsageError("get(): '" + t.name + "' has a composite key; use scalars()");
-    sql::detail::SelectCore core = select<T>().core();
-    core.where = sql::detail::make_binary(sql::detail::Op::eq, sql::detail::make_column(&t.columns[t.primary_key[0]]),
-                                          sql::detail::make_bind(key[0]));
-    auto objs = query(orm::entity_ops<T>(), std::move(core), {});
+  /// A composite key goes column by column in key order (`get<BookTag>(book_id, tag_id)`) or as
+  /// one std::tuple / std::pair / std::vector<Value>; the wrong number of values is a UsageError.
+  template <Mapped T, class... K>
+    requires(sizeof...(K) > 0)
+  std::shared_ptr<T> get(const K&... pk) {
+    const auto& ops = orm::entity_ops<T>();
+    std::vector<Value> key = orm::key_values(pk...);
+    orm::SessionCore::check_key(ops, key);
+    if (auto hit = core_->lookup(ops, key)) return std::static_pointer_cast<T>(hit);
+    auto objs = query(ops, orm::SessionCore::key_select(ops, key), {});
     return objs.empty() ? nullptr : std::static_pointer_cast<T>(objs.front());
   }
-  /// Runs a select of entities through the identity map, with loader options.
+  /// Runs a select of entities through the identity map, with the loader options attached to it
+  /// (`.options(...)`) and then those given here.
   template <Mapped T, class... Opts>
   std::vector<std::shared_ptr<T>> scalars(const Select<T>& stmt, const Opts&... options) {
-    std::vector<LoadOption> opts{LoadOption(options)...};
+    std::vector<LoadOption> opts = orm::load_options_of(stmt, options...);
     auto objs = query(orm::entity_ops<T>(), stmt.core(), opts);
     std::vector<std::shared_ptr<T>> out;
     out.reserve(objs.size());
@@ -75,7 +77,7 @@ class Session {
   template <Executable S>
   Result execute(const S& stmt) {
     autoflush();
-    return run_compiled(Compiled(stmt.compile(connection().dialect())));
+    return run_compiled(Compiled(stmt.compile(engine_.dialect())), orm::statement_role(stmt));
   }
   /// Loads relationship `rel` of `obj` now (whatever its strategy).
   template <Mapped T, class H>
@@ -119,22 +121,36 @@ class Session {
   /// The I/O-free core (tests, extensions).
   orm::SessionCore& core() noexcept { return *core_; }
 
+  // --- read/write routing hook (corm/ext/routing.hpp) ---
+  /// Gives the session a second engine: each statement whose role `router` sends to the reader
+  /// runs on a connection of `reader` (checked out on first use, its transaction ended with the
+  /// session's). Set before the first statement; UsageError afterwards.
+  void set_router(Engine reader, std::shared_ptr<orm::StatementRouter> router);
+  /// The connection a statement of `role` runs on (the router's choice; connection() without one).
+  Connection& connection_for(orm::StatementRole role);
+  // --- end of the routing hook ---
+
  private:
   friend class SessionTransaction;
   std::vector<std::shared_ptr<void>> query(const orm::EntityOps& ops, sql::detail::SelectCore core,
                                            const std::vector<LoadOption>& opts);
   void autoflush();
-  Result run_compiled(Compiled c);
-  std::vector<Result> run_step(const orm::Step& step);
+  Result run_compiled(Compiled c, orm::StatementRole role = orm::StatementRole::write);
+  std::vector<Result> run_step(const orm::Step& step, orm::StatementRole role = orm::StatementRole::read);
   template <class Plan>
-  void run(Plan& plan) {
-    while (const orm::Step* st = plan.next()) plan.feed(run_step(*st));
+  void run(Plan& plan, orm::StatementRole role = orm::StatementRole::read) {
+    while (const orm::Step* st = plan.next()) plan.feed(run_step(*st, role));
   }
+  void transaction_ended();  // routing hook: ends the reader's transaction, tells the router
 
   Engine engine_;
   SessionOptions options_;
   std::optional<Connection> conn_;
   std::shared_ptr<orm::SessionCore> core_;
+  // routing hook (set_router)
+  std::optional<Engine> reader_;
+  std::optional<Connection> reader_conn_;
+  std::shared_ptr<orm::StatementRouter> router_;
 };
 
 }  // namespace corm

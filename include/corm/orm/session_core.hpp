@@ -58,6 +58,10 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   std::shared_ptr<InstanceState> shared_state_of(const void* obj) const;
   /// The object with this key when tracked, not expired and not deleted; else nullptr.
   std::shared_ptr<void> lookup(const EntityOps& ops, std::span<const Value> pk) const;
+  /// UsageError unless `pk` has one value per primary-key column of `ops` (get()).
+  static void check_key(const EntityOps& ops, std::span<const Value> pk);
+  /// SELECT of the row of `ops` whose primary key is `pk` (get() on an identity-map miss).
+  static sql::detail::SelectCore key_select(const EntityOps& ops, std::span<const Value> pk);
   /// True when a flush would send something (pending, deleted or changed objects).
   bool has_changes() const;
 

@@ -8,12 +8,14 @@
 //                   .order_by(corm::desc(&Book::id)).limit(10);
 //   for (const Row& row : conn.execute(stmt)) Book b = stmt.decode(row);
 
+#include <any>
 #include <cstdint>
 #include <memory>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "corm/sql/compiled.hpp"
 #include "corm/sql/expression/column_expr.hpp"
@@ -39,6 +41,11 @@ void join_inferred(SelectCore& s, const TableInfo& target, bool left);
 void add_entity_columns(SelectCore& s, const TableInfo& t);
 [[noreturn]] void throw_compound_member_clause();
 }  // namespace sql::detail
+
+/// Marks T as an option a Select may carry for the layer that runs it (the orm layer specialises
+/// it for its loader options). The sql layer stores such options but never reads them.
+template <class T>
+struct is_select_option : std::false_type {};
 
 /// A SELECT whose rows read back as R (an entity, a tuple of entities, or a tuple of values).
 template <class R>
@@ -199,6 +206,24 @@ class Select {
   template <class... Opts>
   Select with_for_update(const Opts&... opts) const& { return Select(*this).with_for_update(opts...); }
 
+  /// Attaches options for whoever runs the statement — the ORM's loader options:
+  /// `session.scalars(select<Author>().options(corm::selectinload(&Author::books)))`. They do not
+  /// change the SQL. Why type-erased: loader options are an orm concept and the layers point
+  /// downward (core <- sql <- orm), so the sql layer cannot name them; it carries them as
+  /// std::any (copyable, like the statement) and the session reads back the ones it knows.
+  /// is_select_option keeps anything else out at compile time.
+  template <class... Os>
+    requires(sizeof...(Os) > 0 && (is_select_option<Os>::value && ...))
+  Select options(Os... o) && {
+    (options_.emplace_back(std::move(o)), ...);
+    return std::move(*this);
+  }
+  template <class... Os>
+    requires(sizeof...(Os) > 0 && (is_select_option<Os>::value && ...))
+  Select options(Os... o) const& { return Select(*this).options(std::move(o)...); }
+  /// The options attached with options(), in order.
+  const std::vector<std::any>& attached_options() const noexcept { return options_; }
+
   /// This select as a named subquery for FROM / JOIN.
   Subquery<R> subquery(std::string_view name) const { return Subquery<R>(core_ptr(), std::string(name)); }
   /// `(SELECT x ...)` as a value: needs exactly one column.
@@ -242,6 +267,7 @@ class Select {
   }
 
   sql::detail::SelectCore core_;
+  std::vector<std::any> options_;
 };
 
 /// SELECT all mapped columns of T (in declaration order); rows read back as T.
