@@ -7,6 +7,10 @@
 #include <cstdint>
 #include <string_view>
 
+// Before the option constants below: error.hpp's `IntegrityKind::unique` declared after
+// `corm::unique` would shadow it (-Wshadow) in every file that includes both.
+#include "corm/core/error.hpp"
+
 namespace corm {
 
 /// Part of the primary key. Several columns with it form a composite key, in declaration order.
