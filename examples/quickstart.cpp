@@ -1,17 +1,18 @@
 // Quick start: an engine over a bounded pool, commit-as-you-go, an explicit transaction with a
 // savepoint whose failure does not lose the rest, and query counting through events.
 //
-//   ./scripts/demo                         (SQLite file in a temp directory, no server)
-//   ./scripts/demo postgresql://user@host/db
+//   quickstart [URL | --url-env NAME]      (default: a SQLite file in a temp directory)
 #include <corm/corm.hpp>
 
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 
+#include "example_db.hpp"
+
 int main(int argc, char** argv) try {
-  std::string url = argc > 1 ? argv[1]
-                             : "sqlite:///" + (std::filesystem::temp_directory_path() / "corm-demo.db").string();
+  example::Args args(argc, argv);
+  example::Database db("quickstart", args.url);  // PostgreSQL: a schema of its own
+  const std::string& url = db.url();
   corm::EngineOptions options;
   options.pool.pool_size = 4;
   auto engine = corm::create_engine(url, options);
@@ -54,7 +55,7 @@ int main(int argc, char** argv) try {
   std::cout << "pool: size=" << status.pool_size << " idle=" << status.idle << " checked_out=" << status.checked_out
             << "\n";
   return 0;
-} catch (const corm::Error& e) {
-  std::cerr << "corm demo failed: " << e.what() << "\n";
+} catch (const std::exception& e) {
+  std::cerr << "quickstart failed: " << e.what() << "\n";
   return 1;
 }

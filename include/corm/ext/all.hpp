@@ -1,0 +1,10 @@
+#pragma once
+// Everything of the ext layer: the application patterns built on sessions — repositories,
+// transactional(), scoped sessions, transactional task groups and read/write routing.
+
+#include "corm/ext/repository.hpp"
+#include "corm/ext/routing.hpp"
+#include "corm/ext/scoped_session.hpp"
+#include "corm/ext/session_kind.hpp"
+#include "corm/ext/task_group.hpp"
+#include "corm/ext/transactional.hpp"

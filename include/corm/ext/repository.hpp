@@ -1,0 +1,268 @@
+#pragma once
+// Repository<T>: the data-access base class of one domain (seeds 000 §5 and 002) over a session
+// the caller owns. Generic CRUD — get_by_id (identity map first), get_all(skip, limit),
+// find / find_one with a where-clause, count, exists, create, update, delete_ — and a domain
+// subclass adds its own queries on top of query() and session():
+//
+//   class BookRepository : public corm::ext::Repository<Book> {
+//    public:
+//     using Repository::Repository;
+//     asio::awaitable<std::vector<std::shared_ptr<Book>>> by_author(std::int64_t id) {
+//       co_return co_await session().scalars(query().where(corm::col(&Book::author_id) == id));
+//     }
+//    protected:
+//     void on_integrity_error(const corm::IntegrityError& e) override { throw DuplicateBook(...); }
+//   };
+//
+// Soft delete: when T has a mapped `is_deleted` column, every query of the repository filters
+// deleted rows out and delete_() sets the flag instead of deleting the row.
+// Transactions are the caller's (a request's session, transactional()): create / update /
+// delete_ flush so generated keys and constraint errors appear at the call, but never commit.
+// After a failed flush the transaction must be rolled back (transactional() does).
+//
+// Repository<T> works on an AsyncSession; SyncRepository<T> is the same over a Session.
+
+#include <concepts>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "corm/core/error.hpp"
+#include "corm/orm/async_session.hpp"
+#include "corm/orm/session.hpp"
+#include "corm/sql/expression/functions.hpp"
+
+namespace corm::ext {
+
+/// A model whose rows are soft-deleted: it has a boolean `is_deleted` member (mapped as a column).
+template <class T>
+concept SoftDeletable = Mapped<T> && requires(T t) {
+  { t.is_deleted } -> std::convertible_to<bool>;
+};
+
+namespace detail {
+
+/// The statements both repositories send, built without I/O.
+template <Mapped T>
+struct RepositoryQueries {
+  /// select<T>() without soft-deleted rows.
+  static Select<T> base() {
+    if constexpr (SoftDeletable<T>) return select<T>().where(col(&T::is_deleted) == false);
+    else return select<T>();
+  }
+  /// A page in primary-key order (stable pages need an order).
+  static Select<T> page(std::int64_t skip, std::int64_t limit) {
+    check_page(skip, limit);
+    auto s = base();
+    const TableInfo& t = table_info<T>();
+    sql::detail::SelectCore core = s.core();
+    for (std::size_t k : t.primary_key)
+      core.order_by.push_back(sql::detail::OrderTerm{sql::detail::make_column(&t.columns[k]), false, {}});
+    return Select<T>(std::move(core)).offset(skip).limit(limit);
+  }
+  /// `SELECT count(*) FROM t WHERE <not deleted> [AND where]`.
+  static Select<std::tuple<std::int64_t>> count_all() {
+    auto s = select(corm::count()).template select_from<T>();
+    if constexpr (SoftDeletable<T>) return std::move(s).where(col(&T::is_deleted) == false);
+    else return s;
+  }
+  static void check_page(std::int64_t skip, std::int64_t limit) {
+    if (skip < 0 || limit < 0)
+      throw UsageError("get_all(skip, limit): both must be >= 0 (got skip=" + std::to_string(skip) +
+                       ", limit=" + std::to_string(limit) + ")");
+  }
+  /// nullptr for a soft-deleted object (the identity map may still hold it).
+  static std::shared_ptr<T> visible(std::shared_ptr<T> obj) {
+    if constexpr (SoftDeletable<T>)
+      if (obj && obj->is_deleted) return nullptr;
+    return obj;
+  }
+  [[noreturn]] static void throw_multiple(std::size_t n) {
+    throw MultipleResultsFound("find_one(): " + std::to_string(n) + " rows of '" + table_info<T>().name +
+                               "' match; narrow the where-clause or use find()");
+  }
+};
+
+}  // namespace detail
+
+/// Data access for model T over an AsyncSession (see the header comment). Holds a reference to
+/// the session: the session must outlive the repository.
+template <Mapped T>
+class Repository {
+  using Q = detail::RepositoryQueries<T>;
+
+ public:
+  using model_type = T;
+
+  explicit Repository(AsyncSession& session) : session_(&session) {}
+  virtual ~Repository() = default;
+
+  /// The object with primary key `id`, or nullptr (also when soft-deleted). No query when the
+  /// session's identity map already holds it.
+  template <class K>
+  boost::asio::awaitable<std::shared_ptr<T>> get_by_id(K id) {
+    co_return Q::visible(co_await session_->template get<T>(std::move(id)));
+  }
+  /// At most `limit` objects after skipping `skip`, in primary-key order.
+  template <class... Opts>
+  boost::asio::awaitable<std::vector<std::shared_ptr<T>>> get_all(std::int64_t skip = 0, std::int64_t limit = 100,
+                                                                  Opts... options) {
+    co_return co_await session_->scalars(Q::page(skip, limit), std::move(options)...);
+  }
+  /// The objects matching `where`, with optional loader options.
+  template <Predicate P, class... Opts>
+  boost::asio::awaitable<std::vector<std::shared_ptr<T>>> find(P where, Opts... options) {
+    co_return co_await session_->scalars(query().where(where), std::move(options)...);
+  }
+  /// The one object matching `where`, or nullptr; MultipleResultsFound when several match.
+  template <Predicate P, class... Opts>
+  boost::asio::awaitable<std::shared_ptr<T>> find_one(P where, Opts... options) {
+    auto rows = co_await session_->scalars(query().where(where).limit(2), std::move(options)...);
+    if (rows.size() > 1) Q::throw_multiple(rows.size());
+    co_return rows.empty() ? nullptr : rows.front();
+  }
+  /// Number of (not deleted) rows.
+  boost::asio::awaitable<std::int64_t> count() {
+    Result r = co_await session_->execute(Q::count_all());
+    co_return r.template scalar_one<std::int64_t>();
+  }
+  /// Number of (not deleted) rows matching `where`.
+  template <Predicate P>
+  boost::asio::awaitable<std::int64_t> count(P where) {
+    Result r = co_await session_->execute(Q::count_all().where(where));
+    co_return r.template scalar_one<std::int64_t>();
+  }
+  /// True when a (not deleted) row matches `where`.
+  template <Predicate P>
+  boost::asio::awaitable<bool> exists(P where) {
+    auto rows = co_await session_->scalars(query().where(where).limit(1));
+    co_return !rows.empty();
+  }
+  /// Adds `obj` and flushes: its generated key is set on return. IntegrityError goes through
+  /// on_integrity_error().
+  boost::asio::awaitable<std::shared_ptr<T>> create(std::shared_ptr<T> obj) {
+    session_->add(obj);
+    co_await flush_mapped();
+    co_return obj;
+  }
+  /// Flushes the changes made to `obj` (added to the session if it was not tracked).
+  boost::asio::awaitable<std::shared_ptr<T>> update(std::shared_ptr<T> obj) {
+    session_->add(obj);
+    co_await flush_mapped();
+    co_return obj;
+  }
+  /// Deletes `obj` (soft-deletable models: sets is_deleted) and flushes.
+  boost::asio::awaitable<void> delete_(std::shared_ptr<T> obj) {
+    if constexpr (SoftDeletable<T>) {
+      obj->is_deleted = true;
+      session_->add(obj);
+    } else {
+      co_await session_->delete_(obj);
+    }
+    co_await flush_mapped();
+  }
+
+  AsyncSession& session() noexcept { return *session_; }
+
+ protected:
+  /// select<T>() with soft-deleted rows filtered out: the start of a subclass's own queries.
+  static Select<T> query() { return Q::base(); }
+  /// Called with the IntegrityError of a flush by create / update / delete_: throw the domain's
+  /// own error here. Returning rethrows the original.
+  virtual void on_integrity_error(const IntegrityError& error) { (void)error; }
+
+ private:
+  boost::asio::awaitable<void> flush_mapped() {
+    std::exception_ptr failed;
+    try {
+      co_await session_->flush();
+    } catch (const IntegrityError& e) {
+      on_integrity_error(e);
+      failed = std::current_exception();
+    }
+    if (failed) std::rethrow_exception(failed);
+  }
+
+  AsyncSession* session_;
+};
+
+/// Repository<T> over a synchronous Session (same operations, no co_await).
+template <Mapped T>
+class SyncRepository {
+  using Q = detail::RepositoryQueries<T>;
+
+ public:
+  using model_type = T;
+
+  explicit SyncRepository(Session& session) : session_(&session) {}
+  virtual ~SyncRepository() = default;
+
+  template <class K>
+  std::shared_ptr<T> get_by_id(const K& id) { return Q::visible(session_->template get<T>(id)); }
+  template <class... Opts>
+  std::vector<std::shared_ptr<T>> get_all(std::int64_t skip = 0, std::int64_t limit = 100, const Opts&... options) {
+    return session_->scalars(Q::page(skip, limit), options...);
+  }
+  template <Predicate P, class... Opts>
+  std::vector<std::shared_ptr<T>> find(const P& where, const Opts&... options) {
+    return session_->scalars(query().where(where), options...);
+  }
+  template <Predicate P, class... Opts>
+  std::shared_ptr<T> find_one(const P& where, const Opts&... options) {
+    auto rows = session_->scalars(query().where(where).limit(2), options...);
+    if (rows.size() > 1) Q::throw_multiple(rows.size());
+    return rows.empty() ? nullptr : rows.front();
+  }
+  std::int64_t count() { return session_->execute(Q::count_all()).template scalar_one<std::int64_t>(); }
+  template <Predicate P>
+  std::int64_t count(const P& where) {
+    return session_->execute(Q::count_all().where(where)).template scalar_one<std::int64_t>();
+  }
+  template <Predicate P>
+  bool exists(const P& where) { return !session_->scalars(query().where(where).limit(1)).empty(); }
+  std::shared_ptr<T> create(std::shared_ptr<T> obj) {
+    session_->add(obj);
+    flush_mapped();
+    return obj;
+  }
+  std::shared_ptr<T> update(std::shared_ptr<T> obj) {
+    session_->add(obj);
+    flush_mapped();
+    return obj;
+  }
+  void delete_(const std::shared_ptr<T>& obj) {
+    if constexpr (SoftDeletable<T>) {
+      obj->is_deleted = true;
+      session_->add(obj);
+    } else {
+      session_->delete_(obj);
+    }
+    flush_mapped();
+  }
+
+  Session& session() noexcept { return *session_; }
+
+ protected:
+  static Select<T> query() { return Q::base(); }
+  virtual void on_integrity_error(const IntegrityError& error) { (void)error; }
+
+ private:
+  void flush_mapped() {
+    try {
+      session_->flush();
+    } catch (const IntegrityError& e) {
+      on_integrity_error(e);
+      throw;
+    }
+  }
+
+  Session* session_;
+};
+
+}  // namespace corm::ext

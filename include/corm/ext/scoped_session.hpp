@@ -1,0 +1,157 @@
+#pragma once
+// Scoped sessions: one session per request or task scope (seed 002's async_scoped_session),
+// created on first use inside the scope and always removed when the scope ends — normally, by an
+// exception, or by cancellation. A registry keyed by the current task and cleaned up by hand
+// leaks a session (and a pooled connection) for every task that forgets; here the scope owns its
+// registry entry, so forgetting is impossible:
+//
+//   corm::ext::AsyncScopedSessions sessions(engine);
+//   co_await sessions.scoped([&](corm::ext::AsyncScopedSessions::Scope& scope) -> asio::awaitable<void> {
+//     BookRepository books(scope.session());     // the scope's session, created now
+//     AuthorRepository authors(scope.session()); // the same session
+//     ...
+//     co_await scope.session().commit();
+//   });                                           // closed and removed here, whatever happened
+//
+// The registry (size(), find()) exists so the rest of a request can reach the scope's session by
+// its id and so tests can prove nothing stays behind. Uncommitted work is rolled back at the end.
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "corm/ext/session_kind.hpp"
+
+namespace corm::ext {
+
+/// One session per scope (see the header comment). Thread-safe registry; each scope's session is
+/// used by that scope's task only.
+template <SessionType S>
+class ScopedSessions {
+ public:
+  using engine_type = engine_of_t<S>;
+  using ScopeId = std::uint64_t;
+
+  /// The handle a scoped() callable receives. Not copyable; it ends with the scope.
+  class Scope {
+   public:
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+    /// Removes (and so closes) the scope's session, also when unwinding or cancelled.
+    ~Scope() { registry_->remove(id_); }
+    /// The scope's session, created on first use.
+    S& session() {
+      if (!session_) session_ = registry_->create(id_);
+      return *session_;
+    }
+    /// True once session() was called.
+    bool has_session() const noexcept { return session_ != nullptr; }
+    ScopeId id() const noexcept { return id_; }
+
+   private:
+    friend class ScopedSessions;
+    explicit Scope(ScopedSessions& r) : registry_(&r), id_(r.next_id()) {}
+    ScopedSessions* registry_;
+    ScopeId id_;
+    S* session_ = nullptr;
+  };
+
+  explicit ScopedSessions(engine_type engine, SessionOptions options = {})
+      : engine_(std::move(engine)), options_(options) {}
+  ScopedSessions(const ScopedSessions&) = delete;
+  ScopedSessions& operator=(const ScopedSessions&) = delete;
+
+  /// Runs `fn(Scope&)` in a new scope and returns its result; the scope's session (if one was
+  /// made) is closed and removed afterwards. Async: `fn` returns an awaitable.
+  template <class F>
+    requires(!is_async_session_v<S>)
+  auto scoped(F fn) -> std::invoke_result_t<F&, Scope&> {
+    Scope scope(*this);
+    return fn(scope);
+  }
+  template <class F>
+    requires is_async_session_v<S>
+  auto scoped(F fn) -> boost::asio::awaitable<typename std::invoke_result_t<F&, Scope&>::value_type> {
+    using R = typename std::invoke_result_t<F&, Scope&>::value_type;
+    Scope scope(*this);
+    std::exception_ptr failed;
+    std::optional<std::conditional_t<std::is_void_v<R>, int, R>> result;
+    try {
+      if constexpr (std::is_void_v<R>) {
+        co_await fn(scope);
+        result.emplace(0);
+      } else {
+        result.emplace(co_await fn(scope));
+      }
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    if (scope.has_session()) {
+      try {
+        co_await scope.session().close();  // returns the connection now; rolls back what is open
+      } catch (...) {
+        // Cancelled: ~Scope destroys the session, whose destructor rolls back and returns it.
+        if (!failed) failed = std::current_exception();
+      }
+    }
+    if (failed) std::rethrow_exception(failed);
+    if constexpr (std::is_void_v<R>) co_return;
+    else co_return std::move(*result);
+  }
+
+  /// Sessions alive now (one per scope that used its session and has not ended).
+  std::size_t size() const {
+    std::lock_guard lock(mu_);
+    return sessions_.size();
+  }
+  /// The session of scope `id`, or nullptr when it has none (yet, or any more).
+  S* find(ScopeId id) const {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(id);
+    return it == sessions_.end() ? nullptr : it->second.get();
+  }
+
+ private:
+  ScopeId next_id() {
+    std::lock_guard lock(mu_);
+    return ++last_id_;
+  }
+  S* create(ScopeId id) {
+    auto s = std::make_unique<S>(engine_, options_);
+    S* p = s.get();
+    std::lock_guard lock(mu_);
+    sessions_.emplace(id, std::move(s));
+    return p;
+  }
+  void remove(ScopeId id) noexcept {
+    std::unique_ptr<S> gone;
+    {
+      std::lock_guard lock(mu_);
+      auto it = sessions_.find(id);
+      if (it == sessions_.end()) return;
+      gone = std::move(it->second);
+      sessions_.erase(it);
+    }
+    // destroyed outside the lock: it may return a connection to the pool
+  }
+
+  engine_type engine_;
+  SessionOptions options_;
+  mutable std::mutex mu_;
+  std::unordered_map<ScopeId, std::unique_ptr<S>> sessions_;
+  ScopeId last_id_ = 0;
+};
+
+/// Scoped sessions of the sync front (a scope per request or thread task).
+using SyncScopedSessions = ScopedSessions<Session>;
+/// Scoped sessions of the async front (a scope per request coroutine or task).
+using AsyncScopedSessions = ScopedSessions<AsyncSession>;
+
+}  // namespace corm::ext

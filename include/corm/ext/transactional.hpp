@@ -1,0 +1,250 @@
+#pragma once
+// transactional(): run a unit of work in a transaction, Spring's @Transactional for corm (seeds
+// 002 and 004). The work is a callable taking the session to use:
+//
+//   auto place_order = [&](corm::AsyncSession& s) -> asio::awaitable<std::int64_t> { ... };
+//   corm::ext::TxOptions opts;
+//   opts.retry = corm::ext::RetryPolicy::on_conflict(5);
+//   std::int64_t id = co_await corm::ext::transactional(engine, place_order, opts);
+//
+// Without an enclosing transaction it opens a new session, begins, runs the work, commits (or
+// rolls back on any exception, which then propagates) and closes the session. Inside another
+// transactional() call, pass that call's session as `current` and choose the propagation:
+//   REQUIRED      join it: same session and transaction; the outermost call commits.
+//   REQUIRES_NEW  suspend it: a new session on another pooled connection, committed on its own
+//                 (the outer one's locks stay held meanwhile: beware of waiting on yourself).
+//   NESTED        a SAVEPOINT in it: a failure rolls back only the work's own changes.
+// read_only runs the work in a read-only session (no flush, no dirty checking, rolled back at the
+// end; PostgreSQL also refuses writes) — and read-only calls joined with REQUIRED share one
+// session, so repeated get()s of the same row are identity-map hits (seed 003).
+//
+// Retry: a transaction that owns its session (outermost, REQUIRES_NEW) is re-run from the start
+// with a fresh session when it fails with DeadlockDetected or SerializationFailure, up to
+// RetryPolicy::max_attempts attempts in total, after a jittered exponential backoff. The work
+// must therefore be safe to run again (no side effects outside the database). A joined or nested
+// transaction is never retried on its own: the error goes to the owner, which retries the whole
+// unit. CommitOutcomeUnknown is never retried (the first attempt may have committed).
+
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <optional>
+#include <thread>
+#include <type_traits>
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "corm/core/error.hpp"
+#include "corm/orm/async_session.hpp"
+#include "corm/orm/session.hpp"
+
+namespace corm::ext {
+
+/// How a transactional() call relates to an enclosing transaction (see the header comment).
+enum class Propagation { required, requires_new, nested };
+
+/// When and how often a failed transaction is re-run (see the header comment).
+struct RetryPolicy {
+  /// Attempts in total, the first included (1: never retry).
+  int max_attempts = 1;
+  /// Backoff before retry k (1-based) is uniformly random in [0, min(max_delay, base_delay·2^(k-1))].
+  std::chrono::milliseconds base_delay{20};
+  std::chrono::milliseconds max_delay{1000};
+  /// Called before each retry with the number of the attempt that failed and its error.
+  std::function<void(int attempt, const Error& error)> on_retry;
+
+  /// No retries.
+  static RetryPolicy none() { return {}; }
+  /// Retry deadlocks and serialization failures, `attempts` attempts in total.
+  static RetryPolicy on_conflict(int attempts = 3) {
+    RetryPolicy p;
+    p.max_attempts = attempts;
+    return p;
+  }
+  /// True for errors a re-run may fix: DeadlockDetected, SerializationFailure. Never
+  /// CommitOutcomeUnknown.
+  static bool is_retryable(const std::exception_ptr& error) noexcept;
+  /// The delay before retry number `retry` (1-based), jittered.
+  std::chrono::milliseconds backoff(int retry) const;
+  /// The error to retry when `error` (from attempt `attempt`) should be retried, else nullptr.
+  /// UsageError when max_attempts < 1.
+  const Error* should_retry(const std::exception_ptr& error, int attempt) const;
+};
+
+/// Options of one transactional() call.
+struct TxOptions {
+  Propagation propagation = Propagation::required;
+  bool read_only = false;
+  RetryPolicy retry{};
+  /// Isolation level of a transaction this call begins (not of one it joins).
+  std::optional<IsolationLevel> isolation_level{};
+  /// Options of a session this call creates (read_only and isolation_level above override).
+  SessionOptions session{};
+};
+
+namespace detail {
+
+template <class F>
+using async_work_result_t = typename std::invoke_result_t<F&, AsyncSession&>::value_type;
+template <class F>
+using sync_work_result_t = std::invoke_result_t<F&, Session&>;
+
+SessionOptions owned_session_options(const TxOptions& opts);
+/// UsageError when a read-write call would join a read-only transaction.
+void check_join(const SessionOptions& current, const TxOptions& opts);
+
+template <class S>
+bool session_is_read_only(S& s) {
+  return s.core().options().read_only;
+}
+
+/// Runs `fn` in a transaction of a session of its own, with retries.
+template <class F>
+boost::asio::awaitable<async_work_result_t<F>> run_owned(AsyncEngine engine, F& fn, const TxOptions& opts) {
+  using R = async_work_result_t<F>;
+  for (int attempt = 1;; ++attempt) {
+    AsyncSession s(engine, owned_session_options(opts));
+    std::exception_ptr failed;
+    std::optional<std::conditional_t<std::is_void_v<R>, int, R>> result;
+    try {
+      auto tx = co_await s.begin();
+      if constexpr (std::is_void_v<R>) {
+        co_await fn(s);
+        result.emplace(0);
+      } else {
+        result.emplace(co_await fn(s));
+      }
+      co_await tx.commit();  // read-only sessions roll back here
+      co_await s.close();
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    if (!failed) {
+      if constexpr (std::is_void_v<R>) co_return;
+      else co_return std::move(*result);
+    }
+    try {
+      co_await s.close();  // rolls back; throws at once when this coroutine was cancelled
+    } catch (...) {
+    }
+    const Error* e = opts.retry.should_retry(failed, attempt);
+    if (!e) std::rethrow_exception(failed);
+    if (opts.retry.on_retry) opts.retry.on_retry(attempt, *e);
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, opts.retry.backoff(attempt));
+    co_await timer.async_wait(boost::asio::use_awaitable);
+  }
+}
+
+template <class F>
+boost::asio::awaitable<async_work_result_t<F>> run_nested(AsyncSession& current, F& fn) {
+  using R = async_work_result_t<F>;
+  auto sp = co_await current.begin_nested();
+  std::exception_ptr failed;
+  std::optional<std::conditional_t<std::is_void_v<R>, int, R>> result;
+  try {
+    if constexpr (std::is_void_v<R>) {
+      co_await fn(current);
+      result.emplace(0);
+    } else {
+      result.emplace(co_await fn(current));
+    }
+    co_await sp.commit();
+  } catch (...) {
+    failed = std::current_exception();
+  }
+  if (failed) {
+    try {
+      co_await sp.rollback();  // only the savepoint's work
+    } catch (...) {
+    }
+    std::rethrow_exception(failed);
+  }
+  if constexpr (std::is_void_v<R>) co_return;
+  else co_return std::move(*result);
+}
+
+}  // namespace detail
+
+/// Runs `fn(AsyncSession&) -> awaitable<R>` in a new transaction on `engine` (see the header
+/// comment). Returns what `fn` returned; rethrows what it (or the commit) threw after rolling back.
+template <class F>
+boost::asio::awaitable<detail::async_work_result_t<F>> transactional(AsyncEngine engine, F fn, TxOptions opts = {}) {
+  co_return co_await detail::run_owned(std::move(engine), fn, opts);
+}
+
+/// Runs `fn` relative to `current`, the session of an enclosing transactional() call, as
+/// `opts.propagation` says. `engine` makes the session of a REQUIRES_NEW call.
+template <class F>
+boost::asio::awaitable<detail::async_work_result_t<F>> transactional(AsyncEngine engine, AsyncSession& current, F fn,
+                                                                     TxOptions opts = {}) {
+  switch (opts.propagation) {
+    case Propagation::required:
+      detail::check_join(current.core().options(), opts);
+      co_return co_await fn(current);
+    case Propagation::nested:
+      co_return co_await detail::run_nested(current, fn);
+    case Propagation::requires_new:
+      break;
+  }
+  co_return co_await detail::run_owned(std::move(engine), fn, opts);
+}
+
+/// The sync front: runs `fn(Session&) -> R` in a new transaction on `engine`, with retries
+/// (sleeping the backoff on this thread).
+template <class F>
+detail::sync_work_result_t<F> transactional(Engine engine, F fn, TxOptions opts = {}) {
+  using R = detail::sync_work_result_t<F>;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      Session s(engine, detail::owned_session_options(opts));
+      auto tx = s.begin();
+      if constexpr (std::is_void_v<R>) {
+        fn(s);
+        tx.commit();
+        s.close();
+        return;
+      } else {
+        R r = fn(s);
+        tx.commit();
+        s.close();
+        return r;
+      }
+    } catch (...) {  // the session's destructor has rolled back
+      const Error* e = opts.retry.should_retry(std::current_exception(), attempt);
+      if (!e) throw;
+      if (opts.retry.on_retry) opts.retry.on_retry(attempt, *e);
+    }
+    std::this_thread::sleep_for(opts.retry.backoff(attempt));
+  }
+}
+
+/// The sync front, relative to `current` (see the async overload).
+template <class F>
+detail::sync_work_result_t<F> transactional(Engine engine, Session& current, F fn, TxOptions opts = {}) {
+  switch (opts.propagation) {
+    case Propagation::required:
+      detail::check_join(current.core().options(), opts);
+      return fn(current);
+    case Propagation::nested: {
+      auto sp = current.begin_nested();  // destroyed active (fn threw): rolls back the savepoint only
+      if constexpr (std::is_void_v<detail::sync_work_result_t<F>>) {
+        fn(current);
+        sp.commit();
+        return;
+      } else {
+        auto r = fn(current);
+        sp.commit();
+        return r;
+      }
+    }
+    case Propagation::requires_new:
+      break;
+  }
+  return transactional(std::move(engine), std::move(fn), std::move(opts));
+}
+
+}  // namespace corm::ext
