@@ -158,7 +158,27 @@ asio::awaitable<std::unique_ptr<PooledConnection>> AsyncPool::prepare(Grant g) {
   if (!g.idle) co_return co_await open_new();
   if (g.needs_ping) {
     auto* ac = static_cast<AsyncDriverConnection*>(g.idle->conn.get());
-    if (!co_await ac->async_ping()) {
+    bool alive = false;
+    std::exception_ptr interrupted;
+    try {
+      alive = co_await ac->async_ping();
+    } catch (...) {
+      interrupted = std::current_exception();  // the caller was cancelled during the ping
+    }
+    if (interrupted) {
+      // The connection is mid-ping (unknown protocol state): close it and give its slot back,
+      // or the pool would count it as checked out forever.
+      std::vector<PoolCore::WaiterId> woken;
+      std::vector<std::unique_ptr<PooledConnection>> to_close;
+      {
+        std::lock_guard lock(mu_);
+        core_.release(std::move(g.idle), true, PoolCore::Clock::now(), woken, to_close);
+      }
+      wake(woken);
+      close_all(to_close);
+      std::rethrow_exception(interrupted);
+    }
+    if (!alive) {
       g.idle->conn->close();
       g.idle.reset();
       co_return co_await open_new();

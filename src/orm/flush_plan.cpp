@@ -58,8 +58,8 @@ Value bumped(const Value& v) {
 
 [[noreturn]] void throw_stale(const InstanceState& s, std::string_view verb) {
   throw StaleDataError(std::string(verb) + " of a row of '" + s.table().name +
-                       "' matched no row: another transaction changed (version column) or deleted it since this "
-                       "session loaded it; roll back, reload the object and retry the operation");
+                       "' expected to match 1 row but matched 0: another transaction changed (version column) or "
+                       "deleted it since this session loaded it; roll back, reload the object and retry the operation");
 }
 
 }  // namespace
