@@ -1,6 +1,7 @@
 #include "asyncio/threaded_async_connection.hpp"
 
 #include <mutex>
+#include <utility>
 
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -122,7 +123,10 @@ asio::awaitable<std::shared_ptr<const ResultSet>> ThreadedAsyncConnection::async
     std::string_view sql, std::span<const Value> params, std::chrono::milliseconds /*timeout*/) {
   // SQLite enforces time limits itself (statement_timeout, via its progress handler).
   auto* c = inner_.get();
-  auto job = [c, sql, params] { return c->execute(sql, params); };
+  auto job = [c, sql, params, pre = std::exchange(deferred_, {})] {
+    for (const auto& d : pre) c->execute_script(d);
+    return c->execute(sql, params);
+  };
   co_return co_await on_worker<std::shared_ptr<const ResultSet>>(*worker_, c, std::move(job));
 }
 
@@ -131,7 +135,8 @@ asio::awaitable<std::vector<std::shared_ptr<const ResultSet>>> ThreadedAsyncConn
   // One hop to the worker for the whole batch: SQLite has no round trips to save, only
   // thread switches.
   auto* c = inner_.get();
-  auto job = [c, sql, rows] {
+  auto job = [c, sql, rows, pre = std::exchange(deferred_, {})] {
+    for (const auto& d : pre) c->execute_script(d);
     std::vector<std::shared_ptr<const ResultSet>> out;
     out.reserve(rows.size());
     for (const auto& row : rows) out.push_back(c->execute(sql, row));
@@ -143,7 +148,8 @@ asio::awaitable<std::vector<std::shared_ptr<const ResultSet>>> ThreadedAsyncConn
 asio::awaitable<void> ThreadedAsyncConnection::async_execute_script(std::string_view sql,
                                                                     std::chrono::milliseconds /*timeout*/) {
   auto* c = inner_.get();
-  auto job = [c, sql] {
+  auto job = [c, sql, pre = std::exchange(deferred_, {})] {
+    for (const auto& d : pre) c->execute_script(d);
     c->execute_script(sql);
     return true;
   };
@@ -157,10 +163,53 @@ asio::awaitable<bool> ThreadedAsyncConnection::async_ping() {
 }
 
 std::shared_ptr<const ResultSet> ThreadedAsyncConnection::execute(std::string_view sql, std::span<const Value> params) {
+  for (const auto& d : std::exchange(deferred_, {})) inner_->execute_script(d);
   return inner_->execute(sql, params);
 }
 
-void ThreadedAsyncConnection::execute_script(std::string_view sql) { inner_->execute_script(sql); }
+void ThreadedAsyncConnection::execute_script(std::string_view sql) {
+  for (const auto& d : std::exchange(deferred_, {})) inner_->execute_script(d);
+  inner_->execute_script(sql);
+}
+
+bool ThreadedAsyncConnection::defer(std::string_view sql) {
+  if (!inner_) return false;
+  deferred_.emplace_back(sql);
+  return true;
+}
+
+bool ThreadedAsyncConnection::discard_deferred() noexcept {
+  const bool had = !deferred_.empty();
+  deferred_.clear();
+  return had;
+}
+
+bool ThreadedAsyncConnection::send_without_reply(std::string_view sql) {
+  if (!inner_ || inner_->is_broken()) return false;
+  deferred_.clear();
+  auto* c = inner_.get();
+  auto pending = unreplied_;
+  pending->fetch_add(1, std::memory_order_relaxed);
+  // Jobs run in order, so the next statement finds the transaction ended. A failure here can
+  // only mean the transaction was already gone (e.g. interrupted), which is what was wanted.
+  worker_->post([c, pending, text = std::string(sql)] {
+    try {
+      c->execute_script(text);
+    } catch (...) {
+    }
+    pending->fetch_sub(1, std::memory_order_release);
+  });
+  return true;
+}
+
+bool ThreadedAsyncConnection::in_transaction() const noexcept {
+  if (!inner_) return false;
+  if (!deferred_.empty()) return true;  // a BEGIN waiting for the next statement
+  // A queued ROLLBACK ends whatever transaction there was; reading the driver's state while the
+  // worker runs it would race.
+  if (unreplied_->load(std::memory_order_acquire) > 0) return false;
+  return inner_->in_transaction();
+}
 
 bool ThreadedAsyncConnection::ping() noexcept { return inner_->ping(); }
 

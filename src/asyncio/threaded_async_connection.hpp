@@ -3,6 +3,7 @@
 // synchronous driver, fed by a queue; results complete on the awaiting coroutine's executor.
 // Cancellation interrupts the running statement (sqlite3_interrupt).
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -69,10 +70,15 @@ class ThreadedAsyncConnection final : public AsyncDriverConnection {
   void execute_script(std::string_view sql) override;
   bool ping() noexcept override;
   bool is_broken() const noexcept override { return !inner_ || inner_->is_broken(); }
-  bool in_transaction() const noexcept override { return inner_ && inner_->in_transaction(); }
+  bool in_transaction() const noexcept override;
   int backend_pid() const noexcept override { return 0; }
   void close() noexcept override;
   bool cancel() noexcept override { return inner_ && inner_->cancel(); }
+  // SQLite has no round trips, only thread hops: a deferred BEGIN runs in the same worker job as
+  // the next statement, and a ROLLBACK sent without reply is queued ahead of the next job.
+  bool defer(std::string_view sql) override;
+  bool discard_deferred() noexcept override;
+  bool send_without_reply(std::string_view sql) override;
   void reset_cancel() noexcept override {
     if (inner_) inner_->reset_cancel();
   }
@@ -80,6 +86,8 @@ class ThreadedAsyncConnection final : public AsyncDriverConnection {
  private:
   std::unique_ptr<Worker> worker_;
   std::unique_ptr<driver::Connection> inner_;
+  std::vector<std::string> deferred_;         // run on the worker before the next job
+  std::shared_ptr<std::atomic<int>> unreplied_ = std::make_shared<std::atomic<int>>(0);
 };
 
 }  // namespace corm::asyncio_detail

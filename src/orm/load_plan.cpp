@@ -384,10 +384,14 @@ void LoadPlan::complete_relationship(Task& t, const std::vector<Result>& rs) {
     std::vector<std::shared_ptr<void>> objs;
     std::unordered_set<const void*> seen;
   };
+  // A row can name the same child twice only through joined rows, association rows or a child
+  // the identity map already supplied; a plain selectin load of a one-to-many (W4's shape: 10,000
+  // books) skips the de-duplication sets.
+  const bool may_repeat = m2m || !t.joins.empty() || !t.known.empty();
   std::unordered_map<std::string, Group> by_key;
   auto add_to = [&](const std::string& key, const std::shared_ptr<void>& obj) {
     Group& g = by_key[key];
-    if (g.seen.insert(obj.get()).second) g.objs.push_back(obj);
+    if (!may_repeat || g.seen.insert(obj.get()).second) g.objs.push_back(obj);
   };
   std::vector<std::shared_ptr<InstanceState>> children;
   std::unordered_set<const void*> seen;
@@ -399,7 +403,7 @@ void LoadPlan::complete_relationship(Task& t, const std::vector<Result>& rs) {
       auto cs = core_.absorb(*t.ops, row, 0, false);
       if (m2m) add_to(encode_key(SessionCore::cell_value(row, target.columns.size())), cs->obj);
       else add_to(encode_key(target.columns[r.remote_column].get(cs->ptr())), cs->obj);
-      if (seen.insert(cs->ptr()).second) children.push_back(cs);
+      if (!may_repeat || seen.insert(cs->ptr()).second) children.push_back(cs);
       read_joined(t.joins, row, cs, joined_first, acc, false);
     }
   }

@@ -34,6 +34,8 @@ struct InstanceState {
   /// Identity once the primary key is known.
   IdentityKey key;
   bool has_key = false;
+  /// Held by the session after close() because the user still references the object.
+  bool retained = false;
   /// Loader strategy per relationship for unloaded reads (set by the query that loaded it).
   std::vector<LoaderStrategy> strategies;
   /// Items of each Many<> relationship as last loaded / flushed, for delete-orphan.
