@@ -2,7 +2,6 @@
 
 #include <charconv>
 #include <chrono>
-#include <cstdio>
 
 namespace corm::detail {
 
@@ -52,14 +51,38 @@ bool apply_era(Cursor& c, year_month_day& ymd) noexcept {
   return ymd.ok();
 }
 
-std::string format_ymd(year_month_day ymd) {
+// Zero-padded decimal digits, written by hand: these run once per bound timestamp and were a
+// visible part of a 10,000-row flush when they went through snprintf.
+char* put_digits(char* p, long long v, int width) {
+  char tmp[24];
+  int n = 0;
+  do {
+    tmp[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v > 0);
+  while (n < width) tmp[n++] = '0';
+  while (n > 0) *p++ = tmp[--n];
+  return p;
+}
+
+// "YYYY-MM-DD" into `p`; returns the end. Years before 1 are written as their BC year; the
+// caller appends " BC" (it must come after the time of day).
+char* put_ymd(char* p, year_month_day ymd, bool& bc) {
   int y = static_cast<int>(ymd.year());
-  const bool bc = y <= 0;
+  bc = y <= 0;
   if (bc) y = 1 - y;
+  p = put_digits(p, y, 4);
+  *p++ = '-';
+  p = put_digits(p, static_cast<unsigned>(ymd.month()), 2);
+  *p++ = '-';
+  return put_digits(p, static_cast<unsigned>(ymd.day()), 2);
+}
+
+std::string format_ymd(year_month_day ymd) {
   char buf[32];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, static_cast<unsigned>(ymd.month()),
-                        static_cast<unsigned>(ymd.day()));
-  std::string out(buf, static_cast<std::size_t>(n));
+  bool bc = false;
+  char* end = put_ymd(buf, ymd, bc);
+  std::string out(buf, end);
   if (bc) out += " BC";
   return out;
 }
@@ -69,17 +92,20 @@ std::string format_ymd(year_month_day ymd) {
 std::string format_timestamp(Timestamp t) {
   const auto days = floor<std::chrono::days>(t);
   const hh_mm_ss<microseconds> tod{t - days};
-  std::string date = format_ymd(year_month_day{days});
-  std::string era;
-  if (date.size() > 3 && date.compare(date.size() - 3, 3, " BC") == 0) {
-    era = " BC";
-    date.resize(date.size() - 3);
-  }
-  char buf[48];
-  int n = std::snprintf(buf, sizeof buf, " %02d:%02d:%02d.%06lld", static_cast<int>(tod.hours().count()),
-                        static_cast<int>(tod.minutes().count()), static_cast<int>(tod.seconds().count()),
-                        static_cast<long long>(tod.subseconds().count()));
-  return date + std::string(buf, static_cast<std::size_t>(n)) + era;
+  char buf[64];
+  bool bc = false;
+  char* p = put_ymd(buf, year_month_day{days}, bc);
+  *p++ = ' ';
+  p = put_digits(p, tod.hours().count(), 2);
+  *p++ = ':';
+  p = put_digits(p, tod.minutes().count(), 2);
+  *p++ = ':';
+  p = put_digits(p, tod.seconds().count(), 2);
+  *p++ = '.';
+  p = put_digits(p, tod.subseconds().count(), 6);
+  std::string out(buf, p);
+  if (bc) out += " BC";
+  return out;
 }
 
 std::string format_date(Date d) { return format_ymd(year_month_day{d}); }
