@@ -1,6 +1,10 @@
 #include "asyncio/async_pool.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -10,9 +14,13 @@
 
 namespace corm::asyncio_detail {
 
+// One checkout's wait. Shared by the waiting coroutine, the pool's wake-ups and the caller's
+// cancellation handler, so whichever of them runs last keeps it alive. Touched on the strand
+// only (`cancelled` may also be set before the wait is spawned onto the strand).
 struct AsyncPool::Waiter {
   explicit Waiter(asio::strand<asio::any_io_executor> s) : timer(s) {}
   asio::steady_timer timer;
+  bool cancelled = false;  // the caller gave up: stop waiting, hand back any grant
 };
 
 namespace {
@@ -41,24 +49,24 @@ void AsyncPool::wake(const std::vector<PoolCore::WaiterId>& ids) {
 }
 
 // Runs on the strand: waits until this waiter is granted a connection, times out, or the caller
-// is cancelled. Returns the grant, or nullopt after a timeout.
-asio::awaitable<std::optional<Grant>> AsyncPool::wait_for_grant(PoolCore::WaiterId id) {
-  // Every path below must reach the bookkeeping, even when cancellation came first.
-  co_await asio::this_coro::throw_if_cancelled(false);
-  auto waiter = std::make_shared<Waiter>(strand_);
+// is cancelled (checkout() forwards that by setting `waiter->cancelled` and cancelling the timer
+// on the strand). Returns the grant, or nullopt after a timeout.
+asio::awaitable<std::optional<Grant>> AsyncPool::wait_for_grant(PoolCore::WaiterId id, std::shared_ptr<Waiter> waiter) {
   waiter->timer.expires_after(core_.options().pool_timeout);
   waiters_.emplace(id, waiter);
-  {
+  if (!waiter->cancelled) {
     std::lock_guard lock(mu_);
     if (auto g = core_.take_grant(id)) {
       waiters_.erase(id);
       co_return g;
     }
   }
-  boost::system::error_code ec;
-  co_await waiter->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  if (!waiter->cancelled) {
+    boost::system::error_code ec;
+    co_await waiter->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
   waiters_.erase(id);
-  const bool cancelled = (co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none;
+  const bool cancelled = waiter->cancelled;
   std::vector<PoolCore::WaiterId> woken;
   std::vector<std::unique_ptr<PooledConnection>> to_close;
   std::optional<Grant> grant;
@@ -83,55 +91,116 @@ asio::awaitable<std::unique_ptr<PooledConnection>> AsyncPool::checkout() {
   std::vector<std::unique_ptr<PooledConnection>> to_close;
   std::optional<Grant> grant;
   PoolCore::WaiterId id = 0;
-  std::string timeout_message;
   {
     std::lock_guard lock(mu_);
     grant = core_.try_acquire(PoolCore::Clock::now(), to_close);
     if (!grant) id = core_.enqueue_waiter();
   }
   close_all(to_close);
+  // From here a queued waiter must be dequeued and a grant must reach prepare() or go back,
+  // whatever happens. Asio throws at any co_await once the caller is cancelled (even for a
+  // cancellation that fired before this point), which would skip that bookkeeping and leak a
+  // slot, so the rest runs with that check off and looks for cancellation itself.
+  const bool throw_if_cancelled = co_await asio::this_coro::throw_if_cancelled();
+  co_await asio::this_coro::throw_if_cancelled(false);
+  asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
+  const auto cancelled = [&cs] { return cs.cancelled() != asio::cancellation_type::none; };
+  std::exception_ptr error;
+  std::unique_ptr<PooledConnection> c;
   if (!grant) {
-    // The waiter is queued: whatever happens now (even a cancellation that fired before this
-    // point, which Asio would otherwise throw at the next co_await), it must be dequeued.
-    const bool throw_if_cancelled = co_await asio::this_coro::throw_if_cancelled();
-    co_await asio::this_coro::throw_if_cancelled(false);
-    std::exception_ptr error;
+    auto waiter = std::make_shared<Waiter>(strand_);
+    // The wait runs on the strand and is awaited with no cancellation slot: Asio 1.81's co_spawn
+    // forwards a cancellation by posting a raw pointer to its signal onto the strand, which
+    // dangles when the wait completes first (a use after free on multi-threaded io_contexts).
+    // The caller's cancellation is forwarded by hand instead, through the shared waiter.
+    asio::cancellation_slot slot = cs.slot();
+    bool forwarding = false;
+    if (cancelled()) {
+      waiter->cancelled = true;  // before the wait is spawned, so the strand sees it
+    } else if (slot.is_connected()) {
+      slot.assign([self = shared_from_this(), waiter](asio::cancellation_type) {
+        asio::post(self->strand_, [waiter] {
+          waiter->cancelled = true;
+          waiter->timer.cancel();
+        });
+      });
+      forwarding = true;
+    }
     try {
-      grant = co_await asio::co_spawn(strand_, wait_for_grant(id), asio::use_awaitable);
+      auto no_cancel = asio::bind_cancellation_slot(asio::cancellation_slot(), asio::use_awaitable);
+      grant = co_await asio::co_spawn(strand_, wait_for_grant(id, waiter), std::move(no_cancel));
     } catch (...) {
       error = std::current_exception();
     }
-    co_await asio::this_coro::throw_if_cancelled(throw_if_cancelled);
-    if (error) std::rethrow_exception(error);
-    if (grant && (co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
-      // Cancelled before the wait could see it: hand the connection on and report the cancel.
+    if (forwarding) slot.clear();
+    if (!error && !grant) {
+      std::string timeout_message;
+      {
+        std::lock_guard lock(mu_);
+        timeout_message = core_.timeout_message();
+      }
+      error = std::make_exception_ptr(PoolTimeout(timeout_message));
+    }
+  }
+  if (grant && cancelled()) {
+    // Cancelled before the connection could be prepared (e.g. the instant it was handed over):
+    // pass it on and report the cancel.
+    give_back(std::move(*grant));
+    grant.reset();
+    error = std::make_exception_ptr(boost::system::system_error(asio::error::operation_aborted));
+  }
+  if (grant) {
+    try {
+      c = co_await prepare(std::move(*grant));
+    } catch (...) {
+      error = std::current_exception();
+    }
+    if (c && cancelled()) {
+      // Cancelled while it was being connected or pinged, too late to interrupt that: a
+      // cancelled checkout hands out nothing (and reports no checkout or checkin event).
       std::vector<PoolCore::WaiterId> woken;
       {
         std::lock_guard lock(mu_);
-        core_.release_grant(std::move(*grant), woken, to_close);
+        core_.release(std::move(c), false, PoolCore::Clock::now(), woken, to_close);
       }
       wake(woken);
       close_all(to_close);
-      throw boost::system::system_error(asio::error::operation_aborted);
-    }
-    if (!grant) {
-      std::lock_guard lock(mu_);
-      timeout_message = core_.timeout_message();
+      error = std::make_exception_ptr(boost::system::system_error(asio::error::operation_aborted));
     }
   }
-  if (!grant) throw PoolTimeout(timeout_message);
-  auto c = co_await prepare(std::move(*grant));
+  co_await asio::this_coro::throw_if_cancelled(throw_if_cancelled);
+  if (error) std::rethrow_exception(error);
   events_.emit_checkout({c->id, c->conn->backend_pid()});
   co_return c;
 }
 
+void AsyncPool::give_back(Grant g) noexcept {
+  std::vector<PoolCore::WaiterId> woken;
+  std::vector<std::unique_ptr<PooledConnection>> to_close;
+  {
+    std::lock_guard lock(mu_);
+    core_.release_grant(std::move(g), woken, to_close);
+  }
+  try {
+    wake(woken);
+  } catch (...) {
+  }
+  close_all(to_close);
+}
+
+// Runs inside checkout() with Asio's throw-on-cancelled check off: every path reaches the
+// bookkeeping (a failed open frees the slot).
 asio::awaitable<std::unique_ptr<PooledConnection>> AsyncPool::open_new() {
   auto c = std::make_unique<PooledConnection>();
   std::exception_ptr failed;
-  try {
-    c->conn = co_await connector_();
-  } catch (...) {
-    failed = std::current_exception();
+  if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
+    failed = std::make_exception_ptr(boost::system::system_error(asio::error::operation_aborted));
+  } else {
+    try {
+      c->conn = co_await connector_();
+    } catch (...) {
+      failed = std::current_exception();
+    }
   }
   if (failed) {
     std::vector<PoolCore::WaiterId> woken;
@@ -153,7 +222,8 @@ asio::awaitable<std::unique_ptr<PooledConnection>> AsyncPool::open_new() {
 }
 
 // Turns a grant into a usable connection: opens a new one, or pre-pings an idle one and replaces
-// it when it is dead (its slot is reused, so the bookkeeping does not change).
+// it when it is dead (its slot is reused, so the bookkeeping does not change). Runs inside
+// checkout() with Asio's throw-on-cancelled check off, so no co_await here can drop the grant.
 asio::awaitable<std::unique_ptr<PooledConnection>> AsyncPool::prepare(Grant g) {
   if (!g.idle) co_return co_await open_new();
   if (g.needs_ping) {

@@ -36,10 +36,12 @@ class AsyncPool : public std::enable_shared_from_this<AsyncPool> {
 
  private:
   struct Waiter;
-  asio::awaitable<std::optional<Grant>> wait_for_grant(PoolCore::WaiterId id);
+  asio::awaitable<std::optional<Grant>> wait_for_grant(PoolCore::WaiterId id, std::shared_ptr<Waiter> waiter);
   asio::awaitable<std::unique_ptr<PooledConnection>> open_new();
   asio::awaitable<std::unique_ptr<PooledConnection>> prepare(Grant g);
   void wake(const std::vector<PoolCore::WaiterId>& ids);
+  /// Hands back a grant its waiter can no longer use (to the next waiter or the pool).
+  void give_back(Grant g) noexcept;
 
   asio::any_io_executor ex_;
   asio::strand<asio::any_io_executor> strand_;

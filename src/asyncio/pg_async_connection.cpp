@@ -2,8 +2,14 @@
 
 #include <poll.h>
 
-#include <boost/asio/co_spawn.hpp>
+#include <algorithm>
+#include <atomic>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -23,6 +29,9 @@ constexpr auto use_awaitable = asio::use_awaitable;
 
 // How long a cancelled statement may take to wind down before the connection is given up.
 constexpr std::chrono::seconds drain_limit{5};
+// Of that, how long the cancel request itself may take: a TCP handshake and 16 bytes on a
+// separate socket, answered by the server closing it. Longer means the network is gone.
+constexpr std::chrono::seconds cancel_request_limit{2};
 
 asio::posix::descriptor_base::wait_type to_asio(Wait w) {
   return w == Wait::read ? asio::posix::descriptor_base::wait_read : asio::posix::descriptor_base::wait_write;
@@ -125,19 +134,61 @@ asio::awaitable<void> PgAsyncConnection::drive(std::chrono::milliseconds timeout
                                   timeout.count()));
 }
 
+// A cancel request runs on the blocking helper pool: libpq 15's PQcancel opens its own socket
+// and then waits, without any limit, for the server to close it (forever on a black-holed
+// network). So the request owns its PGcancel, reports through an atomic and touches no Asio
+// object: it may outlive the connection, the coroutine that sent it and even the io_context.
+std::shared_ptr<std::atomic<int>> PgAsyncConnection::send_cancel_request() {
+  auto outcome = std::make_shared<std::atomic<int>>(cancel_pending);
+  auto request = [outcome, handle = pg_->cancel_handle()] {
+    const bool sent = driver::postgres::PgConnection::send_cancel(handle.get());
+    outcome->store(sent ? cancel_sent : cancel_failed, std::memory_order_release);
+  };
+  asio::post(blocking_executor(), std::move(request));
+  return outcome;
+}
+
+bool PgAsyncConnection::cancel() noexcept {
+  try {
+    (void)send_cancel_request();  // never blocks the calling (io_context) thread
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
 asio::awaitable<void> PgAsyncConnection::cancel_and_drain() {
   pg_->abandon_remaining_steps();
-  // PQcancel blocks for one round trip on its own socket: run it on the helper pool. Waiting
-  // for it means the server has signalled the backend before this connection is used again.
-  auto* pg = pg_.get();
-  auto request = [pg]() -> asio::awaitable<void> {
-    pg->request_cancel();
+  // Waiting for the request means the server has signalled the backend before this connection
+  // is used again; a request that does not complete in time means the network is gone, and so
+  // is the connection. The request and the drain together take at most drain_limit.
+  const auto started = std::chrono::steady_clock::now();
+  const auto deadline = started + drain_limit;
+  const auto request_deadline = started + cancel_request_limit;
+  const auto outcome = send_cancel_request();
+  {
+    // The request signals nothing Asio could wait on (see send_cancel_request), so poll its
+    // outcome: a round trip on a healthy network, a few dozen short sleeps on a dead one.
+    asio::steady_timer tick(ex_);
+    std::chrono::milliseconds step{1};
+    while (outcome->load(std::memory_order_acquire) == cancel_pending) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= request_deadline) break;
+      tick.expires_at(std::min(request_deadline, now + step));
+      step = std::min(step * 2, std::chrono::milliseconds(20));
+      boost::system::error_code ec;
+      auto token = asio::bind_cancellation_slot(asio::cancellation_slot(), asio::redirect_error(use_awaitable, ec));
+      co_await tick.async_wait(std::move(token));
+    }
+  }
+  if (outcome->load(std::memory_order_acquire) == cancel_pending) {
+    pg_->mark_broken();
+    close();  // the statement may still be running: broken, and the pool discards it
     co_return;
-  };
-  co_await asio::co_spawn(blocking_executor(), request, use_awaitable);
+  }
   bool drained = false;
   try {
-    asio::steady_timer limit(ex_, drain_limit);
+    asio::steady_timer limit(ex_, deadline);
     auto r = co_await (wait_until_done() || limit.async_wait(use_awaitable));
     drained = r.index() == 0;
   } catch (...) {
@@ -148,6 +199,7 @@ asio::awaitable<void> PgAsyncConnection::cancel_and_drain() {
     } catch (...) {
     }
   } else {
+    pg_->mark_broken();
     close();  // could not be cleaned: broken, and the pool discards it
   }
 }

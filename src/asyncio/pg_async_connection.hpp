@@ -4,6 +4,9 @@
 // connections. Cancellation and timeouts ask the server to cancel, then drain the connection
 // so the next user never sees a half-read result.
 
+#include <atomic>
+#include <memory>
+
 #include <boost/asio/posix/stream_descriptor.hpp>
 
 #include "asyncio/async_driver.hpp"
@@ -35,7 +38,8 @@ class PgAsyncConnection final : public AsyncDriverConnection {
   bool in_transaction() const noexcept override { return pg_->in_transaction(); }
   int backend_pid() const noexcept override { return pg_->backend_pid(); }
   void close() noexcept override;
-  bool cancel() noexcept override { return pg_->request_cancel(); }
+  /// Sends a cancel request from the blocking helper pool; returns without waiting for it.
+  bool cancel() noexcept override;
   bool defer(std::string_view sql) override { return pg_->defer(sql); }
   bool discard_deferred() noexcept override { return pg_->discard_deferred(); }
   bool send_without_reply(std::string_view sql) override { return pg_->send_without_reply(sql); }
@@ -46,6 +50,9 @@ class PgAsyncConnection final : public AsyncDriverConnection {
   asio::awaitable<void> drive(std::chrono::milliseconds timeout);
   asio::awaitable<void> wait_until_done();
   asio::awaitable<void> cancel_and_drain();
+  enum : int { cancel_pending, cancel_sent, cancel_failed };
+  /// Starts a cancel request on the blocking helper pool; its outcome is one of the above.
+  std::shared_ptr<std::atomic<int>> send_cancel_request();
 
   asio::any_io_executor ex_;
   std::unique_ptr<driver::postgres::PgConnection> pg_;

@@ -70,6 +70,17 @@ void throw_unmapped_member(std::string_view table) {
                     "corm::table(...) or use a mapped member");
 }
 
+void rethrow_column_decode_error(std::string_view table, std::string_view column) {
+  try {
+    throw;
+  } catch (const DataError& e) {
+    std::string msg;
+    msg.reserve(table.size() + column.size() + 16 + std::char_traits<char>::length(e.what()));
+    msg.append("reading ").append(table).append(".").append(column).append(" from ").append(e.what());
+    throw DataError(msg, e.detail());
+  }
+}
+
 }  // namespace detail
 
 namespace sql::detail {

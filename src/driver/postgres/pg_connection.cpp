@@ -144,7 +144,7 @@ Wait PgConnection::connect_poll() {
         throw ConnectError(fmt::format("could not switch the connection to {} to non-blocking mode", target_));
       }
       PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
-      cancel_ = PQgetCancel(conn_);
+      if (PGcancel* cancel = PQgetCancel(conn_)) cancel_.reset(cancel, PQfreeCancel);
       return Wait::none;
     }
     default: {
@@ -654,10 +654,12 @@ bool PgConnection::in_transaction() const noexcept {
 
 int PgConnection::backend_pid() const noexcept { return conn_ ? PQbackendPID(conn_) : 0; }
 
-bool PgConnection::request_cancel() noexcept {
-  if (cancel_ == nullptr) return false;
+bool PgConnection::request_cancel() noexcept { return send_cancel(cancel_.get()); }
+
+bool PgConnection::send_cancel(PGcancel* handle) noexcept {
+  if (handle == nullptr) return false;
   char err[256];
-  return PQcancel(cancel_, err, sizeof err) == 1;
+  return PQcancel(handle, err, sizeof err) == 1;
 }
 
 void PgConnection::close() noexcept {
@@ -665,10 +667,6 @@ void PgConnection::close() noexcept {
   op_.reset();
   expect_.clear();
   deferred_.clear();
-  if (cancel_) {
-    PQfreeCancel(cancel_);
-    cancel_ = nullptr;
-  }
   if (conn_) {
     PQfinish(conn_);
     conn_ = nullptr;

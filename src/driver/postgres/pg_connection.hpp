@@ -68,9 +68,17 @@ class PgConnection final : public driver::Connection {
   /// Blocks until the socket is ready for `w` or `deadline` passes (false on timeout).
   bool wait_blocking(Wait w, std::optional<std::chrono::steady_clock::time_point> deadline);
 
-  /// Asks the server to cancel the running statement (PQcancel: a short blocking exchange on a
+  /// Asks the server to cancel the running statement (PQcancel: a blocking exchange on a
   /// separate socket). Safe from any thread. Returns false when the request could not be sent.
+  /// libpq 15 waits without a limit for the server to close the cancel socket (forever on a
+  /// black-holed network): callers that must not hang run it elsewhere with cancel_handle().
   bool request_cancel() noexcept;
+  /// The cancel key of this connection, owned separately (freed with PQfreeCancel by its last
+  /// owner): a cancel request blocked on a dead network may outlive the connection. Null before
+  /// the connect completed.
+  std::shared_ptr<PGcancel> cancel_handle() const noexcept { return cancel_; }
+  /// Sends a cancel request with `handle` (PQcancel; blocks, see request_cancel()).
+  static bool send_cancel(PGcancel* handle) noexcept;
   /// Stops the operation in flight from sending its remaining steps (a statement after its
   /// PREPARE, the next chunk of a batch): used when the caller cancelled, so a cancel request
   /// can only ever hit what is already running. The operation then ends with QueryCanceled.
@@ -155,7 +163,7 @@ class PgConnection final : public driver::Connection {
   std::deque<Expect> expect_;
   std::vector<std::string> deferred_;  // commands to send ahead of the next operation
   ParamBuffer params_;
-  PGcancel* cancel_ = nullptr;
+  std::shared_ptr<PGcancel> cancel_;  // kept until destruction, so request_cancel() may race close()
   bool broken_ = false;
   std::string target_;  // URL without password, for messages
 

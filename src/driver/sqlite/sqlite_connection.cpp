@@ -55,6 +55,24 @@ bool is_dml(std::string_view sql) {
   return word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "REPLACE" || word == "WITH";
 }
 
+// A ROLLBACK of the whole transaction (not ROLLBACK TO a savepoint), alone in the text.
+bool is_plain_rollback(std::string_view sql) noexcept {
+  std::size_t i = skip_blank(sql);
+  const auto keyword = [&](std::string_view word) {
+    if (sql.size() - i < word.size()) return false;
+    for (std::size_t k = 0; k < word.size(); ++k)
+      if (std::toupper(static_cast<unsigned char>(sql[i + k])) != word[k]) return false;
+    const std::size_t end = i + word.size();
+    if (end < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[end])) || sql[end] == '_')) return false;
+    i = skip_blank(sql, end);
+    return true;
+  };
+  if (!keyword("ROLLBACK")) return false;
+  (void)keyword("TRANSACTION");
+  if (i < sql.size() && sql[i] == ';') i = skip_blank(sql, i + 1);
+  return i == sql.size();
+}
+
 ErrorDetail statement_detail(std::string_view sql) {
   ErrorDetail d;
   d.statement = sql;
@@ -125,6 +143,13 @@ class SqliteConnection final : public Connection {
     return true;
   }
   void reset_cancel() noexcept override { cancel_requested_.store(false); }
+  // SQLite ends a transaction by itself on some errors (an interrupted write, SQLITE_FULL,
+  // SQLITE_IOERR, SQLITE_NOMEM, SQLITE_BUSY in some cases): the ROLLBACK that follows would
+  // fail with "no transaction is active". Rolling back nothing is a success, as on PostgreSQL
+  // (where it is a warning).
+  bool no_transaction_to_roll_back(std::string_view sql) const noexcept {
+    return sqlite3_get_autocommit(db_) != 0 && is_plain_rollback(sql);
+  }
   void close() noexcept override {
     cache_.clear();
     if (db_ != nullptr) sqlite3_close_v2(db_);
@@ -303,6 +328,7 @@ void SqliteConnection::bind(sqlite3_stmt* stmt, std::string_view sql, std::span<
 
 std::shared_ptr<const ResultSet> SqliteConnection::execute(std::string_view sql, std::span<const Value> params) {
   require_open();
+  if (params.empty() && no_transaction_to_roll_back(sql)) return std::make_shared<BufferedResultSet>();
   bool owned = false;
   sqlite3_stmt* stmt = prepare(sql, owned);
   StmtGuard guard{stmt, owned};
@@ -353,6 +379,7 @@ std::shared_ptr<const ResultSet> SqliteConnection::execute(std::string_view sql,
 
 void SqliteConnection::execute_script(std::string_view sql) {
   require_open();
+  if (no_transaction_to_roll_back(sql)) return;
   const std::string script(sql);  // sqlite3_exec needs a NUL-terminated string
   DeadlineScope deadline(*this);
   char* err = nullptr;
@@ -384,6 +411,9 @@ void validate(const Url& url, const ConnectOptions& options) {
   if (options.sqlite_busy_timeout.count() < 0 || options.sqlite_busy_timeout.count() > INT_MAX)
     throw ConfigError("sqlite_busy_timeout must be between 0 and " + std::to_string(INT_MAX) + " ms");
   if (options.statement_timeout.count() < 0) throw ConfigError("statement_timeout cannot be negative");
+  // Not used by SQLite (opening a file does not wait on a network), but checked as for
+  // PostgreSQL: the same options must be valid or invalid whatever the URL.
+  if (options.connect_timeout.count() < 0) throw ConfigError("connect_timeout must not be negative");
 }
 
 std::unique_ptr<Connection> connect(const Url& url, const ConnectOptions& options) {

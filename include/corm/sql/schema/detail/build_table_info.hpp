@@ -9,6 +9,9 @@
 namespace corm {
 namespace detail {
 [[noreturn]] void throw_unmapped_member(std::string_view table);
+/// Inside a catch of DataError raised while hydrating `table`.`column`: rethrows it naming the
+/// mapped column as table.column (the result column alone may be ambiguous or aliased).
+[[noreturn]] void rethrow_column_decode_error(std::string_view table, std::string_view column);
 
 template <class P> struct is_index_def : std::false_type {};
 template <class K, class I> struct is_index_def<IndexDef<K, I>> : std::true_type {};
@@ -78,7 +81,12 @@ Value column_get(const void* obj) {
 template <Mapped T, std::size_t I>
 void column_set(void* obj, const Row& row, std::size_t col) {
   using M = typename std::remove_cvref_t<decltype(part<T, I>())>::member_type;
-  static_cast<T*>(obj)->*(part<T, I>().member) = row.template get<M>(col);
+  // The handler costs nothing until a cell fails to decode; only then is a message built.
+  try {
+    static_cast<T*>(obj)->*(part<T, I>().member) = row.template get<M>(col);
+  } catch (const DataError&) {
+    rethrow_column_decode_error(Model<T>::table.name, part<T, I>().name);
+  }
 }
 
 template <Mapped T, std::size_t I>
