@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Draws the benchmark bar chart from a run's `W<n> <peer> <metric> <value>` lines:
 # each corm peer's throughput as a ratio to the raw peer measured in the same run
-# (raw-libpq for PostgreSQL, raw-sqlite3 for SQLite; W5's pipelined corm-core-async against
-# raw-libpq-pipelined), with the issue-8 bar (0.9x) marked.
+# (raw-libpq for PostgreSQL, raw-sqlite3 for SQLite; W5: the pipelined async flush and
+# execute_many against raw-libpq-pipelined), with the issue-8 bar (0.9x) marked.
 #   bench/plot.sh RESULTS OUT.png
 set -euo pipefail
 RES="$1" PNG="$2"
@@ -15,15 +15,16 @@ for line in open(sys.argv[1]):
     p = line.split()
     if len(p) == 4 and p[0].startswith("W") and p[2] != "peak_rss_mb":
         val[(p[0], p[1])] = float(p[3])
-cols = [("corm-core-async", "raw-libpq"), ("corm-core-async-checkout", "raw-libpq"),
-        ("corm-core-sync", "raw-libpq"), ("corm-core-sync-checkout", "raw-libpq"),
-        ("corm-core-sqlite", "raw-sqlite3"), ("corm-core-sqlite-checkout", "raw-sqlite3")]
+cols = [("corm-orm-async", "raw-libpq"), ("corm-orm-sync", "raw-libpq"),
+        ("corm-core-async", "raw-libpq"), ("corm-core-sync", "raw-libpq"),
+        ("corm-orm-sqlite", "raw-sqlite3"), ("corm-core-sqlite", "raw-sqlite3")]
 print("workload " + " ".join(c for c, _ in cols))
 for w in ["W1", "W2", "W3", "W4", "W5", "W6"]:
     out = [w + "*" if w == "W5" else w]
     for c, base in cols:
-        # W5: execute_many pipelines, so it is measured against raw pipelined inserts (the bar).
-        if w == "W5" and c == "corm-core-async":
+        # W5: the async flush and execute_many pipeline, so they are measured against raw
+        # pipelined inserts (the bar).
+        if w == "W5" and c in ("corm-orm-async", "corm-core-async"):
             base = "raw-libpq-pipelined"
         v, b = val.get((w, c)), val.get((w, base))
         out.append(f"{v / b:.3f}" if v and b else "-")
@@ -44,7 +45,7 @@ set key outside bottom center horizontal font ",10"
 set grid ytics
 set yrange [0:*]
 set offsets 0, 0, graph 0.08, 0
-set xlabel "* W5: corm-core-async (execute_many, pipelined) vs raw-libpq-pipelined; sync and sqlite vs one-by-one raw" font ",9" noenhanced
+set xlabel "* W5: corm-orm-async (flush) and corm-core-async (execute_many) vs raw-libpq-pipelined; sync and sqlite vs one-by-one raw" font ",9" noenhanced
 set ylabel "ratio to raw"
 set arrow 1 from graph 0, first 1.0 to graph 1, first 1.0 nohead lw 2 lc rgb "#333333"
 set arrow 2 from graph 0, first 0.9 to graph 1, first 0.9 nohead lw 1 dt 2 lc rgb "#cc0000"

@@ -10,7 +10,8 @@ usage: table.py RESULTS_FILE
 """
 import sys
 
-ORDER = ["raw-libpq", "raw-libpq-pipelined", "raw-libpq-copy", "corm-orm-async", "corm-orm-sync",
+ORDER = ["raw-libpq", "raw-libpq-pipelined", "raw-libpq-copy", "corm-orm-async", "corm-orm-async-identity-map",
+         "corm-orm-sync",
          "corm-core-async", "corm-core-async-checkout", "corm-core-sync", "corm-core-sync-checkout",
          "raw-sqlite3", "corm-orm-sqlite", "corm-core-sqlite", "corm-core-sqlite-checkout"]
 
