@@ -112,8 +112,8 @@ void AsyncConnection::invalidate() noexcept {
 void AsyncConnection::failed(bool broken) noexcept {
   // When an implicit BEGIN travelled with the failed statement and the connection is dead, no
   // transaction ever started: the next statement may use a fresh connection.
-  if (broken && std::exchange(autobegin_deferred_, false)) (void)tx_.end();
-  autobegin_deferred_ = false;
+  const bool began_with_this = std::exchange(autobegin_deferred_, false);
+  if (broken && began_with_this) (void)tx_.end();
   tx_.on_error(broken);
   if (broken) release(true);
 }

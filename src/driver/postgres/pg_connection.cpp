@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <set>
 #include <chrono>
+#include <set>
 
 #include <fmt/format.h>
 
