@@ -17,6 +17,7 @@
 #include <corm/asyncio.hpp>
 #include <corm/orm/async_session.hpp>
 
+#include "async_common.hpp"
 #include "common.hpp"
 #include "orm_models.hpp"
 
@@ -32,38 +33,6 @@ namespace {
 
 bool sqlite_mode = false;
 const char* peer() { return sqlite_mode ? "corm-orm-sqlite" : "corm-orm-async"; }
-
-double median3(std::vector<double> t) {  // t[0] is the warm-up
-  std::vector<double> v(t.begin() + 1, t.end());
-  std::sort(v.begin(), v.end());
-  std::fprintf(stderr, "  times: %.4f %.4f %.4f s\n", v[0], v[1], v[2]);
-  return v[1];
-}
-
-/// Waits for n spawned tasks (no braced lists or lambdas inside co_await: GCC 12).
-struct WaitGroup {
-  explicit WaitGroup(asio::any_io_executor ex) : timer(ex, asio::steady_timer::time_point::max()) {}
-  void done() {
-    if (--pending == 0) timer.cancel();
-  }
-  awaitable<void> wait() {
-    while (pending > 0) {
-      boost::system::error_code ec;
-      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    }
-  }
-  asio::steady_timer timer;
-  int pending = 0;
-};
-
-void on_task_done(std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    fail(std::string("task failed: ") + x.what());
-  }
-}
 
 // --- W1 -----------------------------------------------------------------------------------
 

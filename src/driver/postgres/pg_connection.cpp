@@ -245,19 +245,24 @@ void PgConnection::start_execute(std::string_view sql, std::span<const Value> pa
   op_.emplace();
   Op& op = *op_;
   op.sql = std::string(sql);
-  if (!enter_pipeline() || !send_prefix(op)) return;
+  if (!enter_pipeline() || !send_prefix(op) || !send_exec(op, Expect::result) || !send_sync(true)) return;
+  op.flushing = true;
+}
+
+// The statement itself with the values in params_: prepared when the cache named it, else
+// with its SQL text.
+bool PgConnection::send_exec(Op& op, Expect::What what) {
   const int ok = op.statement_name.empty()
                      ? PQsendQueryParams(conn_, op.sql.c_str(), params_.count(), params_.types(), params_.values(),
                                          params_.lengths(), params_.formats(), 0)
                      : PQsendQueryPrepared(conn_, op.statement_name.c_str(), params_.count(), params_.values(),
                                            params_.lengths(), params_.formats(), 0);
   if (!ok) {
-    fail_lost("sending the statement");
-    return;
+    fail_lost(what == Expect::row ? "sending a batch" : "sending the statement");
+    return false;
   }
-  expect_.push_back({Expect::result, true});
-  if (!send_sync(true)) return;
-  op.flushing = true;
+  expect_.push_back({what, true});
+  return true;
 }
 
 void PgConnection::start_batch(std::string_view sql, std::span<const std::vector<Value>> rows) {
@@ -293,16 +298,7 @@ bool PgConnection::send_chunk() {
   const std::size_t end = std::min(op.rows.size(), op.next_row + batch_chunk);
   for (; op.next_row < end; ++op.next_row) {
     params_.encode(op.rows[op.next_row], true);
-    const int ok = op.statement_name.empty()
-                       ? PQsendQueryParams(conn_, op.sql.c_str(), params_.count(), params_.types(), params_.values(),
-                                           params_.lengths(), params_.formats(), 0)
-                       : PQsendQueryPrepared(conn_, op.statement_name.c_str(), params_.count(), params_.values(),
-                                             params_.lengths(), params_.formats(), 0);
-    if (!ok) {
-      fail_lost("sending a batch");
-      return false;
-    }
-    expect_.push_back({Expect::row, true});
+    if (!send_exec(op, Expect::row)) return false;
   }
   if (!send_sync(true)) return false;
   op.flushing = true;

@@ -145,6 +145,7 @@ class PgConnection final : public driver::Connection {
   bool send_command(const std::string& sql, bool ours);
   bool send_sync(bool ours);
   bool send_prefix(Op& op);
+  bool send_exec(Op& op, Expect::What what);
   bool send_chunk();
   bool read_pipeline();
   void record_error(Op& op, PGresult* r, Expect::What what);

@@ -1,0 +1,55 @@
+#pragma once
+// What the coroutine peers (corm-core-async, corm-orm-async) share: the median of three timed
+// passes after a warm-up, a wait for spawned tasks, and failing the run when a task throws.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "common.hpp"
+
+namespace bench {
+
+/// Median of t[1..3]; t[0] is the warm-up.
+inline double median3(std::vector<double> t) {
+  std::vector<double> v(t.begin() + 1, t.end());
+  std::sort(v.begin(), v.end());
+  std::fprintf(stderr, "  times: %.4f %.4f %.4f s\n", v[0], v[1], v[2]);
+  return v[1];
+}
+
+/// Waits for `pending` spawned tasks (no braced lists or lambdas inside co_await: GCC 12).
+struct WaitGroup {
+  explicit WaitGroup(boost::asio::any_io_executor ex) : timer(ex, boost::asio::steady_timer::time_point::max()) {}
+  void done() {
+    if (--pending == 0) timer.cancel();
+  }
+  boost::asio::awaitable<void> wait() {
+    while (pending > 0) {
+      boost::system::error_code ec;
+      co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+    }
+  }
+  boost::asio::steady_timer timer;
+  int pending = 0;
+};
+
+/// Completion handler of co_spawn: a task that threw fails the whole run.
+inline void on_task_done(std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    fail(std::string("task failed: ") + x.what());
+  }
+}
+
+}  // namespace bench
