@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "async_common.hpp"
+#include "corm_async_workloads.hpp"
 #include "common.hpp"
 #include "corm_common.hpp"
 
@@ -247,22 +248,6 @@ struct NewBook {
   corm::Timestamp published_at;
 };
 
-// Deletes the inserted rows and (PostgreSQL) vacuums books, untimed, so every pass starts from
-// the same heap and indexes instead of one bloated by the previous passes' dead tuples.
-awaitable<void> w5_clean(corm::AsyncEngine& engine) {
-  auto conn = co_await engine.connect();
-  auto del = corm::text("DELETE FROM books WHERE title LIKE 'w5-%'");
-  co_await conn.execute(del);
-  co_await conn.commit();
-  co_await conn.close();
-  if (!sqlite_mode) {
-    auto vac = co_await engine.connect();
-    vac.set_isolation_level(corm::IsolationLevel::autocommit);
-    co_await vac.execute_script("VACUUM books");
-    co_await vac.close();
-  }
-}
-
 awaitable<double> w5_pass(corm::AsyncEngine& engine) {
   std::vector<NewBook> books;
   books.reserve(w5_rows);
@@ -309,12 +294,12 @@ awaitable<double> w5_pass(corm::AsyncEngine& engine) {
     check_eq(p, w5_pages_sum(), "W5 sum(pages)");
     co_await conn.close();
   }
-  co_await w5_clean(engine);
+  co_await w5_clean(engine, sqlite_mode);
   co_return s;
 }
 
 awaitable<void> w5(corm::AsyncEngine& engine) {
-  co_await w5_clean(engine);
+  co_await w5_clean(engine, sqlite_mode);
   std::vector<double> t;
   for (int r = 0; r < 4; ++r) t.push_back(co_await w5_pass(engine));
   report("W5", peer(), "rows_per_s", w5_rows / median3(t));
@@ -338,32 +323,9 @@ awaitable<void> w6_task(corm::AsyncEngine& engine, int task, WaitGroup& wg) {
   wg.done();
 }
 
-awaitable<double> w6_pass(corm::AsyncEngine& engine) {
-  auto ex = co_await asio::this_coro::executor;
-  {
-    auto conn = co_await engine.connect();
-    auto reset = corm::text("UPDATE counters SET value = 0");
-    co_await conn.execute(reset);
-    co_await conn.commit();
-    co_await conn.close();
-  }
-  WaitGroup wg(ex);
-  auto t0 = Clock::now();
-  wg.pending = w6_tasks;
-  for (int k = 0; k < w6_tasks; ++k) asio::co_spawn(ex, w6_task(engine, k, wg), on_task_done);
-  co_await wg.wait();
-  double s = seconds_since(t0);
-  auto conn = co_await engine.connect();
-  auto q = corm::text("SELECT sum(value) FROM counters");
-  corm::Result r = co_await conn.execute(q);
-  check_eq(r.scalar_one<std::int64_t>(), w6_tasks * w6_tx_per_task, "W6 final sum");
-  co_await conn.close();
-  co_return s;
-}
-
 awaitable<void> w6(corm::AsyncEngine& engine) {
   std::vector<double> t;
-  for (int r = 0; r < 4; ++r) t.push_back(co_await w6_pass(engine));
+  for (int r = 0; r < 4; ++r) t.push_back(co_await w6_pass(engine, w6_task));
   report("W6", peer(), "tx_per_s", w6_tasks * w6_tx_per_task / median3(t));
 }
 
