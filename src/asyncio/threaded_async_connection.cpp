@@ -90,7 +90,10 @@ asio::awaitable<R> on_worker(Worker& worker, driver::Connection* target, F f) {
       } catch (...) {
         error = std::current_exception();
       }
-      asio::post(ex, [handler = std::move(handler), error, result = std::move(result)]() mutable {
+      // Everything moves to the io thread: the worker keeps no reference to the error or the
+      // result once the completion is posted (its copy would be released here, racing the
+      // caller's use of it as far as a sanitizer can tell).
+      asio::post(ex, [handler = std::move(handler), error = std::move(error), result = std::move(result)]() mutable {
         auto s = asio::get_associated_cancellation_slot(handler);
         if (s.is_connected()) s.clear();
         std::move(handler)(error, std::move(result));

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "fault/fault_support.hpp"
+#include "support/sanitizer.hpp"
 
 using namespace corm;
 using namespace corm::fault;
@@ -29,9 +30,10 @@ SoakPhase soak(AsyncEngine& engine, asio::io_context& io, std::int64_t cycles, i
   SoakPhase out;
   std::int64_t started = 0;
   int finished = 0;
+  auto strand = asio::make_strand(io);  // the phase's bookkeeping; the engine runs on every thread
   for (int w = 0; w < coroutines; ++w) {
     asio::co_spawn(
-        io,
+        strand,
         [&]() -> awaitable<void> {
           while (started < cycles) {
             ++started;
@@ -54,8 +56,7 @@ SoakPhase soak(AsyncEngine& engine, asio::io_context& io, std::int64_t cycles, i
         },
         asio::detached);
   }
-  io.restart();
-  io.run();
+  test::run_io(io);
   CHECK(finished == coroutines);
   return out;
 }
@@ -118,7 +119,7 @@ TEST_CASE("fault 14: checkout, SELECT 1, return from 64 coroutines: RSS, fds and
   CHECK(run.errors.empty());
   CHECK(run.cycles == cycles);
   CHECK(fd1 == fd0);
-  CHECK(rss1 < rss0 + (2u << 20));  // < 2 MB growth after warm-up
+  if (!test::memory_is_instrumented) CHECK(rss1 < rss0 + (2u << 20));  // < 2 MB growth after warm-up
   CHECK(run.max_open <= capacity);
   CHECK(run.max_checked_out <= capacity);
   // Each pooled connection holds at most a few fds (PostgreSQL: 1 socket; SQLite: db, WAL, shm).

@@ -125,12 +125,13 @@ TEST_CASE("32 coroutines x 50 transactions incrementing 4 rows under with_for_up
   AsyncEngine engine = create_async_engine(io.get_executor(), db.url, opts);
   std::vector<std::exception_ptr> errors;
   int finished = 0;
+  auto strand = asio::make_strand(io);
   for (int w = 0; w < 32; ++w)
-    asio::co_spawn(io, increment_worker(engine, 50), [&](std::exception_ptr e) {
+    asio::co_spawn(strand, increment_worker(engine, 50), [&](std::exception_ptr e) {
       ++finished;
       if (e) errors.push_back(e);
     });
-  io.run();
+  test::run_io(io);
   CHECK(finished == 32);
   for (auto& e : errors) {
     try {
@@ -157,8 +158,9 @@ TEST_CASE("an AsyncSession used by two coroutines at once raises UsageError", "[
     auto rows = co_await s.scalars(select<Author>());
     ++ok;
   };
+  auto strand = asio::make_strand(io);
   for (int i = 0; i < 2; ++i)
-    asio::co_spawn(io, use(), [&](std::exception_ptr e) {
+    asio::co_spawn(strand, use(), [&](std::exception_ptr e) {
       if (!e) return;
       try {
         std::rethrow_exception(e);
@@ -166,7 +168,7 @@ TEST_CASE("an AsyncSession used by two coroutines at once raises UsageError", "[
         errors.emplace_back(u.what());
       }
     });
-  io.run();
+  test::run_io(io);
   CHECK(ok == 1);
   REQUIRE(errors.size() == 1);
   CHECK_THAT(errors.front(), Catch::Contains("two coroutines"));

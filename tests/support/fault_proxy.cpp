@@ -58,7 +58,10 @@ void soft_close(tcp::socket& s) {
 
 }  // namespace
 
-struct FaultProxy::Impl : std::enable_shared_from_this<FaultProxy::Impl> {
+// The coroutines refer to the Impl by `this`: ~FaultProxy joins the proxy's thread before the
+// Impl goes, and a frame holding a shared_ptr to its own io_context's owner would be a cycle
+// (frames still queued at stop() would keep the Impl, its io_context and every socket alive).
+struct FaultProxy::Impl {
   Impl(std::string host, std::uint16_t port)
       : upstream(asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host), port),
         acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0)) {
@@ -105,7 +108,6 @@ struct FaultProxy::Impl : std::enable_shared_from_this<FaultProxy::Impl> {
   void forget(const std::shared_ptr<Link>& l) { links.remove(l); }
 
   awaitable<void> accept_loop() {
-    auto self = shared_from_this();
     for (;;) {
       boost::system::error_code ec;
       auto l = std::make_shared<Link>(io);
@@ -128,7 +130,6 @@ struct FaultProxy::Impl : std::enable_shared_from_this<FaultProxy::Impl> {
   }
 
   awaitable<void> serve(std::shared_ptr<Link> l, std::chrono::milliseconds wait) {
-    auto self = shared_from_this();
     if (wait.count() > 0) {
       asio::steady_timer t(io, wait);
       boost::system::error_code ec;
@@ -173,7 +174,6 @@ struct FaultProxy::Impl : std::enable_shared_from_this<FaultProxy::Impl> {
   }
 
   awaitable<void> pump(std::shared_ptr<Link> l, bool from_client) {
-    auto self = shared_from_this();
     tcp::socket& from = from_client ? l->client : l->server;
     tcp::socket& to = from_client ? l->server : l->client;
     std::array<char, 16384> buf{};
