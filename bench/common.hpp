@@ -204,6 +204,7 @@ struct Args {
   std::string dsn;     // PostgreSQL URL (postgresql://...)
   std::string db;      // SQLite file path
   std::string only;    // run just this workload (W1..W6); empty = all
+  bool begin_first = false;  // --begin-first: EngineOptions::defer_begin_past_reads off (the A/B)
   bool wants(std::string_view w) const { return only.empty() || only == w; }
 };
 
@@ -218,6 +219,7 @@ inline Args parse_args(int argc, char** argv) {
     if (s == "--dsn") a.dsn = next();
     else if (s == "--db") a.db = next();
     else if (s == "--only") a.only = next();
+    else if (s == "--begin-first") a.begin_first = true;
     else fail("unknown argument " + std::string(s));
   }
   if (a.dsn.empty()) {

@@ -237,6 +237,7 @@ awaitable<void> run_all(Args args) {
   corm::EngineOptions opts;
   opts.pool.pool_size = pool_size;
   opts.pool.max_overflow = 0;
+  opts.defer_begin_past_reads = !args.begin_first;
   const std::string url = sqlite_mode ? "sqlite:///" + args.db : args.dsn;
   corm::AsyncEngine engine = corm::create_async_engine(ex, url, opts);
   if (args.wants("W1")) { std::fprintf(stderr, "%s W1\n", peer()); co_await w1(engine); }
@@ -253,7 +254,7 @@ awaitable<void> run_all(Args args) {
 int main(int argc, char** argv) {
   auto args = parse_args(argc, argv);
   sqlite_mode = !args.db.empty();
-  if (!sqlite_mode && args.dsn.empty()) fail("usage: bench-corm-orm-async (--dsn postgresql://... | --db file.sqlite) [--only Wn]");
+  if (!sqlite_mode && args.dsn.empty()) fail("usage: bench-corm-orm-async (--dsn postgresql://... | --db file.sqlite) [--only Wn] [--begin-first]");
   asio::io_context ioc(1);
   asio::co_spawn(ioc, run_all(args), on_task_done);
   ioc.run();

@@ -178,11 +178,12 @@ void w6(corm::Engine& engine) {
 
 int main(int argc, char** argv) {
   auto args = parse_args(argc, argv);
-  if (args.dsn.empty()) fail("usage: bench-corm-orm-sync --dsn postgresql://... [--only Wn]");
+  if (args.dsn.empty()) fail("usage: bench-corm-orm-sync --dsn postgresql://... [--only Wn] [--begin-first]");
   try {
     corm::EngineOptions opts;
     opts.pool.pool_size = pool_size;
     opts.pool.max_overflow = 0;
+    opts.defer_begin_past_reads = !args.begin_first;
     corm::Engine engine = corm::create_engine(args.dsn, opts);
     if (args.wants("W1")) { std::fprintf(stderr, "%s W1\n", peer); w1(engine); }
     if (args.wants("W2")) { std::fprintf(stderr, "%s W2\n", peer); w2(engine); }

@@ -176,13 +176,14 @@ asio::awaitable<void> AsyncConnection::run_end(std::string sql) {
 
 asio::awaitable<std::shared_ptr<const ResultSet>> AsyncConnection::run(
     std::string_view sql, std::span<const Value> params, bool from_cache,
-    std::chrono::steady_clock::time_point compiled_at) {
+    std::chrono::steady_clock::time_point compiled_at, bool read_ahead) {
   detail::StatementObserver observer(engine_->events, engine_->options, pooled_->id, sql, params, from_cache,
                                      compiled_at);
   std::shared_ptr<const ResultSet> rs;
   std::exception_ptr error;
   try {
-    rs = co_await driver().async_execute(sql, params, timeout());
+    if (read_ahead) rs = co_await driver().async_execute_read(sql, params, timeout());
+    else rs = co_await driver().async_execute(sql, params, timeout());
   } catch (const Error& e) {
     observer.failed(e);
     error = std::current_exception();
@@ -221,7 +222,8 @@ asio::awaitable<Result> AsyncConnection::execute(Compiled statement) {
   Use use(*this);
   co_await prepare();
   co_await autobegin();
-  co_return Result(co_await run(*statement.sql, statement.params, statement.from_cache, statement.compiled_at));
+  const bool ahead = statement.plain_read && engine_->options.defer_begin_past_reads && tx_.reads_may_precede_begin();
+  co_return Result(co_await run(*statement.sql, statement.params, statement.from_cache, statement.compiled_at, ahead));
 }
 
 asio::awaitable<Result> AsyncConnection::execute(const TextClause& statement, const Params& params) {

@@ -30,6 +30,13 @@ class AsyncDriverConnection : public driver::Connection {
   virtual asio::awaitable<std::shared_ptr<const ResultSet>> async_execute(std::string_view sql,
                                                                           std::span<const Value> params,
                                                                           std::chrono::milliseconds timeout) = 0;
+  /// Runs a plain read ahead of the commands queued by defer() where the server allows it (see
+  /// driver::Connection::execute_read); otherwise exactly async_execute().
+  virtual asio::awaitable<std::shared_ptr<const ResultSet>> async_execute_read(std::string_view sql,
+                                                                               std::span<const Value> params,
+                                                                               std::chrono::milliseconds timeout) {
+    return async_execute(sql, params, timeout);
+  }
   /// Runs one statement for every parameter row in as few round trips as the driver can.
   virtual asio::awaitable<std::vector<std::shared_ptr<const ResultSet>>> async_execute_many(
       std::string_view sql, std::span<const std::vector<Value>> rows, std::chrono::milliseconds timeout) = 0;

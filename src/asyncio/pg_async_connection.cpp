@@ -212,6 +212,13 @@ asio::awaitable<std::shared_ptr<const ResultSet>> PgAsyncConnection::async_execu
   co_return pg_->take_result();
 }
 
+asio::awaitable<std::shared_ptr<const ResultSet>> PgAsyncConnection::async_execute_read(
+    std::string_view sql, std::span<const Value> params, std::chrono::milliseconds timeout) {
+  pg_->start_execute(sql, params, true);
+  co_await drive(timeout);
+  co_return pg_->take_result();
+}
+
 asio::awaitable<std::vector<std::shared_ptr<const ResultSet>>> PgAsyncConnection::async_execute_many(
     std::string_view sql, std::span<const std::vector<Value>> rows, std::chrono::milliseconds timeout) {
   pg_->start_batch(sql, rows);

@@ -32,6 +32,12 @@ class PgAsyncConnection final : public AsyncDriverConnection {
 
   Dialect dialect() const noexcept override { return Dialect::postgresql; }
   std::shared_ptr<const ResultSet> execute(std::string_view sql, std::span<const Value> params) override;
+  asio::awaitable<std::shared_ptr<const ResultSet>> async_execute_read(std::string_view sql,
+                                                                       std::span<const Value> params,
+                                                                       std::chrono::milliseconds timeout) override;
+  std::shared_ptr<const ResultSet> execute_read(std::string_view sql, std::span<const Value> params) override {
+    return pg_->execute_read(sql, params);
+  }
   void execute_script(std::string_view sql) override;
   bool ping() noexcept override { return pg_->ping(); }
   bool is_broken() const noexcept override { return pg_->is_broken(); }

@@ -57,7 +57,9 @@ void Connection::autobegin() {
 Result Connection::execute(Compiled statement) {
   ensure_usable();
   autobegin();
-  return run(*statement.sql, statement.params, statement.from_cache, statement.compiled_at);
+  const bool ahead = statement.plain_read && engine_->options.defer_begin_past_reads && tx_.reads_may_precede_begin();
+  return run(*statement.sql, statement.params, statement.from_cache, statement.compiled_at,
+             ahead ? Send::read_ahead : Send::statement);
 }
 
 Result Connection::execute(const TextClause& statement, const Params& params) {
@@ -73,19 +75,22 @@ Result Connection::exec_driver_sql(std::string_view sql, std::vector<Value> para
 void Connection::execute_script(std::string_view sql) {
   ensure_usable();
   autobegin();
-  run(sql, {}, false, {}, true);
+  run(sql, {}, false, {}, Send::control);
 }
 
 Result Connection::run(std::string_view sql, std::span<const Value> params, bool from_cache,
-                       std::chrono::steady_clock::time_point compiled_at, bool control) {
+                       std::chrono::steady_clock::time_point compiled_at, Send how) {
   detail::StatementObserver observer(engine_->events, engine_->options, pooled_->id, sql, params, from_cache,
                                      compiled_at);
   std::shared_ptr<const ResultSet> rs;
   // When an implicit BEGIN travels with this statement and the connection turns out to be
-  // dead, no transaction ever started: the next statement may use a fresh connection.
+  // dead, no transaction ever started: the next statement may use a fresh connection. (After a
+  // read that went ahead of the BEGIN the transaction has begun for the caller, who then
+  // rolls back after a loss as after any other.)
   const bool began_with_this = std::exchange(autobegin_deferred_, false);
   try {
-    if (control) pooled_->conn->execute_script(sql);  // BEGIN/COMMIT/SAVEPOINT/scripts: never prepared
+    if (how == Send::control) pooled_->conn->execute_script(sql);  // BEGIN/COMMIT/SAVEPOINT/scripts: never prepared
+    else if (how == Send::read_ahead) rs = pooled_->conn->execute_read(sql, params);
     else rs = pooled_->conn->execute(sql, params);
   } catch (const Error& e) {
     observer.failed(e);

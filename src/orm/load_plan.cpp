@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "corm/orm/errors.hpp"
 #include "corm/orm/session_core.hpp"
@@ -356,12 +357,17 @@ void LoadPlan::finish_joined(const std::vector<JoinNode>& joins, std::vector<Joi
 void LoadPlan::complete_main(Task& t, const std::vector<Result>& rs) {
   const TableInfo& info = *t.ops->info;
   std::vector<std::shared_ptr<InstanceState>> roots;
-  std::unordered_set<const void*> seen_roots;
+  std::size_t rows = 0;
+  for (const Result& r : rs) rows += r.size();
+  core_.reserve_more(rows);
+  roots.reserve(rows);
+  results_.reserve(results_.size() + rows);
+  const std::uint64_t mark = core_.next_load_mark();  // joined rows repeat their root
   std::vector<JoinedRows> acc(t.joins.size());
   for (const Result& r : rs) {
     for (const Row& row : r) {
       auto s = core_.absorb(*t.ops, row, 0, refresh_);
-      if (seen_roots.insert(s->ptr()).second) {
+      if (std::exchange(s->load_mark, mark) != mark) {
         roots.push_back(s);
         results_.push_back(s->obj);
       }
@@ -394,7 +400,11 @@ void LoadPlan::complete_relationship(Task& t, const std::vector<Result>& rs) {
     if (!may_repeat || g.seen.insert(obj.get()).second) g.objs.push_back(obj);
   };
   std::vector<std::shared_ptr<InstanceState>> children;
-  std::unordered_set<const void*> seen;
+  std::size_t rows = 0;
+  for (const Result& res : rs) rows += res.size();
+  core_.reserve_more(rows);
+  children.reserve(rows);
+  const std::uint64_t mark = core_.next_load_mark();
   std::vector<JoinedRows> acc(t.joins.size());
   // the association's parent key follows the entity's columns; joined entities follow both
   const std::size_t joined_first = target.columns.size() + (m2m ? 1 : 0);
@@ -403,14 +413,15 @@ void LoadPlan::complete_relationship(Task& t, const std::vector<Result>& rs) {
       auto cs = core_.absorb(*t.ops, row, 0, false);
       if (m2m) add_to(encode_key(SessionCore::cell_value(row, target.columns.size())), cs->obj);
       else add_to(encode_key(target.columns[r.remote_column].get(cs->ptr())), cs->obj);
-      if (!may_repeat || seen.insert(cs->ptr()).second) children.push_back(cs);
+      if (std::exchange(cs->load_mark, mark) != mark) children.push_back(cs);
       read_joined(t.joins, row, cs, joined_first, acc, false);
     }
   }
   std::vector<std::shared_ptr<InstanceState>> from_map;  // not in the rows: no joined data
   for (auto& obj : t.known) {
     add_to(encode_key(target.columns[r.remote_column].get(obj.get())), obj);
-    if (auto cs = core_.shared_state_of(obj.get()); cs && seen.insert(obj.get()).second) from_map.push_back(cs);
+    if (auto cs = core_.shared_state_of(obj.get()); cs && std::exchange(cs->load_mark, mark) != mark)
+      from_map.push_back(cs);
   }
   for (auto& p : t.parents) {
     auto it = by_key.find(encode_key(p->table().columns[r.local_column].get(p->ptr())));

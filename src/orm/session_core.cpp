@@ -225,11 +225,18 @@ std::shared_ptr<InstanceState> SessionCore::absorb(const EntityOps& ops, const R
   const TableInfo& t = *ops.info;
   std::shared_ptr<void> tmp = ops.create();
   for (const ColumnInfo& c : t.columns) c.set_from_row(tmp.get(), row, first + c.index);
-  std::vector<Value> pk;
-  for (std::size_t i : t.primary_key) pk.push_back(t.columns[i].get(tmp.get()));
-  IdentityKey key{&t, encode_key(pk)};
-  auto it = identity_.find(key);
-  if (it != identity_.end()) {
+  IdentityKey key{&t, {}};
+  if (t.primary_key.size() == 1) {
+    key.values = encode_key(t.columns[t.primary_key.front()].get(tmp.get()));
+  } else {
+    std::vector<Value> pk;
+    pk.reserve(t.primary_key.size());
+    for (std::size_t i : t.primary_key) pk.push_back(t.columns[i].get(tmp.get()));
+    key.values = encode_key(pk);
+  }
+  // One hash and one probe whether the row is new or known (loads are mostly new rows).
+  auto [it, fresh] = identity_.try_emplace(std::move(key));
+  if (!fresh) {
     InstanceState& s = *it->second;
     if ((refresh || s.expired) && s.status != ObjectStatus::deleted) {
       for (const ColumnInfo& c : t.columns) c.set_from_row(s.ptr(), row, first + c.index);
@@ -238,12 +245,23 @@ std::shared_ptr<InstanceState> SessionCore::absorb(const EntityOps& ops, const R
     }
     return it->second;
   }
-  auto s = track(ops, std::move(tmp), ObjectStatus::persistent);
-  s->snapshot = values_of(*s);
-  s->key = std::move(key);  // as register_key(), without encoding the key a second time
-  s->has_key = true;
-  identity_.emplace(s->key, s);
-  return s;
+  try {
+    auto s = track(ops, std::move(tmp), ObjectStatus::persistent);
+    s->snapshot = values_of(*s);
+    s->key = it->first;  // as register_key(), without encoding the key a second time
+    s->has_key = true;
+    it->second = s;
+    return s;
+  } catch (...) {
+    identity_.erase(it);
+    throw;
+  }
+}
+
+void SessionCore::reserve_more(std::size_t n) {
+  states_.reserve(states_.size() + n);
+  identity_.reserve(identity_.size() + n);
+  order_.reserve(order_.size() + n);
 }
 
 void SessionCore::on_unloaded(InstanceState& s, std::size_t rel) {

@@ -6,6 +6,7 @@
 #include <list>
 #include <mutex>
 #include <stdexcept>
+#include <type_traits>
 #include <unordered_map>
 
 #include "sql/compiler/shape_key.hpp"
@@ -93,7 +94,8 @@ template <class Core, class Walk, class Write>
 Compiled compile_cached(const Core& core, Dialect d, Walk walk, Write write) {
   detail::ShapeWalker w(d);
   walk(w, core);
-  if (auto e = cache().find(w.key)) return Compiled{e->sql, std::move(w.params), true, e->compiled_at};
+  const bool plain_read = std::is_same_v<Core, detail::SelectCore> && w.side_effect_free;
+  if (auto e = cache().find(w.key)) return Compiled{e->sql, std::move(w.params), true, e->compiled_at, plain_read};
   detail::SqlWriter sw(d);
   write(sw, core);
   // The hit path must bind exactly what the compiler numbered; a mismatch is a corm bug, and
@@ -102,7 +104,7 @@ Compiled compile_cached(const Core& core, Dialect d, Walk walk, Write write) {
     throw std::logic_error("corm internal error: the compiled-cache walk and the SQL compiler disagree on the "
                            "parameters of: " + sw.sql);
   Entry e = cache().put(std::move(w.key), std::move(sw.sql));
-  return Compiled{e.sql, std::move(sw.params), false, e.compiled_at};
+  return Compiled{e.sql, std::move(sw.params), false, e.compiled_at, plain_read};
 }
 
 }  // namespace

@@ -39,6 +39,12 @@ class TransactionState {
   /// Statements that begin a transaction before a user statement: empty when one is open or
   /// under AUTOCOMMIT. Call began() once they succeeded.
   std::vector<std::string> autobegin_statements() const;
+  /// True when a plain read may run before this transaction's BEGIN reaches the server: the
+  /// BEGIN names no level of its own (the connection's default applies, which the driver
+  /// checks) or asks for READ COMMITTED, where each statement takes its own snapshot anyway.
+  bool reads_may_precede_begin() const noexcept {
+    return !level_ || *level_ == IsolationLevel::read_committed || *level_ == IsolationLevel::read_uncommitted;
+  }
   /// Statements for an explicit begin(); throws UsageError when a transaction is open.
   std::vector<std::string> begin_statements() const;
   /// Records that the BEGIN statements succeeded; returns the new transaction's id.

@@ -86,6 +86,13 @@ class Connection {
   /// reply is read before the next operation. The server runs it at once, so locks are released
   /// now. False when unsupported.
   virtual bool send_without_reply(std::string_view /*sql*/) { return false; }
+  /// Runs a plain read (Compiled::plain_read) ahead of the commands queued by defer(), which
+  /// stay queued for the next statement, where that cannot change what the read sees: on a
+  /// server whose default isolation is READ COMMITTED every statement takes its own snapshot,
+  /// inside a transaction or not. Otherwise (the default) exactly execute().
+  virtual std::shared_ptr<const ResultSet> execute_read(std::string_view sql, std::span<const Value> params) {
+    return execute(sql, params);
+  }
 };
 
 /// Opens a connection for `url`, blocking until it is ready. Throws ConnectError.

@@ -95,9 +95,12 @@ class Connection {
 
   void ensure_usable();
   void autobegin();
+  /// How run() sends: a statement, a plain read that may go ahead of a deferred BEGIN, or a
+  /// parameterless control command / script.
+  enum class Send : std::uint8_t { statement, read_ahead, control };
   Result run(std::string_view sql, std::span<const Value> params, bool from_cache,
-             std::chrono::steady_clock::time_point compiled_at, bool control = false);
-  void run_control(std::string_view sql) { run(sql, {}, false, {}, true); }
+             std::chrono::steady_clock::time_point compiled_at, Send how = Send::statement);
+  void run_control(std::string_view sql) { run(sql, {}, false, {}, Send::control); }
   bool run_begin(const std::vector<std::string>& statements);
   void run_end(std::string_view sql);
   void end_savepoint(std::uint64_t id, bool commit);

@@ -20,6 +20,17 @@ struct EngineOptions {
   driver::ConnectOptions connect{};
   /// Isolation level of every transaction, unless a connection or session overrides it.
   std::optional<IsolationLevel> isolation_level{};
+  /// PostgreSQL at READ COMMITTED: a transaction's BEGIN waits for its first statement that is
+  /// not a plain read (a SELECT that locks nothing and calls only built-in functions), and the
+  /// reads before it run on their own. Each READ COMMITTED statement takes its own snapshot, so
+  /// they see exactly what they would inside the transaction; a session that only reads then
+  /// costs no BEGIN and no ROLLBACK at all. What changes: such reads hold their table locks
+  /// only while they run (a concurrent ALTER TABLE need not wait for the session to end), now()
+  /// differs between them, and after such a read fails the server has no aborted transaction to
+  /// refuse the next statement with (commit() still refuses: roll back as always). Never applies
+  /// at REPEATABLE READ or SERIALIZABLE (including a server whose default_transaction_isolation
+  /// is stricter) nor on SQLite.
+  bool defer_begin_past_reads = true;
   /// Client-side limit for one statement (async front): when it passes, the statement is
   /// cancelled on the server and QueryCanceled is raised. 0 = none.
   std::chrono::milliseconds command_timeout{0};

@@ -47,6 +47,9 @@ struct InstanceState {
   std::uint64_t inserted_at = 0;
   /// seq of the last UPDATE/DELETE flushed for it (a rollback past it expires the object).
   std::uint64_t written_at = 0;
+  /// The last load (SessionCore::next_load_mark) that returned this object: a load that meets
+  /// it twice (joined rows) keeps it once, without a set of the objects seen.
+  std::uint64_t load_mark = 0;
 
   void* ptr() const noexcept { return obj.get(); }
   const TableInfo& table() const noexcept { return *ops->info; }

@@ -104,6 +104,10 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   void register_key(InstanceState& s);
   void forget(InstanceState& s);
   std::uint64_t next_seq() noexcept { return ++seq_; }
+  /// A fresh mark for one load's de-duplication (InstanceState::load_mark).
+  std::uint64_t next_load_mark() noexcept { return ++load_marks_; }
+  /// Makes room for `n` more tracked objects before a load absorbs them (no rehash mid-load).
+  void reserve_more(std::size_t n);
   const std::vector<std::shared_ptr<InstanceState>>& tracked() const noexcept { return order_; }
   void compact();
   /// Called by the relationship hook on an unloaded read.
@@ -127,6 +131,7 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   std::vector<std::shared_ptr<InstanceState>> order_;  // tracking order (compacted lazily)
   std::unordered_map<IdentityKey, std::shared_ptr<InstanceState>, IdentityKeyHash> identity_;
   std::uint64_t seq_ = 0;
+  std::uint64_t load_marks_ = 0;
   std::uint64_t tx_mark_ = 0;
   LazyRunner lazy_runner_;
   SessionStats stats_;

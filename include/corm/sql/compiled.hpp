@@ -21,6 +21,10 @@ struct Compiled {
   bool from_cache = false;                 ///< True when the SQL came from the compiled cache.
   /// When this SQL was first compiled (echo prints "cached since …"); default for uncached text.
   std::chrono::steady_clock::time_point compiled_at{};
+  /// A SELECT that locks nothing and calls only side-effect-free built-in functions: at READ
+  /// COMMITTED it may run before its transaction's BEGIN reaches the server (see
+  /// EngineOptions::defer_begin_past_reads).
+  bool plain_read = false;
 };
 
 /// Anything that compiles to SQL for a dialect: text(), select(), insert(), ...

@@ -136,6 +136,7 @@ std::unique_ptr<PgConnection> PgConnection::connect_blocking(const Url& url, con
 }
 
 Wait PgConnection::connect_poll() {
+  if (probing_) return probe_poll();
   switch (PQconnectPoll(conn_)) {
     case PGRES_POLLING_READING: return Wait::read;
     case PGRES_POLLING_WRITING: return Wait::write;
@@ -145,7 +146,15 @@ Wait PgConnection::connect_poll() {
       }
       PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
       if (PGcancel* cancel = PQgetCancel(conn_)) cancel_.reset(cancel, PQfreeCancel);
-      return Wait::none;
+      // Whether plain reads may run ahead of a deferred BEGIN depends on the isolation a bare
+      // BEGIN gets, which the server's configuration (or the engine's startup option) decides.
+      // The server does not report it, so ask once, as the last step of connecting.
+      if (!PQsendQuery(conn_, "SHOW default_transaction_isolation")) {
+        broken_ = true;
+        throw ConnectError(fmt::format("could not connect to {}: {}", target_, PQerrorMessage(conn_)));
+      }
+      probing_ = true;
+      return probe_poll();
     }
     default: {
       ErrorDetail d;
@@ -155,6 +164,35 @@ Wait PgConnection::connect_poll() {
       throw ConnectError(fmt::format("could not connect to {}: {}", target_, d.server_message), d);
     }
   }
+}
+
+Wait PgConnection::probe_poll() {
+  const auto lost = [this] {
+    broken_ = true;
+    std::string m = PQerrorMessage(conn_);
+    while (!m.empty() && m.back() == '\n') m.pop_back();
+    ErrorDetail d;
+    d.server_message = m;
+    return ConnectError(fmt::format("could not connect to {}: {}", target_, m), d);
+  };
+  const int flushed = PQflush(conn_);
+  if (flushed < 0) throw lost();
+  if (flushed == 1) return Wait::write;
+  if (!PQconsumeInput(conn_)) throw lost();
+  while (!PQisBusy(conn_)) {
+    PGresult* r = PQgetResult(conn_);
+    if (r == nullptr) {
+      probing_ = false;
+      return Wait::none;
+    }
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+      // PostgreSQL runs READ UNCOMMITTED as READ COMMITTED.
+      const std::string_view level = PQgetvalue(r, 0, 0);
+      default_read_committed_ = level == "read committed" || level == "read uncommitted";
+    }
+    PQclear(r);
+  }
+  return Wait::read;
 }
 
 bool PgConnection::wait_blocking(Wait w, std::optional<std::chrono::steady_clock::time_point> deadline) {
@@ -212,9 +250,11 @@ bool PgConnection::send_sync(bool ours) {
 // cache entries, and PREPARE when the statement cache is on and this (SQL, parameter types)
 // pair is not prepared yet. Sets op.statement_name when the statement will run prepared.
 bool PgConnection::send_prefix(Op& op) {
-  for (auto& d : deferred_)
-    if (!send_command(d, true)) return false;
-  deferred_.clear();
+  if (!op.read_ahead) {
+    for (auto& d : deferred_)
+      if (!send_command(d, true)) return false;
+    deferred_.clear();
+  }
   for (auto& name : to_deallocate_)
     if (!send_command("DEALLOCATE " + name, false)) return false;
   to_deallocate_.clear();
@@ -239,12 +279,13 @@ bool PgConnection::send_prefix(Op& op) {
   return true;
 }
 
-void PgConnection::start_execute(std::string_view sql, std::span<const Value> params) {
+void PgConnection::start_execute(std::string_view sql, std::span<const Value> params, bool read_ahead) {
   check_idle();
   params_.encode(params);
   op_.emplace();
   Op& op = *op_;
   op.sql = std::string(sql);
+  op.read_ahead = read_ahead && default_read_committed_;
   if (!enter_pipeline() || !send_prefix(op) || !send_exec(op, Expect::result) || !send_sync(true)) return;
   op.flushing = true;
 }
@@ -603,6 +644,11 @@ std::shared_ptr<const ResultSet> PgConnection::run_blocking() {
 
 std::shared_ptr<const ResultSet> PgConnection::execute(std::string_view sql, std::span<const Value> params) {
   start_execute(sql, params);
+  return run_blocking();
+}
+
+std::shared_ptr<const ResultSet> PgConnection::execute_read(std::string_view sql, std::span<const Value> params) {
+  start_execute(sql, params, true);
   return run_blocking();
 }
 

@@ -44,7 +44,9 @@ class PgConnection final : public driver::Connection {
   /// Starts a statement (prepared through the cache when enabled). Completes via poll().
   /// Commands queued by defer(), DEALLOCATEs of evicted statements, the PREPARE and the
   /// statement itself go out together in one pipeline: one round trip.
-  void start_execute(std::string_view sql, std::span<const Value> params);
+  /// `read_ahead`: a plain read that leaves the deferred commands queued when the connection's
+  /// default isolation is READ COMMITTED (see driver::Connection::execute_read).
+  void start_execute(std::string_view sql, std::span<const Value> params, bool read_ahead = false);
   /// Starts one statement for many parameter rows, sent in pipeline mode (chunks of
   /// `batch_chunk` rows per round trip). Complete with poll(), then take_batch(). The rows must
   /// outlive the operation. Inside a transaction a failing row makes the whole batch fail.
@@ -103,11 +105,17 @@ class PgConnection final : public driver::Connection {
   bool defer(std::string_view sql) override;
   bool discard_deferred() noexcept override;
   bool send_without_reply(std::string_view sql) override;
+  std::shared_ptr<const ResultSet> execute_read(std::string_view sql, std::span<const Value> params) override;
+  /// The session's default_transaction_isolation is READ COMMITTED (read once at connect,
+  /// after the startup options applied the engine's level).
+  bool default_read_committed() const noexcept { return default_read_committed_; }
 
   /// Prepared statements currently cached (for tests and diagnostics).
   std::size_t cached_statements() const noexcept { return cache_index_.size(); }
 
  private:
+  /// Connect's last step: reads the answer to SHOW default_transaction_isolation.
+  Wait probe_poll();
   PgConnection(PGconn* conn, const ConnectOptions& options, std::string target);
 
   // Statements and batches always run in pipeline mode, so whatever has to precede them
@@ -123,6 +131,7 @@ class PgConnection final : public driver::Connection {
     std::string pending_cache_sql;   // cache key (SQL + parameter types) when this op prepares
     std::string statement_name;
     bool flushing = false;
+    bool read_ahead = false;         // leaves deferred_ queued (a plain read at READ COMMITTED)
     bool abandoned = false;          // cancelled: send no further chunks
     bool done = false;
     PGresult* result = nullptr;      // result of the statement (last one of a script)
@@ -166,6 +175,8 @@ class PgConnection final : public driver::Connection {
   ParamBuffer params_;
   std::shared_ptr<PGcancel> cancel_;  // kept until destruction, so request_cancel() may race close()
   bool broken_ = false;
+  bool probing_ = false;                  // connect: waiting for SHOW default_transaction_isolation
+  bool default_read_committed_ = false;
   std::string target_;  // URL without password, for messages
 
   // Prepared-statement cache: LRU of (SQL text + parameter type OIDs) → statement name.

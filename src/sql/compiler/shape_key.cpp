@@ -1,8 +1,27 @@
 #include "sql/compiler/shape_key.hpp"
 
+#include <algorithm>
+#include <array>
+#include <string_view>
+
 #include "corm/sql/schema/table_info.hpp"
 
 namespace corm::sql::detail {
+
+namespace {
+// Built-in functions that neither write nor lock, on both dialects. Any other name may be a
+// user function with side effects, so a statement calling it is not a plain read. Sorted.
+constexpr std::array<std::string_view, 33> pure_functions = {
+    "abs",        "array_agg", "avg",      "bool_and", "bool_or",    "ceil",    "char_length",
+    "coalesce",   "concat",    "count",    "date",     "date_part",  "date_trunc", "every",
+    "floor",      "greatest",  "json_agg", "jsonb_agg", "least",     "length",  "lower",
+    "max",        "min",       "nullif",   "replace",  "round",      "string_agg", "substr",
+    "substring",  "sum",       "total",    "trim",     "upper"};
+
+bool is_pure_function(std::string_view name) {
+  return std::binary_search(pure_functions.begin(), pure_functions.end(), name);
+}
+}  // namespace
 
 void ShapeWalker::node(const NodePtr& np) {
   const Node& n = *np;
@@ -24,6 +43,9 @@ void ShapeWalker::node(const NodePtr& np) {
       str(n.qualifier);
       str(n.text);
       return;
+    case NodeKind::func:
+      if (!is_pure_function(n.text)) side_effect_free = false;
+      break;
     default:
       break;
   }
@@ -79,6 +101,7 @@ void ShapeWalker::plain_select(const SelectCore& s) {
   opt(s.limit);
   opt(s.offset);
   const ForUpdate& f = s.for_update;
+  if (f.enabled) side_effect_free = false;
   u8(static_cast<std::uint8_t>((f.enabled ? 1 : 0) | (f.nowait ? 2 : 0) | (f.skip_locked ? 4 : 0)));
   size(f.of.size());
   for (const FromItem& o : f.of) {

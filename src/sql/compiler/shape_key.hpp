@@ -19,6 +19,8 @@ class ShapeWalker {
 
   std::string key;
   std::vector<Value> params;
+  /// False once the walk met a locking clause or a function not known to be side-effect free.
+  bool side_effect_free = true;
 
   void u8(std::uint8_t b) { key.push_back(static_cast<char>(b)); }
   void node(const NodePtr& n);

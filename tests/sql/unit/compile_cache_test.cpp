@@ -112,3 +112,24 @@ TEST_CASE("the cache is safe to use from many threads", "[sql][cache]") {
   CHECK(st.hits + st.misses == 800);
   CHECK(st.size == 2);
 }
+
+TEST_CASE("plain_read marks the SELECTs that lock nothing and call only built-in functions", "[sql][plain_read]") {
+  for (Dialect d : {Dialect::postgresql, Dialect::sqlite}) {
+    // Each twice: the cache-hit path must say the same as the compile.
+    for (int pass = 0; pass < 2; ++pass) {
+      CHECK(select<Book>().where(col(&Book::id) == 1).compile(d).plain_read);
+      CHECK(select(count(), max(col(&Book::pages)), lower(col(&Book::title))).compile(d).plain_read);
+      CHECK_FALSE(select<Book>().where(col(&Book::id) == 1).with_for_update().compile(d).plain_read);
+      // A user function may write: the statement is not a plain read, even in a subquery.
+      CHECK_FALSE(select(func<std::int64_t>("bump_counter", 1)).compile(d).plain_read);
+      CHECK_FALSE(select<Book>()
+                      .where(col(&Book::id).in_(select(func<std::int64_t>("next_id")).where(col(&Book::id) > 0)))
+                      .compile(d)
+                      .plain_read);
+      CHECK_FALSE(insert<Tag>().values(Tag{1, "x"}).compile(d).plain_read);
+      CHECK_FALSE(update<Tag>().set(&Tag::label, "y").where(col(&Tag::id) == 1).compile(d).plain_read);
+      CHECK_FALSE(delete_<Book>().where(col(&Book::id) == 1).compile(d).plain_read);
+      CHECK_FALSE(text("SELECT 1").compile(d).plain_read);  // text can say anything
+    }
+  }
+}
