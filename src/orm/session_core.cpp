@@ -259,9 +259,17 @@ std::shared_ptr<InstanceState> SessionCore::absorb(const EntityOps& ops, const R
 }
 
 void SessionCore::reserve_more(std::size_t n) {
-  states_.reserve(states_.size() + n);
-  identity_.reserve(identity_.size() + n);
-  order_.reserve(order_.size() + n);
+  // Geometric, as push_back grows: reserving exactly size + n for each of a thousand small
+  // lazy loads would rehash (or copy) every time.
+  const auto grow_map = [n](auto& m) {
+    const std::size_t need = m.size() + n;
+    if (static_cast<double>(need) > static_cast<double>(m.bucket_count()) * m.max_load_factor())
+      m.reserve(std::max(need, m.size() * 2));
+  };
+  grow_map(states_);
+  grow_map(identity_);
+  const std::size_t need = order_.size() + n;
+  if (need > order_.capacity()) order_.reserve(std::max(need, order_.capacity() * 2));
 }
 
 void SessionCore::on_unloaded(InstanceState& s, std::size_t rel) {
