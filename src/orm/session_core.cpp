@@ -400,12 +400,16 @@ void SessionCore::collect_cycles(const std::vector<std::shared_ptr<InstanceState
   // Only objects with relationships can hold references, so only they can be in a cycle (an
   // object without any, like a row of a plain table, is never reset and never keeps another
   // alive).
-  std::unordered_map<const void*, long> outside;
-  std::unordered_map<const void*, InstanceState*> by_ptr;
+  struct Node {
+    long outside;  // references from outside the session
+    InstanceState* state;
+    bool live = false;
+  };
+  std::unordered_map<const void*, Node> nodes;  // one map, sized once: close() runs per session
+  nodes.reserve(states.size());
   for (const auto& s : states) {
     if (!s->obj || s->table().relationships.empty()) continue;
-    outside[s->ptr()] = s->obj.use_count() - 1;
-    by_ptr[s->ptr()] = s.get();
+    nodes.emplace(s->ptr(), Node{s->obj.use_count() - 1, s.get()});
   }
   auto for_each_ref = [](InstanceState& s, auto&& f) {
     const auto& rels = s.table().relationships;
@@ -419,21 +423,27 @@ void SessionCore::collect_cycles(const std::vector<std::shared_ptr<InstanceState
   for (const auto& s : states)
     if (s->obj)
       for_each_ref(*s, [&](const void* x) {
-        if (auto it = outside.find(x); it != outside.end()) --it->second;
+        if (auto it = nodes.find(x); it != nodes.end()) --it->second.outside;
       });
-  std::unordered_set<const void*> live;
   std::vector<InstanceState*> work;
-  for (auto& [p, n] : outside)
-    if (n > 0 && live.insert(p).second) work.push_back(by_ptr[p]);
+  for (auto& [p, n] : nodes)
+    if (n.outside > 0 && !n.live) {
+      n.live = true;
+      work.push_back(n.state);
+    }
   while (!work.empty()) {
     InstanceState* s = work.back();
     work.pop_back();
     for_each_ref(*s, [&](const void* x) {
-      if (by_ptr.count(x) && live.insert(x).second) work.push_back(by_ptr[x]);
+      if (auto it = nodes.find(x); it != nodes.end() && !it->second.live) {
+        it->second.live = true;
+        work.push_back(it->second.state);
+      }
     });
   }
   for (const auto& s : states) {
-    if (!s->obj || s->table().relationships.empty() || live.count(s->ptr())) continue;
+    if (!s->obj || s->table().relationships.empty()) continue;
+    if (auto it = nodes.find(s->ptr()); it != nodes.end() && it->second.live) continue;
     const auto& rels = s->table().relationships;
     for (std::size_t i = 0; i < rels.size(); ++i) s->ops->relations[i].reset(rels[i].holder(s->ptr()));
   }
