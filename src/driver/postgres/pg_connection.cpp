@@ -149,36 +149,28 @@ Wait PgConnection::connect_poll() {
       // Whether plain reads may run ahead of a deferred BEGIN depends on the isolation a bare
       // BEGIN gets, which the server's configuration (or the engine's startup option) decides.
       // The server does not report it, so ask once, as the last step of connecting.
-      if (!PQsendQuery(conn_, "SHOW default_transaction_isolation")) {
-        broken_ = true;
-        throw ConnectError(fmt::format("could not connect to {}: {}", target_, PQerrorMessage(conn_)));
-      }
+      if (!PQsendQuery(conn_, "SHOW default_transaction_isolation")) throw connect_failed();
       probing_ = true;
       return probe_poll();
     }
-    default: {
-      ErrorDetail d;
-      d.server_message = PQerrorMessage(conn_);
-      while (!d.server_message.empty() && d.server_message.back() == '\n') d.server_message.pop_back();
-      broken_ = true;
-      throw ConnectError(fmt::format("could not connect to {}: {}", target_, d.server_message), d);
-    }
+    default:
+      throw connect_failed();
   }
 }
 
+ConnectError PgConnection::connect_failed() {
+  ErrorDetail d;
+  d.server_message = PQerrorMessage(conn_);
+  while (!d.server_message.empty() && d.server_message.back() == '\n') d.server_message.pop_back();
+  broken_ = true;
+  return ConnectError(fmt::format("could not connect to {}: {}", target_, d.server_message), d);
+}
+
 Wait PgConnection::probe_poll() {
-  const auto lost = [this] {
-    broken_ = true;
-    std::string m = PQerrorMessage(conn_);
-    while (!m.empty() && m.back() == '\n') m.pop_back();
-    ErrorDetail d;
-    d.server_message = m;
-    return ConnectError(fmt::format("could not connect to {}: {}", target_, m), d);
-  };
   const int flushed = PQflush(conn_);
-  if (flushed < 0) throw lost();
+  if (flushed < 0) throw connect_failed();
   if (flushed == 1) return Wait::write;
-  if (!PQconsumeInput(conn_)) throw lost();
+  if (!PQconsumeInput(conn_)) throw connect_failed();
   while (!PQisBusy(conn_)) {
     PGresult* r = PQgetResult(conn_);
     if (r == nullptr) {

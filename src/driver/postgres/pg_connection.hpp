@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "corm/core/error.hpp"
 #include "corm/driver/driver_connection.hpp"
 #include "driver/postgres/pg_params.hpp"
 
@@ -106,9 +107,6 @@ class PgConnection final : public driver::Connection {
   bool discard_deferred() noexcept override;
   bool send_without_reply(std::string_view sql) override;
   std::shared_ptr<const ResultSet> execute_read(std::string_view sql, std::span<const Value> params) override;
-  /// The session's default_transaction_isolation is READ COMMITTED (read once at connect,
-  /// after the startup options applied the engine's level).
-  bool default_read_committed() const noexcept { return default_read_committed_; }
 
   /// Prepared statements currently cached (for tests and diagnostics).
   std::size_t cached_statements() const noexcept { return cache_index_.size(); }
@@ -116,6 +114,8 @@ class PgConnection final : public driver::Connection {
  private:
   /// Connect's last step: reads the answer to SHOW default_transaction_isolation.
   Wait probe_poll();
+  /// Marks the connection broken; the ConnectError carrying libpq's message.
+  ConnectError connect_failed();
   PgConnection(PGconn* conn, const ConnectOptions& options, std::string target);
 
   // Statements and batches always run in pipeline mode, so whatever has to precede them
@@ -176,7 +176,7 @@ class PgConnection final : public driver::Connection {
   std::shared_ptr<PGcancel> cancel_;  // kept until destruction, so request_cancel() may race close()
   bool broken_ = false;
   bool probing_ = false;                  // connect: waiting for SHOW default_transaction_isolation
-  bool default_read_committed_ = false;
+  bool default_read_committed_ = false;  // default_transaction_isolation (read at connect)
   std::string target_;  // URL without password, for messages
 
   // Prepared-statement cache: LRU of (SQL text + parameter type OIDs) → statement name.
