@@ -7,6 +7,7 @@
 
 #include "corm/core/error.hpp"
 #include "core/excerpt.hpp"
+#include "core/pg_binary.hpp"
 #include "core/temporal.hpp"
 
 namespace corm::detail {
@@ -109,6 +110,17 @@ int hex_value(char ch) noexcept {
   return -1;
 }
 
+// A value PostgreSQL sent in binary, read by `decode` as the text the server would have sent:
+// a statement's first run returns text and its later runs binary, so both must read alike.
+template <class F>
+auto via_text(const Cell& c, F decode) {
+  const std::string text = pg_binary_text(c);
+  Cell t = c;
+  t.kind = Cell::Kind::text;
+  t.s = text;
+  return decode(t);
+}
+
 }  // namespace
 
 void throw_null_into_non_optional(std::string_view cpp_type) {
@@ -118,6 +130,12 @@ void throw_null_into_non_optional(std::string_view cpp_type) {
 }
 
 std::string describe_cell(const Cell& c) {
+  if (is_pg_binary(c)) {
+    try {
+      return via_text(c, describe_cell);
+    } catch (const DataError&) {  // malformed: fall through to the bytes
+    }
+  }
   switch (c.kind) {
     case Cell::Kind::null: return "NULL";
     case Cell::Kind::integer: return "integer " + std::to_string(c.i);
@@ -143,6 +161,10 @@ std::string describe_cell(const Cell& c) {
 
 bool decode_bool(const Cell& c) {
   require_not_null(c, "bool");
+  if (is_pg_binary(c)) {
+    if (c.pg_type == pg_oid::boolean && c.s.size() == 1) return c.s[0] != 0;
+    return via_text(c, decode_bool);
+  }
   if (c.kind == Cell::Kind::integer) {
     if (c.i == 0 || c.i == 1) return c.i == 1;
     throw_unreadable(c, "bool", "only 0 and 1 are booleans");
@@ -158,6 +180,8 @@ bool decode_bool(const Cell& c) {
 
 std::int64_t decode_int(const Cell& c, std::int64_t min, std::int64_t max, std::string_view cpp_type) {
   require_not_null(c, cpp_type);
+  if (is_pg_binary(c) && c.kind != Cell::Kind::integer)
+    return via_text(c, [&](const Cell& t) { return decode_int(t, min, max, cpp_type); });
   switch (c.kind) {
     case Cell::Kind::integer: return check_range(c.i, min, max, cpp_type);
     case Cell::Kind::real: {
@@ -192,6 +216,9 @@ std::int64_t decode_int(const Cell& c, std::int64_t min, std::int64_t max, std::
 
 double decode_double(const Cell& c, std::string_view cpp_type) {
   require_not_null(c, cpp_type);
+  // float4 goes through its text: 0.1 sent as float4 reads as 0.1, not as 0.10000000149.
+  if (is_pg_binary(c) && c.kind != Cell::Kind::integer && c.pg_type != pg_oid::float8)
+    return via_text(c, [&](const Cell& t) { return decode_double(t, cpp_type); });
   double v = 0;
   switch (c.kind) {
     case Cell::Kind::real: v = c.d; break;
@@ -213,6 +240,7 @@ double decode_double(const Cell& c, std::string_view cpp_type) {
 
 std::string decode_string(const Cell& c) {
   require_not_null(c, "std::string");
+  if (is_pg_binary(c)) return pg_binary_text(c);
   switch (c.kind) {
     case Cell::Kind::text: return std::string(c.s);
     // SQLite's type affinity can turn text that looks numeric into a number; give it back in
@@ -226,6 +254,10 @@ std::string decode_string(const Cell& c) {
 Bytes decode_bytes(const Cell& c) {
   require_not_null(c, "corm::Bytes");
   const auto* p = reinterpret_cast<const std::byte*>(c.s.data());
+  if (is_pg_binary(c)) {
+    if (c.kind == Cell::Kind::blob && c.pg_type == pg_oid::bytea) return Bytes(p, p + c.s.size());
+    return via_text(c, decode_bytes);
+  }
   if (c.kind == Cell::Kind::blob || (c.kind == Cell::Kind::text && c.pg_type != pg_oid::bytea))
     return Bytes(p, p + c.s.size());
   if (c.kind == Cell::Kind::text) {
@@ -246,6 +278,11 @@ Bytes decode_bytes(const Cell& c) {
 
 Timestamp decode_timestamp(const Cell& c) {
   require_not_null(c, "corm::Timestamp");
+  if (is_pg_binary(c)) {
+    if (c.kind == Cell::Kind::blob && (c.pg_type == pg_oid::timestamp || c.pg_type == pg_oid::timestamptz))
+      if (auto t = pg_binary_timestamp(c.s)) return *t;
+    return via_text(c, decode_timestamp);
+  }
   if (c.kind == Cell::Kind::integer) {
     // Unix seconds, as SQLite's unixepoch() and strftime('%s') produce.
     constexpr std::int64_t limit = std::numeric_limits<std::int64_t>::max() / 1'000'000;
@@ -263,6 +300,11 @@ Timestamp decode_timestamp(const Cell& c) {
 
 Date decode_date(const Cell& c) {
   require_not_null(c, "corm::Date");
+  if (is_pg_binary(c)) {
+    if (c.kind == Cell::Kind::blob && c.pg_type == pg_oid::date)
+      if (auto d = pg_binary_date(c.s)) return *d;
+    return via_text(c, decode_date);
+  }
   if (c.kind == Cell::Kind::text) {
     if (auto d = parse_date(c.s)) return *d;
     throw_unreadable(c, "corm::Date", "expected 'YYYY-MM-DD'");
@@ -272,6 +314,7 @@ Date decode_date(const Cell& c) {
 
 Decimal decode_decimal(const Cell& c) {
   require_not_null(c, "corm::Decimal");
+  if (is_pg_binary(c)) return via_text(c, decode_decimal);
   switch (c.kind) {
     case Cell::Kind::text:
       try {
@@ -292,6 +335,8 @@ Decimal decode_decimal(const Cell& c) {
 
 Uuid decode_uuid(const Cell& c) {
   require_not_null(c, "corm::Uuid");
+  if (is_pg_binary(c) && !(c.kind == Cell::Kind::blob && c.pg_type == pg_oid::uuid))
+    return via_text(c, decode_uuid);
   if (c.kind == Cell::Kind::text) {
     try {
       return Uuid(c.s);

@@ -4,6 +4,7 @@
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
+#include <variant>
 
 #include "corm/orm/errors.hpp"
 #include "corm/orm/session_core.hpp"
@@ -394,10 +395,21 @@ void LoadPlan::complete_relationship(Task& t, const std::vector<Result>& rs) {
   // the identity map already supplied; a plain selectin load of a one-to-many (W4's shape: 10,000
   // books) skips the de-duplication sets.
   const bool may_repeat = m2m || !t.joins.empty() || !t.known.empty();
+  // Integer keys (nearly every foreign key) group without building a string per child.
+  std::unordered_map<std::int64_t, Group> by_int;
   std::unordered_map<std::string, Group> by_key;
-  auto add_to = [&](const std::string& key, const std::shared_ptr<void>& obj) {
-    Group& g = by_key[key];
+  auto add_to = [&](const Value& key, const std::shared_ptr<void>& obj) {
+    const auto* i = std::get_if<std::int64_t>(&key.storage());
+    Group& g = i ? by_int[*i] : by_key[encode_key(key)];
     if (!may_repeat || g.seen.insert(obj.get()).second) g.objs.push_back(obj);
+  };
+  auto group_of = [&](const Value& key) -> const Group* {
+    if (const auto* i = std::get_if<std::int64_t>(&key.storage())) {
+      auto it = by_int.find(*i);
+      return it == by_int.end() ? nullptr : &it->second;
+    }
+    auto it = by_key.find(encode_key(key));
+    return it == by_key.end() ? nullptr : &it->second;
   };
   std::vector<std::shared_ptr<InstanceState>> children;
   std::size_t rows = 0;
@@ -411,22 +423,22 @@ void LoadPlan::complete_relationship(Task& t, const std::vector<Result>& rs) {
   for (const Result& res : rs) {
     for (const Row& row : res) {
       auto cs = core_.absorb(*t.ops, row, 0, false);
-      if (m2m) add_to(encode_key(SessionCore::cell_value(row, target.columns.size())), cs->obj);
-      else add_to(encode_key(target.columns[r.remote_column].get(cs->ptr())), cs->obj);
+      if (m2m) add_to(SessionCore::cell_value(row, target.columns.size()), cs->obj);
+      else add_to(target.columns[r.remote_column].get(cs->ptr()), cs->obj);
       if (std::exchange(cs->load_mark, mark) != mark) children.push_back(cs);
       read_joined(t.joins, row, cs, joined_first, acc, false);
     }
   }
   std::vector<std::shared_ptr<InstanceState>> from_map;  // not in the rows: no joined data
   for (auto& obj : t.known) {
-    add_to(encode_key(target.columns[r.remote_column].get(obj.get())), obj);
+    add_to(target.columns[r.remote_column].get(obj.get()), obj);
     if (auto cs = core_.shared_state_of(obj.get()); cs && std::exchange(cs->load_mark, mark) != mark)
       from_map.push_back(cs);
   }
   for (auto& p : t.parents) {
-    auto it = by_key.find(encode_key(p->table().columns[r.local_column].get(p->ptr())));
+    const Group* g = group_of(p->table().columns[r.local_column].get(p->ptr()));
     static const std::vector<std::shared_ptr<void>> none;
-    const auto& objs = it == by_key.end() ? none : it->second.objs;
+    const auto& objs = g ? g->objs : none;
     if (r.to_one() && objs.size() > 1) set_holder(core_, *p, t.rel, {objs.front()}, false);
     else set_holder(core_, *p, t.rel, objs, false);
   }

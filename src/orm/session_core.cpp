@@ -8,6 +8,7 @@
 #include "corm/sql/statement/returning.hpp"
 #include "corm/sql/statement/select.hpp"
 #include "corm/sql/statement/update.hpp"
+#include "core/pg_binary.hpp"
 
 namespace corm::orm {
 
@@ -80,6 +81,10 @@ void SessionCore::set_column(const ColumnInfo& c, void* obj, const Value& v) {
 
 Value SessionCore::cell_value(const Row& row, std::size_t col) {
   Cell c = row.cell(col);
+  // A value PostgreSQL sent in binary keys like the text it would have sent (a UUID or numeric
+  // key compares as its text, an integer as an integer), so a statement's text and binary runs
+  // find the same identity.
+  if (corm::detail::is_pg_binary(c) && c.kind != Cell::Kind::integer) return Value(corm::detail::pg_binary_text(c));
   switch (c.kind) {
     case Cell::Kind::integer: return Value(c.i);
     case Cell::Kind::real: return Value(c.d);

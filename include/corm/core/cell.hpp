@@ -13,8 +13,10 @@ struct Cell {
   Kind kind = Kind::null;
   std::int64_t i = 0;           ///< Set when kind == integer.
   double d = 0;                 ///< Set when kind == real.
-  std::string_view s;           ///< Text (kind == text) or raw bytes (kind == blob).
-  std::uint32_t pg_type = 0;    ///< PostgreSQL type OID of a text cell; 0 elsewhere.
+  /// Text (kind == text) or raw bytes (kind == blob; on PostgreSQL, a binary-format value of
+  /// type pg_type, e.g. a uuid's 16 bytes or a timestamp's 8).
+  std::string_view s;
+  std::uint32_t pg_type = 0;    ///< PostgreSQL type OID of the cell's column; 0 on SQLite.
 
   bool is_null() const noexcept { return kind == Kind::null; }
 };

@@ -259,15 +259,21 @@ bool PgConnection::send_prefix(Op& op) {
   if (it != cache_index_.end()) {
     lru_.splice(lru_.begin(), lru_, it->second.pos);
     op.statement_name = it->second.name;
+    op.result_format = it->second.binary_results ? 1 : 0;
     return true;
   }
   op.statement_name = fmt::format("corm_{}", ++next_statement_);
+  op.described_key = key;
   op.pending_cache_sql = std::move(key);
-  if (!PQsendPrepare(conn_, op.statement_name.c_str(), op.sql.c_str(), params_.count(), params_.types())) {
+  // The DESCRIBE rides in the same round trip; its column types decide whether later runs of
+  // the statement ask for binary results (this first run reads text).
+  if (!PQsendPrepare(conn_, op.statement_name.c_str(), op.sql.c_str(), params_.count(), params_.types()) ||
+      !PQsendDescribePrepared(conn_, op.statement_name.c_str())) {
     fail_lost("preparing the statement");
     return false;
   }
   expect_.push_back({Expect::prepare, true});
+  expect_.push_back({Expect::describe, true});
   return true;
 }
 
@@ -289,7 +295,7 @@ bool PgConnection::send_exec(Op& op, Expect::What what) {
                      ? PQsendQueryParams(conn_, op.sql.c_str(), params_.count(), params_.types(), params_.values(),
                                          params_.lengths(), params_.formats(), 0)
                      : PQsendQueryPrepared(conn_, op.statement_name.c_str(), params_.count(), params_.values(),
-                                           params_.lengths(), params_.formats(), 0);
+                                           params_.lengths(), params_.formats(), op.result_format);
   if (!ok) {
     fail_lost(what == Expect::row ? "sending a batch" : "sending the statement");
     return false;
@@ -395,6 +401,7 @@ bool PgConnection::read_pipeline() {
     if (ok) {
       switch (e.what) {
         case Expect::prepare: cache_store(op); PQclear(r); break;
+        case Expect::describe: cache_described(op, r); PQclear(r); break;
         case Expect::result:
           if (op.result) PQclear(op.result);
           op.result = r;
@@ -605,6 +612,15 @@ void PgConnection::cache_store(Op& op) {
   cache_index_[op.pending_cache_sql] = CacheEntry{op.statement_name, lru_.begin()};
   op.pending_cache_sql.clear();
   while (cache_index_.size() > options_.statement_cache_size) cache_evict(lru_.back(), true);
+}
+
+void PgConnection::cache_described(const Op& op, const PGresult* description) {
+  auto it = cache_index_.find(op.described_key);
+  if (it == cache_index_.end()) return;
+  bool binary = true;
+  for (int i = 0, n = PQnfields(description); i < n && binary; ++i)
+    binary = detail::pg_binary_kind(PQftype(description, i)) != detail::PgBinaryKind::none;
+  it->second.binary_results = binary;
 }
 
 void PgConnection::cache_evict_name(const std::string& name, bool deallocate) {

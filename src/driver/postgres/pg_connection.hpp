@@ -130,6 +130,8 @@ class PgConnection final : public driver::Connection {
     bool script_sent = false;        // scripts: false while earlier pipeline results drain
     std::string pending_cache_sql;   // cache key (SQL + parameter types) when this op prepares
     std::string statement_name;
+    std::string described_key;       // cache key whose result columns a DESCRIBE will report
+    int result_format = 0;           // 1 (binary) when every result column has a binary reader
     bool flushing = false;
     bool read_ahead = false;         // leaves deferred_ queued (a plain read at READ COMMITTED)
     bool abandoned = false;          // cancelled: send no further chunks
@@ -145,7 +147,7 @@ class PgConnection final : public driver::Connection {
   // current operation; the others belong to commands sent without waiting, and are read and
   // dropped first (a failure there can only be a lost connection, which the next read sees).
   struct Expect {
-    enum What { discard, prepare, result, row, sync } what;
+    enum What { discard, prepare, describe, result, row, sync } what;
     bool ours;
   };
 
@@ -163,6 +165,7 @@ class PgConnection final : public driver::Connection {
 
   void fail_lost(std::string_view during);
   void cache_store(Op& op);
+  void cache_described(const Op& op, const PGresult* description);
   void cache_evict(const std::string& key, bool deallocate);
   void cache_evict_name(const std::string& name, bool deallocate);
   std::shared_ptr<const ResultSet> run_blocking();
@@ -184,6 +187,7 @@ class PgConnection final : public driver::Connection {
   struct CacheEntry {
     std::string name;
     std::list<std::string>::iterator pos;
+    bool binary_results = false;  // every result column is read in binary (core/pg_binary.hpp)
   };
   std::unordered_map<std::string, CacheEntry> cache_index_;
   std::vector<std::string> to_deallocate_;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "corm/core/error.hpp"
+#include "core/pg_binary.hpp"
 
 namespace corm::driver::postgres {
 
@@ -12,10 +13,16 @@ PgResultSet::PgResultSet(PGresult* res) : res_(res) {
   rows_ = static_cast<std::size_t>(PQntuples(res));
   const int n = PQnfields(res);
   types_.resize(static_cast<std::size_t>(n));
-  formats_.resize(static_cast<std::size_t>(n));
+  binary_.resize(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) {
-    types_[static_cast<std::size_t>(i)] = PQftype(res, i);
-    formats_[static_cast<std::size_t>(i)] = PQfformat(res, i);
+    const auto col = static_cast<std::size_t>(i);
+    types_[col] = PQftype(res, i);
+    // Binary is only asked for when every column has a kind (PgConnection); anything else
+    // arriving in binary becomes a blob that the decoders reject with a clear message.
+    if (PQfformat(res, i) == 1) {
+      binary_[col] = detail::pg_binary_kind(types_[col]);
+      if (binary_[col] == detail::PgBinaryKind::none) binary_[col] = detail::PgBinaryKind::raw;
+    }
   }
   affected_ = -1;
   const char* tuples = PQcmdTuples(res);
@@ -37,8 +44,11 @@ Cell PgResultSet::cell(std::size_t row, std::size_t col) const {
   Cell c;
   const int r = static_cast<int>(row), f = static_cast<int>(col);
   if (PQgetisnull(res_, r, f)) return c;
-  c.kind = formats_[col] == 1 ? Cell::Kind::blob : Cell::Kind::text;
-  c.s = std::string_view(PQgetvalue(res_, r, f), static_cast<std::size_t>(PQgetlength(res_, r, f)));
+  const char* value = PQgetvalue(res_, r, f);
+  const auto length = static_cast<std::size_t>(PQgetlength(res_, r, f));
+  if (binary_[col] != detail::PgBinaryKind::none) return detail::pg_binary_cell(binary_[col], types_[col], value, length);
+  c.kind = Cell::Kind::text;
+  c.s = std::string_view(value, length);
   c.pg_type = types_[col];
   return c;
 }

@@ -9,10 +9,11 @@
 #include <vector>
 
 #include "corm/core/result_set.hpp"
+#include "core/pg_binary.hpp"
 
 namespace corm::driver::postgres {
 
-/// Owns a PGresult; cells are text-format views into it.
+/// Owns a PGresult; cells are views into it, text or binary per column (core/pg_binary.hpp).
 class PgResultSet final : public ResultSet {
  public:
   explicit PgResultSet(PGresult* res);
@@ -30,7 +31,7 @@ class PgResultSet final : public ResultSet {
   PGresult* res_;
   std::size_t rows_;
   std::vector<std::uint32_t> types_;
-  std::vector<int> formats_;
+  std::vector<detail::PgBinaryKind> binary_;  // none for a text-format column
   std::int64_t affected_;
 };
 
