@@ -162,17 +162,36 @@ void FlushPlan::prepare() {
     auto [it, fresh] = first_seq.emplace(&s->table(), s->seq);
     if (!fresh) it->second = std::min(it->second, s->seq);
   }
-  auto by_rank = [&](bool reverse) {
-    return [&, reverse](const InstanceState* a, const InstanceState* b) {
-      std::size_t ra = rank_[&a->table()], rb = rank_[&b->table()];
-      if (ra != rb) return reverse ? ra > rb : ra < rb;
-      std::uint64_t fa = first_seq[&a->table()], fb = first_seq[&b->table()];
-      if (fa != fb) return reverse ? fa > fb : fa < fb;
-      return reverse ? a->seq > b->seq : a->seq < b->seq;
-    };
+  // Sorted on keys read once per object: a comparator that looked the table's rank and first
+  // seq up in hash maps cost a quarter of a 10,000-row flush. seq is unique, so the order is
+  // total and a plain sort is stable enough.
+  struct Keyed {
+    std::size_t rank;
+    std::uint64_t first, seq;
+    InstanceState* state;
   };
-  std::stable_sort(inserts_.begin(), inserts_.end(), by_rank(false));
-  std::stable_sort(deletes_.begin(), deletes_.end(), by_rank(true));
+  auto order = [&](std::vector<InstanceState*>& v, bool reverse) {
+    std::vector<Keyed> keyed;
+    keyed.reserve(v.size());
+    const TableInfo* table = nullptr;
+    std::size_t rank = 0;
+    std::uint64_t first = 0;
+    for (InstanceState* st : v) {
+      if (&st->table() != table) {
+        table = &st->table();
+        rank = rank_[table];
+        first = first_seq[table];
+      }
+      keyed.push_back({rank, first, st->seq, st});
+    }
+    std::sort(keyed.begin(), keyed.end(), [reverse](const Keyed& a, const Keyed& b) {
+      const auto ka = std::tie(a.rank, a.first, a.seq), kb = std::tie(b.rank, b.first, b.seq);
+      return reverse ? kb < ka : ka < kb;
+    });
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = keyed[i].state;
+  };
+  order(inserts_, false);
+  order(deletes_, true);
 }
 
 bool FlushPlan::has_other_parent(const InstanceState& child, const InstanceState& parent,
@@ -587,8 +606,6 @@ void FlushPlan::feed(std::vector<Result> results) {
     switch (phase_) {
       case Phase::inserts: {
         if (!r.empty()) {
-          std::vector<std::size_t> ords(t.columns.size());
-          for (std::size_t k = 0; k < ords.size(); ++k) ords[k] = k;
           Row row = r.at(0);
           for (const ColumnInfo& c : t.columns) c.set_from_row(s.ptr(), row, c.index);
         }
