@@ -195,6 +195,9 @@ asio::awaitable<std::shared_ptr<const ResultSet>> AsyncConnection::run(
     std::rethrow_exception(error);
   }
   autobegin_deferred_ = false;
+  // The server defaults to READ COMMITTED, where reads may run before BEGIN: sessions may
+  // pipeline their reads (AsyncEngine::pipelines_reads).
+  if (read_ahead && driver().reads_precede_begin()) engine_->reads_precede_begin.store(true, std::memory_order_relaxed);
   observer.succeeded(rs.get());
   co_return rs;
 }

@@ -37,6 +37,9 @@ class AsyncDriverConnection : public driver::Connection {
                                                                                std::chrono::milliseconds timeout) {
     return async_execute(sql, params, timeout);
   }
+  /// True when plain reads run ahead of a deferred BEGIN here (PostgreSQL whose default
+  /// isolation is READ COMMITTED), so a session's reads may use any connection.
+  virtual bool reads_precede_begin() const noexcept { return false; }
   /// Runs one statement for every parameter row in as few round trips as the driver can.
   virtual asio::awaitable<std::vector<std::shared_ptr<const ResultSet>>> async_execute_many(
       std::string_view sql, std::span<const std::vector<Value>> rows, std::chrono::milliseconds timeout) = 0;

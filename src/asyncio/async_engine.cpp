@@ -1,6 +1,7 @@
 #include "corm/asyncio/async_engine.hpp"
 
 #include "asyncio/async_engine_state.hpp"
+#include "asyncio/read_pipeline.hpp"
 #include "front/engine_config.hpp"
 
 namespace corm {
@@ -14,6 +15,7 @@ AsyncEngine create_async_engine(boost::asio::any_io_executor executor, std::stri
   state->pool = std::make_shared<asyncio_detail::AsyncPool>(
       executor, state->options.pool,
       [raw] { return asyncio_detail::async_connect(raw->executor, raw->url, raw->options.connect); }, state->events);
+  state->reads = std::make_shared<asyncio_detail::ReadPipeline>(state->options.pool.pool_size);
   return AsyncEngine(std::move(state));
 }
 
@@ -31,5 +33,19 @@ std::uint64_t AsyncEngine::connections_opened() const { return state_->pool->ope
 void AsyncEngine::dispose() noexcept { state_->pool->dispose(); }
 const EngineOptions& AsyncEngine::options() const noexcept { return state_->options; }
 boost::asio::any_io_executor AsyncEngine::get_executor() const noexcept { return state_->executor; }
+
+bool AsyncEngine::pipelines_reads() const noexcept {
+  const EngineOptions& o = state_->options;
+  return state_->url.dialect() == Dialect::postgresql && o.pipeline_session_reads && o.defer_begin_past_reads &&
+         !o.isolation_level && state_->reads_precede_begin.load(std::memory_order_relaxed);
+}
+
+boost::asio::awaitable<Result> AsyncEngine::execute_pipelined_read(Compiled statement) {
+  if (statement.plain_read && pipelines_reads()) co_return co_await state_->reads->run(*this, std::move(statement));
+  AsyncConnection conn = co_await connect();
+  Result r = co_await conn.execute(std::move(statement));
+  co_await conn.close();
+  co_return r;
+}
 
 }  // namespace corm

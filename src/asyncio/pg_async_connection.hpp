@@ -35,6 +35,7 @@ class PgAsyncConnection final : public AsyncDriverConnection {
   asio::awaitable<std::shared_ptr<const ResultSet>> async_execute_read(std::string_view sql,
                                                                        std::span<const Value> params,
                                                                        std::chrono::milliseconds timeout) override;
+  bool reads_precede_begin() const noexcept override { return pg_->default_read_committed(); }
   std::shared_ptr<const ResultSet> execute_read(std::string_view sql, std::span<const Value> params) override {
     return pg_->execute_read(sql, params);
   }

@@ -71,7 +71,31 @@ asio::awaitable<void> AsyncSession::transaction_ended() {
 }
 // --- end of the routing hook ---
 
+// Before its first write a session holds no connection; its plain reads then share round trips
+// with other coroutines' reads (AsyncEngine::execute_pipelined_read). Any setting that ties the
+// session's reads to one connection or transaction keeps them on its own connection.
+bool AsyncSession::reads_pipelined(const orm::Step& step, orm::StatementRole role) const {
+  return step.statements.size() == 1 && role == orm::StatementRole::read && step.statements.front().plain_read &&
+         !conn_ && !reader_conn_ && !router_ && !options_.read_only && !options_.isolation_level &&
+         engine_.pipelines_reads();
+}
+
 asio::awaitable<std::vector<Result>> AsyncSession::run_step(const orm::Step& step, orm::StatementRole role) {
+  if (reads_pipelined(step, role)) {
+    if (connecting_)
+      throw UsageError("AsyncSession used by two coroutines at once (both running statements); give each coroutine "
+                       "its own session");
+    connecting_ = true;
+    struct Reset {
+      bool& flag;
+      ~Reset() { flag = false; }
+    } reset{connecting_};
+    auto t0 = std::chrono::steady_clock::now();
+    std::vector<Result> out;
+    out.push_back(co_await engine_.execute_pipelined_read(step.statements.front()));
+    core_->record(step, std::chrono::steady_clock::now() - t0);
+    co_return out;
+  }
   AsyncConnection& conn = *co_await connection_for(role);
   if (options_.read_only && conn.dialect() == Dialect::postgresql && !conn.in_transaction() &&
       conn.isolation_level() != IsolationLevel::autocommit)

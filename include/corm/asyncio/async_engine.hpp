@@ -40,6 +40,16 @@ class AsyncEngine {
   const EngineOptions& options() const noexcept;
   /// The executor connections and timers run on.
   boost::asio::any_io_executor get_executor() const noexcept;
+  /// Runs a plain read (`Compiled::plain_read`: a SELECT that locks nothing) outside any
+  /// transaction on whichever pooled connection is free, in one libpq pipeline with the reads
+  /// other coroutines queued meanwhile (see EngineOptions::pipeline_session_reads). Where that
+  /// does not apply (pipelines_reads() false, or not a plain read) it checks a connection out
+  /// and runs the statement alone. Each caller gets its own rows or its own exception.
+  boost::asio::awaitable<Result> execute_pipelined_read(Compiled statement);
+  /// True when reads may be pipelined: PostgreSQL, pipeline_session_reads and
+  /// defer_begin_past_reads on, no engine-wide isolation level, and a connection has shown that
+  /// the server's default isolation is READ COMMITTED.
+  bool pipelines_reads() const noexcept;
 
  private:
   friend AsyncEngine create_async_engine(boost::asio::any_io_executor, std::string_view, EngineOptions);

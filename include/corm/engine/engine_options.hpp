@@ -31,6 +31,13 @@ struct EngineOptions {
   /// at REPEATABLE READ or SERIALIZABLE (including a server whose default_transaction_isolation
   /// is stricter) nor on SQLite.
   bool defer_begin_past_reads = true;
+  /// Async front, where defer_begin_past_reads applies: the plain reads an AsyncSession makes
+  /// before its first write need no connection of their own, so they are queued and sent in one
+  /// libpq pipeline with the reads other coroutines queued at the same time, on whichever pooled
+  /// connection is free (AsyncEngine::execute_pipelined_read). Coroutines sharing a pool then
+  /// pay one round trip per batch instead of one per read. The session takes a connection of its
+  /// own at its first write, explicit begin() or non-plain statement, as before.
+  bool pipeline_session_reads = true;
   /// Client-side limit for one statement (async front): when it passes, the statement is
   /// cancelled on the server and QueryCanceled is raised. 0 = none.
   std::chrono::milliseconds command_timeout{0};

@@ -162,13 +162,14 @@ class AsyncSession {
   boost::asio::awaitable<std::vector<Result>> run_step(const orm::Step& step,
                                                        orm::StatementRole role = orm::StatementRole::read);
   boost::asio::awaitable<void> run_load(orm::LoadPlan& plan, orm::StatementRole role = orm::StatementRole::read);
+  bool reads_pipelined(const orm::Step& step, orm::StatementRole role) const;
   boost::asio::awaitable<void> transaction_ended();  // routing hook: ends the reader's transaction
 
   AsyncEngine engine_;
   SessionOptions options_;
   std::optional<AsyncConnection> conn_;
   std::shared_ptr<orm::SessionCore> core_;
-  bool connecting_ = false;
+  bool connecting_ = false;  // also set while a pipelined read is in flight
   // routing hook (set_router)
   std::optional<AsyncEngine> reader_;
   std::optional<AsyncConnection> reader_conn_;

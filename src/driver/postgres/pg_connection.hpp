@@ -108,6 +108,8 @@ class PgConnection final : public driver::Connection {
   bool send_without_reply(std::string_view sql) override;
   std::shared_ptr<const ResultSet> execute_read(std::string_view sql, std::span<const Value> params) override;
 
+  /// The server's default_transaction_isolation is READ COMMITTED (asked once at connect).
+  bool default_read_committed() const noexcept { return default_read_committed_; }
   /// Prepared statements currently cached (for tests and diagnostics).
   std::size_t cached_statements() const noexcept { return cache_index_.size(); }
 
