@@ -1,11 +1,20 @@
 #include "corm/orm/identity_key.hpp"
 
+#include <charconv>
 #include <type_traits>
 #include <variant>
 
 namespace corm::orm {
 
 std::string encode_key(const Value& v) {
+  // Integer keys are nearly all keys: written straight into one short string.
+  if (const auto* i = std::get_if<std::int64_t>(&v.storage())) {
+    char buf[24];
+    buf[0] = 'i';
+    auto [end, ec] = std::to_chars(buf + 1, buf + sizeof buf, *i);
+    (void)ec;  // 23 characters hold every int64
+    return std::string(buf, end);
+  }
   return std::visit(
       [](const auto& x) -> std::string {
         using X = std::decay_t<decltype(x)>;
