@@ -149,18 +149,24 @@ void FlushPlan::prepare() {
     }
   }
   collect_links();
+  started_at_ = core_.next_seq();
+  // Rows of one table stay together (tables of one rank in order of first appearance), so
+  // same-shaped INSERTs / DELETEs form one step however the objects were added. Objects of one
+  // table usually come in runs: the maps are touched once per run, not once per object.
   std::unordered_set<const TableInfo*> visiting;
+  std::unordered_map<const TableInfo*, std::uint64_t> first_seq;
+  const TableInfo* run = nullptr;
+  std::uint64_t* run_first = nullptr;
   for (const auto& s : core_.tracked()) {
     if (s->status == ObjectStatus::pending) inserts_.push_back(s.get());
     else if (s->status == ObjectStatus::deleted) deletes_.push_back(s.get());
-    rank_of(&s->table(), rank_, visiting);
-  }
-  // Rows of one table stay together (tables of one rank in order of first appearance), so
-  // same-shaped INSERTs / DELETEs form one step however the objects were added.
-  std::unordered_map<const TableInfo*, std::uint64_t> first_seq;
-  for (const auto& s : core_.tracked()) {
-    auto [it, fresh] = first_seq.emplace(&s->table(), s->seq);
-    if (!fresh) it->second = std::min(it->second, s->seq);
+    if (&s->table() != run) {
+      run = &s->table();
+      rank_of(run, rank_, visiting);
+      auto [it, fresh] = first_seq.emplace(run, s->seq);
+      run_first = &it->second;
+    }
+    *run_first = std::min(*run_first, s->seq);
   }
   // Sorted on keys read once per object: a comparator that looked the table's rank and first
   // seq up in hash maps cost a quarter of a 10,000-row flush. seq is unique, so the order is
@@ -487,7 +493,7 @@ void FlushPlan::build_updates() {
   std::map<std::string, std::size_t> by_sql;
   for (const auto& sp : core_.tracked()) {
     InstanceState& s = *sp;
-    if (s.status != ObjectStatus::persistent || s.expired) continue;
+    if (s.status != ObjectStatus::persistent || s.expired || s.inserted_at > started_at_) continue;
     wire_foreign_keys(s);
     std::vector<Value> now = values_of(s);
     if (now == s.snapshot) continue;

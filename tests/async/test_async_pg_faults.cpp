@@ -8,11 +8,15 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
 #include <thread>
 
 #include <unistd.h>
@@ -122,33 +126,53 @@ TEST_CASE("async pg: terminated backends are replaced by pre-ping, or fail once 
         for (auto& c : warm) co_await c.close();
       }
       CHECK(terminate_all(app) == 4);
-      int ok = 0, lost = 0, other = 0, finished = 0;
+      // Shared with the workers, which outlive this frame if the wait below gives up.
+      struct Outcome {
+        int ok = 0, lost = 0, other = 0, finished = 0;
+        std::vector<std::string> messages;
+      };
+      auto out = std::make_shared<Outcome>();
       for (int i = 0; i < 40; ++i) {
         asio::co_spawn(
             ex,
-            [&]() -> awaitable<void> {
-              auto c = co_await engine.connect();
+            [out, engine]() mutable -> awaitable<void> {
+              // Every outcome is counted, so a failure shows up as a count, never as a hang.
               try {
-                co_await c.execute(text("SELECT 1"));
-                ++ok;
-              } catch (const ConnectionLost&) {
-                ++lost;
-              } catch (...) {
-                ++other;
+                auto c = co_await engine.connect();
+                try {
+                  co_await c.execute(text("SELECT 1"));
+                  ++out->ok;
+                } catch (const ConnectionLost&) {
+                  ++out->lost;
+                } catch (const std::exception& e) {
+                  ++out->other;
+                  out->messages.emplace_back(e.what());
+                }
+                co_await c.close();
+              } catch (const std::exception& e) {
+                ++out->other;
+                out->messages.emplace_back(std::string("connect/close: ") + e.what());
               }
-              co_await c.close();
-              ++finished;
+              ++out->finished;
             },
             asio::detached);
       }
-      while (finished < 40) co_await sleep_for(ex, 5ms);
-      CHECK(other == 0);
+      const auto deadline = std::chrono::steady_clock::now() + 60s;
+      while (out->finished < 40 && std::chrono::steady_clock::now() < deadline) co_await sleep_for(ex, 5ms);
+      for (const auto& m : out->messages) UNSCOPED_INFO(m);
+      if (out->finished < 40) {
+        // A worker is stuck: record it and stop the io_context, so the run ends instead of hanging.
+        FAIL_CHECK("only " << out->finished << " of 40 workers finished within 60 s");
+        static_cast<asio::io_context&>(asio::query(ex, asio::execution::context)).stop();
+        co_return;
+      }
+      CHECK(out->other == 0);
       if (pre_ping) {
-        CHECK(ok == 40);
+        CHECK(out->ok == 40);
       } else {
-        CHECK(lost >= 1);  // a dead connection is discovered by the statement that uses it...
-        CHECK(lost <= 4);  // ...once: it is then discarded and replaced
-        CHECK(ok == 40 - lost);
+        CHECK(out->lost >= 1);  // a dead connection is discovered by the statement that uses it...
+        CHECK(out->lost <= 4);  // ...once: it is then discarded and replaced
+        CHECK(out->ok == 40 - out->lost);
       }
       CHECK(engine.pool_status().checked_out == 0);
     });

@@ -163,7 +163,7 @@ TEST_CASE("a read that fails in a shared batch fails only its own session", "[or
   });
 }
 
-TEST_CASE("a session reader cancelled while waiting leaves at once; the others finish", "[orm][async][pipeline]") {
+TEST_CASE("a session reader cancelled while waiting leaves at once and the others finish", "[orm][async][pipeline]") {
   OrmDb db;
   test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<void> {
     EngineOptions opts;

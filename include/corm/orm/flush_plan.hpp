@@ -73,6 +73,9 @@ class FlushPlan {
   std::vector<Pending> updates_;
   bool updates_built_ = false;
   std::size_t update_pos_ = 0;
+  // seq when this flush started: a row INSERTed after it was read back by its RETURNING and has
+  // not changed since, so the UPDATE pass skips it (10,000 dirty checks in W5's flush).
+  std::uint64_t started_at_ = 0;
   Pending current_;
   bool has_current_ = false;
   bool finished_ = false;
