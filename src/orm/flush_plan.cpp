@@ -190,10 +190,12 @@ void FlushPlan::prepare() {
       }
       keyed.push_back({rank, first, st->seq, st});
     }
-    std::sort(keyed.begin(), keyed.end(), [reverse](const Keyed& a, const Keyed& b) {
+    auto before = [reverse](const Keyed& a, const Keyed& b) {
       const auto ka = std::tie(a.rank, a.first, a.seq), kb = std::tie(b.rank, b.first, b.seq);
       return reverse ? kb < ka : ka < kb;
-    });
+    };
+    // Objects added one table at a time are in order already (W5's 10,000 books).
+    if (!std::is_sorted(keyed.begin(), keyed.end(), before)) std::sort(keyed.begin(), keyed.end(), before);
     for (std::size_t i = 0; i < v.size(); ++i) v[i] = keyed[i].state;
   };
   order(inserts_, false);
