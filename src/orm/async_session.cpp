@@ -6,6 +6,20 @@ namespace corm {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// Marks the session busy while it waits (for a connection or a pipelined read), so a second
+// coroutine using it meanwhile is refused at once instead of corrupting its state.
+struct Busy {
+  bool& flag;
+  explicit Busy(bool& f) : flag(f) { flag = true; }
+  ~Busy() { flag = false; }
+  Busy(const Busy&) = delete;
+  Busy& operator=(const Busy&) = delete;
+};
+
+}  // namespace
+
 AsyncSession::AsyncSession(AsyncEngine engine, SessionOptions options)
     : engine_(std::move(engine)), options_(options),
       core_(std::make_shared<orm::SessionCore>(engine_.dialect(), options, engine_.options().log)) {
@@ -19,11 +33,7 @@ asio::awaitable<AsyncConnection*> AsyncSession::connection() {
     throw UsageError("AsyncSession used by two coroutines at once (both waiting for its connection); give each "
                      "coroutine its own session");
   if (!conn_) {
-    connecting_ = true;
-    struct Reset {
-      bool& flag;
-      ~Reset() { flag = false; }
-    } reset{connecting_};
+    Busy busy(connecting_);
     AsyncConnection c = co_await engine_.connect();
     conn_.emplace(std::move(c));
     if (options_.isolation_level) conn_->set_isolation_level(*options_.isolation_level);
@@ -53,11 +63,7 @@ asio::awaitable<AsyncConnection*> AsyncSession::connection_for(orm::StatementRol
     if (connecting_)
       throw UsageError("AsyncSession used by two coroutines at once (both waiting for a connection); give each "
                        "coroutine its own session");
-    connecting_ = true;
-    struct Reset {
-      bool& flag;
-      ~Reset() { flag = false; }
-    } reset{connecting_};
+    Busy busy(connecting_);
     AsyncConnection c = co_await reader_->connect();
     reader_conn_.emplace(std::move(c));
     if (options_.isolation_level) reader_conn_->set_isolation_level(*options_.isolation_level);
@@ -85,11 +91,7 @@ asio::awaitable<std::vector<Result>> AsyncSession::run_step(const orm::Step& ste
     if (connecting_)
       throw UsageError("AsyncSession used by two coroutines at once (both running statements); give each coroutine "
                        "its own session");
-    connecting_ = true;
-    struct Reset {
-      bool& flag;
-      ~Reset() { flag = false; }
-    } reset{connecting_};
+    Busy busy(connecting_);
     auto t0 = std::chrono::steady_clock::now();
     std::vector<Result> out;
     out.push_back(co_await engine_.execute_pipelined_read(step.statements.front()));
