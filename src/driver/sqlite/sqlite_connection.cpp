@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <thread>
 #include <cctype>
 #include <climits>
 #include <cmath>
@@ -173,9 +174,19 @@ class SqliteConnection final : public Connection {
   };
 
   // Runs `sql` once during setup, where any failure means the database cannot be used.
+  // `PRAGMA journal_mode = WAL` takes a lock that SQLite refuses at once (SQLITE_BUSY, without
+  // calling the busy handler) while other connections use the file — pools opening several
+  // connections together hit it — so a busy setup statement is retried for up to busy_timeout.
   void setup_exec(const char* sql, const Url& url) {
     char* err = nullptr;
-    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+    const auto deadline = std::chrono::steady_clock::now() + busy_timeout_;
+    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+    while ((rc & 0xff) == SQLITE_BUSY && std::chrono::steady_clock::now() < deadline) {
+      sqlite3_free(err);
+      err = nullptr;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+    }
     if (rc == SQLITE_OK) return;
     const std::string msg = err != nullptr ? err : sqlite3_errmsg(db_);
     sqlite3_free(err);
