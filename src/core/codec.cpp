@@ -314,7 +314,11 @@ Date decode_date(const Cell& c) {
 
 Decimal decode_decimal(const Cell& c) {
   require_not_null(c, "corm::Decimal");
-  if (is_pg_binary(c)) return via_text(c, decode_decimal);
+  if (is_pg_binary(c)) {
+    if (c.pg_type == pg_oid::numeric)  // straight from the wire digits, without a Cell copy
+      if (auto text = pg_binary_numeric(c.s)) return Decimal(*text);
+    return via_text(c, decode_decimal);
+  }
   switch (c.kind) {
     case Cell::Kind::text:
       try {

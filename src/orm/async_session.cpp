@@ -137,12 +137,20 @@ asio::awaitable<std::vector<std::shared_ptr<void>>> AsyncSession::query(const or
   co_return plan.results();
 }
 
+asio::awaitable<std::vector<std::shared_ptr<void>>> AsyncSession::query_key(const orm::EntityOps& ops,
+                                                                            std::vector<Value> key) {
+  co_await autoflush();
+  auto plan = core_->key_plan(ops, key);
+  co_await run_load(plan, orm::StatementRole::read);
+  co_return plan.results();
+}
+
 asio::awaitable<void> AsyncSession::autoflush() {
   if (options_.autoflush && !options_.read_only) co_await flush();
 }
 
 asio::awaitable<void> AsyncSession::flush() {
-  if (options_.read_only) co_return;
+  if (options_.read_only || core_->tracked().empty()) co_return;  // nothing tracked, nothing to plan
   auto plan = core_->flush_plan();
   while (const orm::Step* st = plan.next()) {
     std::vector<Result> rs = co_await run_step(*st, orm::StatementRole::write);

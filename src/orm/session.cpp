@@ -78,12 +78,19 @@ std::vector<std::shared_ptr<void>> Session::query(const orm::EntityOps& ops, sql
   return plan.results();
 }
 
+std::vector<std::shared_ptr<void>> Session::query_key(const orm::EntityOps& ops, std::span<const Value> key) {
+  autoflush();
+  auto plan = core_->key_plan(ops, key);
+  run(plan, orm::StatementRole::read);
+  return plan.results();
+}
+
 void Session::autoflush() {
   if (options_.autoflush && !options_.read_only) flush();
 }
 
 void Session::flush() {
-  if (options_.read_only) return;
+  if (options_.read_only || core_->tracked().empty()) return;  // nothing tracked, nothing to plan
   auto plan = core_->flush_plan();
   run(plan, orm::StatementRole::write);
 }

@@ -1,14 +1,18 @@
 #include "corm/orm/session_core.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <utility>
 #include <string>
 
 #include "corm/core/result_set.hpp"
 #include "corm/orm/errors.hpp"
 #include "corm/sql/statement/returning.hpp"
 #include "corm/sql/statement/select.hpp"
+#include "corm/sql/statement/statement_core.hpp"
 #include "corm/sql/statement/update.hpp"
 #include "core/pg_binary.hpp"
+#include "orm/session_maps.hpp"
 
 namespace corm::orm {
 
@@ -55,7 +59,7 @@ std::vector<Value> values_of(const InstanceState& s) {
 }  // namespace
 
 SessionCore::SessionCore(Dialect dialect, SessionOptions options, LogSink log)
-    : dialect_(dialect), options_(std::move(options)), log_(std::move(log)) {}
+    : dialect_(dialect), options_(std::move(options)), log_(std::move(log)), maps_(std::make_unique<SessionMaps>()) {}
 
 void SessionCore::set_column(const ColumnInfo& c, void* obj, const Value& v) {
   // ColumnInfo decodes members from rows only, so the value goes through a one-cell row: the
@@ -107,7 +111,7 @@ std::shared_ptr<InstanceState> SessionCore::track(const EntityOps& ops, std::sha
   s->strategies.reserve(ops.info->relationships.size());
   for (const RelationshipInfo& r : ops.info->relationships) s->strategies.push_back(r.default_loader);
   s->collections.resize(ops.info->relationships.size());
-  states_[s->ptr()] = s;
+  maps_->states[s->ptr()] = s;
   order_.push_back(s);
   install_hooks(s);
   return s;
@@ -144,18 +148,18 @@ InstanceState& SessionCore::add(const EntityOps& ops, std::shared_ptr<void> obj)
 }
 
 InstanceState* SessionCore::state_of(const void* obj) const {
-  auto it = states_.find(obj);
-  return it == states_.end() ? nullptr : it->second.get();
+  auto it = maps_->states.find(obj);
+  return it == maps_->states.end() ? nullptr : it->second.get();
 }
 
 std::shared_ptr<InstanceState> SessionCore::shared_state_of(const void* obj) const {
-  auto it = states_.find(obj);
-  return it == states_.end() ? nullptr : it->second;
+  auto it = maps_->states.find(obj);
+  return it == maps_->states.end() ? nullptr : it->second;
 }
 
 std::shared_ptr<void> SessionCore::lookup(const EntityOps& ops, std::span<const Value> pk) const {
-  auto it = identity_.find(IdentityKey{ops.info, encode_key(pk)});
-  if (it == identity_.end()) return nullptr;
+  auto it = maps_->identity.find(IdentityKey{ops.info, encode_key(pk)});
+  if (it == maps_->identity.end()) return nullptr;
   const InstanceState& s = *it->second;
   if (s.expired || s.status != ObjectStatus::persistent) return nullptr;
   return s.obj;
@@ -183,6 +187,37 @@ sql::detail::SelectCore SessionCore::key_select(const EntityOps& ops, std::span<
   return core;
 }
 
+namespace {
+
+// get() on a miss sends the same SELECT … WHERE pk = $1 for every key of a model; building and
+// compiling it each time (expression nodes, the compile cache's shape walk) was a fifth of the
+// client's work per get (bench W1). Per thread, so no lock: a thread compiles each model once.
+std::optional<Compiled> cached_key_statement(const EntityOps& ops, std::span<const Value> pk, Dialect d) {
+  // A default subqueryload embeds the statement that loaded its parents, which reused text
+  // does not carry: such models take the general path.
+  for (const RelationshipInfo& r : ops.info->relationships)
+    if (r.default_loader == LoaderStrategy::subquery) return std::nullopt;
+  thread_local boost::unordered_flat_map<std::pair<const TableInfo*, int>, Compiled> cache;
+  const std::pair<const TableInfo*, int> slot{ops.info, static_cast<int>(d)};
+  if (auto it = cache.find(slot); it != cache.end()) {
+    Compiled c = it->second;
+    c.params.assign(pk.begin(), pk.end());
+    return c;
+  }
+  Compiled c = sql::detail::compile(SessionCore::key_select(ops, pk), d);
+  // Reusable only when the key is exactly the parameters, in order.
+  if (std::equal(c.params.begin(), c.params.end(), pk.begin(), pk.end())) cache.emplace(slot, c);
+  return c;
+}
+
+}  // namespace
+
+LoadPlan SessionCore::key_plan(const EntityOps& ops, std::span<const Value> pk) {
+  check_key(ops, pk);
+  if (auto stmt = cached_key_statement(ops, pk, dialect_)) return LoadPlan(*this, ops, std::move(*stmt));
+  return query_plan(ops, key_select(ops, pk), {}, false);
+}
+
 bool SessionCore::has_changes() const {
   for (const auto& s : order_) {
     if (s->status == ObjectStatus::pending || s->status == ObjectStatus::deleted) return true;
@@ -192,20 +227,26 @@ bool SessionCore::has_changes() const {
 }
 
 void SessionCore::register_key(InstanceState& s) {
-  std::vector<Value> pk;
-  for (std::size_t i : s.table().primary_key) pk.push_back(s.table().columns[i].get(s.ptr()));
-  s.key = IdentityKey{s.ops->info, encode_key(pk)};
+  const TableInfo& t = s.table();
+  if (t.primary_key.size() == 1) {  // as absorb(): no vector for the common single-column key
+    s.key = IdentityKey{&t, encode_key(t.columns[t.primary_key.front()].get(s.ptr()))};
+  } else {
+    std::vector<Value> pk;
+    pk.reserve(t.primary_key.size());
+    for (std::size_t i : t.primary_key) pk.push_back(t.columns[i].get(s.ptr()));
+    s.key = IdentityKey{&t, encode_key(pk)};
+  }
   s.has_key = true;
-  identity_[s.key] = shared_state_of(s.ptr());
+  maps_->identity[s.key] = shared_state_of(s.ptr());
 }
 
 void SessionCore::forget(InstanceState& s) {
   if (s.has_key) {
-    auto it = identity_.find(s.key);
-    if (it != identity_.end() && it->second.get() == &s) identity_.erase(it);
+    auto it = maps_->identity.find(s.key);
+    if (it != maps_->identity.end() && it->second.get() == &s) maps_->identity.erase(it);
   }
   s.status = ObjectStatus::detached;
-  states_.erase(s.ptr());
+  maps_->states.erase(s.ptr());
 }
 
 void SessionCore::compact() {
@@ -240,7 +281,7 @@ std::shared_ptr<InstanceState> SessionCore::absorb(const EntityOps& ops, const R
     key.values = encode_key(pk);
   }
   // One hash and one probe whether the row is new or known (loads are mostly new rows).
-  auto [it, fresh] = identity_.try_emplace(std::move(key));
+  auto [it, fresh] = maps_->identity.try_emplace(std::move(key));
   if (!fresh) {
     InstanceState& s = *it->second;
     if ((refresh || s.expired) && s.status != ObjectStatus::deleted) {
@@ -258,7 +299,7 @@ std::shared_ptr<InstanceState> SessionCore::absorb(const EntityOps& ops, const R
     it->second = s;
     return s;
   } catch (...) {
-    identity_.erase(it);
+    maps_->identity.erase(it);
     throw;
   }
 }
@@ -271,8 +312,8 @@ void SessionCore::reserve_more(std::size_t n) {
     if (static_cast<double>(need) > static_cast<double>(m.bucket_count()) * m.max_load_factor())
       m.reserve(std::max(need, m.size() * 2));
   };
-  grow_map(states_);
-  grow_map(identity_);
+  grow_map(maps_->states);
+  grow_map(maps_->identity);
   const std::size_t need = order_.size() + n;
   if (need > order_.capacity()) order_.reserve(std::max(need, order_.capacity() * 2));
 }
@@ -391,7 +432,7 @@ void SessionCore::after_savepoint_rollback(std::uint64_t mark) {
     if (s->written_at > mark) {
       if (s->status == ObjectStatus::deleted) s->status = ObjectStatus::persistent;
       s->expired = true;
-      if (s->has_key) identity_[s->key] = s;
+      if (s->has_key) maps_->identity[s->key] = s;
     }
   }
   compact();
@@ -410,21 +451,34 @@ void SessionCore::collect_cycles(const std::vector<std::shared_ptr<InstanceState
     InstanceState* state;
     bool live = false;
   };
-  std::unordered_map<const void*, Node> nodes;  // one map, sized once: close() runs per session
+  auto for_each_ref = [](InstanceState& s, auto&& f) {
+    using F = std::remove_reference_t<decltype(f)>;
+    const auto& rels = s.table().relationships;
+    for (std::size_t i = 0; i < rels.size(); ++i) {
+      void* h = rels[i].holder(s.ptr());
+      if (s.ops->relations[i].is_loaded(h))
+        s.ops->relations[i].for_each(h, &f, [](void* ctx, const void* x) { (*static_cast<F*>(ctx))(x); });
+      for (const auto& x : s.collections[i]) f(x.get());
+    }
+  };
+  // Nothing can be in a cycle when no holder refers to anything (a get by key, a plain load):
+  // then no map is built at all.
+  bool any_ref = false;
+  for (const auto& s : states) {
+    if (any_ref) break;
+    if (s->obj && !s->table().relationships.empty()) for_each_ref(*s, [&](const void*) { any_ref = true; });
+  }
+  if (!any_ref) {
+    for (const auto& s : states)
+      for (auto& c : s->collections) c.clear();
+    return;
+  }
+  boost::unordered_flat_map<const void*, Node> nodes;  // one map, sized once: close() runs per session
   nodes.reserve(states.size());
   for (const auto& s : states) {
     if (!s->obj || s->table().relationships.empty()) continue;
     nodes.emplace(s->ptr(), Node{s->obj.use_count() - 1, s.get()});
   }
-  auto for_each_ref = [](InstanceState& s, auto&& f) {
-    const auto& rels = s.table().relationships;
-    for (std::size_t i = 0; i < rels.size(); ++i) {
-      void* h = rels[i].holder(s.ptr());
-      if (s.ops->relations[i].is_loaded(h))
-        for (const auto& x : s.ops->relations[i].peek(h)) f(x.get());
-      for (const auto& x : s.collections[i]) f(x.get());
-    }
-  };
   for (const auto& s : states)
     if (s->obj)
       for_each_ref(*s, [&](const void* x) {
@@ -458,14 +512,14 @@ void SessionCore::collect_cycles(const std::vector<std::shared_ptr<InstanceState
 
 void SessionCore::close() {
   // Linear in the objects held: a session that loaded 100,000 rows closes in milliseconds.
-  // track() is the only place states are made and it records each in both states_ and order_,
+  // track() is the only place states are made and it records each in both maps and in order_,
   // so order_ holds them all (and possibly detached ones, which are harmless here).
   std::vector<std::shared_ptr<InstanceState>> all = std::move(order_);
   for (auto& s : all) s->status = ObjectStatus::detached;
   cascade_plan_.reset();
   collect_cycles(all);
-  states_.clear();
-  identity_.clear();
+  maps_->states.clear();
+  maps_->identity.clear();
   order_.clear();
   // Objects without relationships hold no references, so they can never close a cycle later.
   for (auto& s : all)
@@ -477,7 +531,7 @@ void SessionCore::close() {
 
 SessionCore::~SessionCore() {
   try {
-    if (!order_.empty() || !states_.empty()) close();
+    if (!order_.empty() || !maps_->states.empty()) close();
     collect_cycles(retained_);
   } catch (...) {
   }

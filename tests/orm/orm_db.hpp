@@ -33,7 +33,7 @@ struct OrmDb {
       c.commit();
     }
     using namespace corm::orm_test;
-    metadata.add<Author>().add<Book>().add<Review>().add<Doc>().add<Counter>().add<Parent>().add<Child>().add<Tag>().add<BookTag>();
+    metadata.add<Author>().add<Book>().add<Review>().add<Doc>().add<Counter>().add<Note>().add<Parent>().add<Child>().add<Tag>().add<BookTag>();
     Engine e = create_engine(url);
     Connection c = e.connect();
     metadata.create_all(c);

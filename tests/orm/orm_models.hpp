@@ -54,6 +54,14 @@ struct Doc {
   std::int32_t version{};
 };
 
+// Columns the client fills (default_value) and the database fills (server_default).
+struct Note {
+  std::int64_t id{};
+  std::string title;
+  std::string status;
+  std::string body;
+};
+
 struct Counter {
   std::int64_t id{};
   std::int64_t value{};
@@ -124,6 +132,15 @@ struct corm::Model<corm::orm_test::Doc> {
   static constexpr auto table = corm::table("orm_docs", corm::column("id", &D::id, corm::primary_key, corm::identity),
                                             corm::column("body", &D::body),
                                             corm::column("version", &D::version, corm::version_counter));
+};
+
+template <>
+struct corm::Model<corm::orm_test::Note> {
+  using N = corm::orm_test::Note;
+  static constexpr auto table = corm::table("orm_notes", corm::column("id", &N::id, corm::primary_key, corm::identity),
+                                            corm::column("title", &N::title, corm::default_value("untitled")),
+                                            corm::column("status", &N::status, corm::server_default("'draft'")),
+                                            corm::column("body", &N::body));
 };
 
 template <>

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -336,3 +337,63 @@ TEST_CASE("with_for_update refreshes an object already in the identity map", "[o
   CHECK(c1->value == 5);
   s.commit();
 }
+
+TEST_CASE("an INSERT reads back only what the database made; client defaults are written into the object",
+          "[orm][flush]") {
+  OrmDb db;
+  Engine engine = create_engine(db.url);
+  Transcript t(engine);
+  auto plain = std::make_shared<Note>();  // title and status unset: a client and a server default
+  plain->body = "b1";
+  auto given = std::make_shared<Note>();
+  given->title = "mine";
+  given->status = "final";
+  given->body = "b2";
+  {
+    Session s(engine);
+    s.add(plain);
+    s.add(given);
+    s.flush();
+    // The object holds what was inserted and what the database generated.
+    CHECK(plain->id > 0);
+    CHECK(plain->title == "untitled");
+    CHECK(plain->status == "draft");
+    CHECK(given->id == plain->id + 1);
+    CHECK(given->title == "mine");
+    CHECK(given->status == "final");
+    CHECK(Transcript::count(t.take(), "INSERT") == 2);  // two column shapes
+    // Nothing changed since the INSERT, so a second flush sends nothing.
+    s.flush();
+    CHECK(t.take().empty());
+    s.commit();
+  }
+  Connection c = engine.connect();
+  auto rows = c.exec_driver_sql("SELECT id, title, status, body FROM orm_notes ORDER BY id").all();
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].get<std::string>(1) == "untitled");
+  CHECK(rows[0].get<std::string>(2) == "draft");
+  CHECK(rows[1].get<std::string>(1) == "mine");
+  CHECK(rows[1].get<std::string>(2) == "final");
+}
+
+TEST_CASE("an INSERT's RETURNING names the key and the columns left to the database", "[orm][flush]") {
+  OrmDb db;
+  Engine engine = create_engine(db.url);
+  Transcript t(engine);
+  Session s(engine);
+  auto n = std::make_shared<Note>();
+  n->body = "x";
+  s.add(n);
+  s.flush();
+  const auto sql = t.take();
+  REQUIRE(Transcript::count(sql, "INSERT") == 1);
+  const std::string& insert = *std::find_if(sql.begin(), sql.end(), [](const std::string& q) { return q.rfind("INSERT", 0) == 0; });
+  const auto returning = insert.substr(insert.find("RETURNING"));
+  CHECK(returning.find("id") != std::string::npos);
+  CHECK(returning.find("status") != std::string::npos);  // server default
+  CHECK(returning.find("title") == std::string::npos);   // the client default was sent, not fetched
+  CHECK(returning.find("body") == std::string::npos);
+  CHECK(n->status == "draft");
+  s.rollback();
+}
+

@@ -87,9 +87,7 @@ class AsyncSession {
     std::vector<Value> key = orm::key_values(pk...);
     orm::SessionCore::check_key(ops, key);
     if (auto hit = core_->lookup(ops, key)) co_return std::static_pointer_cast<T>(hit);
-    sql::detail::SelectCore core = orm::SessionCore::key_select(ops, key);
-    std::vector<LoadOption> none;
-    auto objs = co_await query(ops, std::move(core), std::move(none));
+    auto objs = co_await query_key(ops, std::move(key));
     co_return objs.empty() ? nullptr : std::static_pointer_cast<T>(objs.front());
   }
   /// Runs a select of entities through the identity map, with the loader options attached to it
@@ -157,6 +155,8 @@ class AsyncSession {
   boost::asio::awaitable<std::vector<std::shared_ptr<void>>> query(const orm::EntityOps& ops,
                                                                    sql::detail::SelectCore core,
                                                                    std::vector<LoadOption> opts);
+  // get() on an identity-map miss (SessionCore::key_plan).
+  boost::asio::awaitable<std::vector<std::shared_ptr<void>>> query_key(const orm::EntityOps& ops, std::vector<Value> key);
   boost::asio::awaitable<void> autoflush();
   boost::asio::awaitable<Result> run_one(Compiled c, orm::StatementRole role = orm::StatementRole::write);
   boost::asio::awaitable<std::vector<Result>> run_step(const orm::Step& step,

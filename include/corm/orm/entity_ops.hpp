@@ -23,6 +23,9 @@ struct EntityOps;
 struct RelationOps {
   /// The related objects without triggering a load (0 or 1 for One<T>).
   std::vector<std::shared_ptr<void>> (*peek)(void* holder) = nullptr;
+  /// Calls `fn(ctx, obj)` for each related object without copying the holder's pointers
+  /// (close() walks every loaded holder of a session).
+  void (*for_each)(const void* holder, void* ctx, void (*fn)(void* ctx, const void* obj)) = nullptr;
   /// Fills the holder and marks it loaded (One<T> takes the first object, or none).
   void (*set)(void* holder, const std::vector<std::shared_ptr<void>>& objs) = nullptr;
   bool (*is_loaded)(const void* holder) = nullptr;
@@ -51,6 +54,9 @@ struct holder_traits<One<T>> {
     if (!p) return {};
     return {std::static_pointer_cast<void>(p)};
   }
+  static void for_each(const void* h, void* ctx, void (*fn)(void*, const void*)) {
+    if (const auto& p = static_cast<const One<T>*>(h)->peek()) fn(ctx, p.get());
+  }
   static void set(void* h, const std::vector<std::shared_ptr<void>>& objs) {
     static_cast<One<T>*>(h)->set(objs.empty() ? nullptr : std::static_pointer_cast<T>(objs.front()));
   }
@@ -62,6 +68,9 @@ struct holder_traits<Many<T>> {
     std::vector<std::shared_ptr<void>> out;
     for (const auto& p : static_cast<Many<T>*>(h)->peek()) out.push_back(std::static_pointer_cast<void>(p));
     return out;
+  }
+  static void for_each(const void* h, void* ctx, void (*fn)(void*, const void*)) {
+    for (const auto& p : static_cast<const Many<T>*>(h)->peek()) fn(ctx, p.get());
   }
   static void set(void* h, const std::vector<std::shared_ptr<void>>& objs) {
     typename Many<T>::container items;
@@ -76,6 +85,7 @@ RelationOps make_relation_ops() {
   using Tr = holder_traits<H>;
   RelationOps r;
   r.peek = &Tr::peek;
+  r.for_each = &Tr::for_each;
   r.set = &Tr::set;
   r.is_loaded = [](const void* h) { return static_cast<const H*>(h)->is_loaded(); };
   r.reset = [](void* h) { static_cast<H*>(h)->reset_unloaded(); };

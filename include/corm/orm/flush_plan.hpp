@@ -47,6 +47,7 @@ class FlushPlan {
   struct Pending {
     std::vector<InstanceState*> states;
     Step step;
+    std::vector<std::size_t> returned;  // INSERTs: the columns RETURNING reads back, in order
   };
   /// One association row of relationship `rel` between `owner` and `target` (target null: every
   /// row of `owner`, which is being deleted).

@@ -38,6 +38,9 @@ class LoadPlan {
   /// Loads relationship `rel` of `parents` (all of one model); `lazy` marks the statements for
   /// the N+1 detector.
   LoadPlan(SessionCore& core, std::vector<std::shared_ptr<InstanceState>> parents, std::size_t rel, bool lazy);
+  /// A query for entities of `ops` that is already compiled (get() by primary key): no eager
+  /// options, and nothing below it embeds it (default subqueryloads run as selectin).
+  LoadPlan(SessionCore& core, const EntityOps& ops, Compiled statement);
 
   const Step* next();
   void feed(std::vector<Result> results);
@@ -63,6 +66,7 @@ class LoadPlan {
     bool lock = false;  // SQLite: take the write lock before a locking read
     bool subquery = false;  // subqueryload: `select` is the parents' query to embed
     sql::detail::SelectCore select;  // main query; the parents' query of a subqueryload
+    std::optional<Compiled> compiled;  // main query already compiled (get(): see key_plan)
     std::vector<JoinNode> joins;
     std::vector<std::shared_ptr<InstanceState>> parents;  // relationship load
     std::size_t rel = 0;

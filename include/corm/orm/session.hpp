@@ -59,7 +59,7 @@ class Session {
     std::vector<Value> key = orm::key_values(pk...);
     orm::SessionCore::check_key(ops, key);
     if (auto hit = core_->lookup(ops, key)) return std::static_pointer_cast<T>(hit);
-    auto objs = query(ops, orm::SessionCore::key_select(ops, key), {});
+    auto objs = query_key(ops, key);
     return objs.empty() ? nullptr : std::static_pointer_cast<T>(objs.front());
   }
   /// Runs a select of entities through the identity map, with the loader options attached to it
@@ -134,6 +134,8 @@ class Session {
   friend class SessionTransaction;
   std::vector<std::shared_ptr<void>> query(const orm::EntityOps& ops, sql::detail::SelectCore core,
                                            const std::vector<LoadOption>& opts);
+  // get() on an identity-map miss (SessionCore::key_plan).
+  std::vector<std::shared_ptr<void>> query_key(const orm::EntityOps& ops, std::span<const Value> key);
   void autoflush();
   Result run_compiled(Compiled c, orm::StatementRole role = orm::StatementRole::write);
   std::vector<Result> run_step(const orm::Step& step, orm::StatementRole role = orm::StatementRole::read);

@@ -24,6 +24,8 @@
 
 namespace corm::orm {
 
+struct SessionMaps;
+
 /// The shared core of a session (see the header comment). Not thread-safe: a session is used by
 /// one thread / coroutine at a time.
 class SessionCore : public std::enable_shared_from_this<SessionCore> {
@@ -62,6 +64,9 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   static void check_key(const EntityOps& ops, std::span<const Value> pk);
   /// SELECT of the row of `ops` whose primary key is `pk` (get() on an identity-map miss).
   static sql::detail::SelectCore key_select(const EntityOps& ops, std::span<const Value> pk);
+  /// The load of get() on an identity-map miss: key_select, compiled once per model and
+  /// dialect and reused with each key as its parameters.
+  LoadPlan key_plan(const EntityOps& ops, std::span<const Value> pk);
   /// True when a flush would send something (pending, deleted or changed objects).
   bool has_changes() const;
 
@@ -127,9 +132,8 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   Dialect dialect_;
   SessionOptions options_;
   LogSink log_;
-  std::unordered_map<const void*, std::shared_ptr<InstanceState>> states_;
+  std::unique_ptr<SessionMaps> maps_;  // object → state and identity key → state (session_maps.hpp)
   std::vector<std::shared_ptr<InstanceState>> order_;  // tracking order (compacted lazily)
-  std::unordered_map<IdentityKey, std::shared_ptr<InstanceState>, IdentityKeyHash> identity_;
   std::uint64_t seq_ = 0;
   std::uint64_t load_marks_ = 0;
   std::uint64_t tx_mark_ = 0;
