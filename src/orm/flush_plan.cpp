@@ -17,8 +17,20 @@ namespace corm::orm {
 
 namespace {
 
+// The snapshot of a row just inserted: the values it sent (its statement's parameters, one per
+// inserted column, moved out — the statement has run) and the columns RETURNING read back into
+// the object; the same as values_of() without reading every column out of the object again.
+std::vector<Value> inserted_snapshot(const InstanceState& s, const std::vector<std::size_t>& sent_columns,
+                                     std::vector<Value>& sent, const std::vector<std::size_t>& returned) {
+  std::vector<Value> snap(s.table().columns.size());
+  for (std::size_t k = 0; k < sent.size() && k < sent_columns.size(); ++k) snap[sent_columns[k]] = std::move(sent[k]);
+  for (std::size_t i : returned) snap[i] = s.table().columns[i].get(s.ptr());
+  return snap;
+}
+
 std::vector<Value> values_of(const InstanceState& s) {
   std::vector<Value> out;
+  out.reserve(s.table().columns.size());
   for (const ColumnInfo& c : s.table().columns) out.push_back(c.get(s.ptr()));
   return out;
 }
@@ -440,47 +452,44 @@ bool FlushPlan::build_inserts() {
   // Rows of one shape share one statement: it is compiled for the first row, and each further
   // row only supplies its values (checked to map one-to-one onto the placeholders; otherwise
   // every row is compiled on its own). W5's 10,000 rows compile once, not 10,000 times.
+  // RETURNING reads back what the object does not hold yet — the primary key, the columns left
+  // to the database (identity, server defaults) and client defaults — as SQLAlchemy does, not
+  // every column: reading all of them back doubled the decoding of a 10,000-row flush (W5).
   std::optional<Compiled> proto;
-  std::vector<std::size_t> columns;
+  std::vector<std::size_t> columns, returned, shape_returned;
   std::vector<Value> values;
   for (InstanceState* s : inserts_) {
     if (&s->table() != table) break;
     if (!ready(*s)) continue;
     wire_foreign_keys(*s);
     columns.clear();
+    returned.clear();
     values.clear();
+    values.reserve(table->columns.size());  // moved into the statement below
     for (const ColumnInfo& c : table->columns) {
       bool unset = c.is_unset && c.is_unset(s->ptr());
-      if (c.version && unset) SessionCore::set_column(c, s->ptr(), Value(std::int64_t{1}));
-      else if (unset && (c.identity || c.server_default)) continue;
-      if (unset && c.client_default) {
-        // Written into the object before the INSERT, so the object holds every value it sent
-        // and RETURNING need only bring what the database made (see below).
-        Value v = c.client_default();
-        SessionCore::set_column(c, s->ptr(), v);
-        values.push_back(std::move(v));
-      } else {
-        values.push_back(c.get(s->ptr()));
+      if (c.version && unset) {
+        SessionCore::set_column(c, s->ptr(), Value(std::int64_t{1}));
+      } else if (unset && (c.identity || c.server_default)) {
+        returned.push_back(c.index);
+        continue;
       }
+      if (c.primary_key || (unset && c.client_default)) returned.push_back(c.index);
       columns.push_back(c.index);
+      values.push_back((unset && c.client_default) ? c.client_default() : c.get(s->ptr()));
     }
     if (!have_shape) {
       shape = columns;
+      shape_returned = returned;
       have_shape = true;
-      // RETURNING reads back the primary key and the columns left to the database (identity,
-      // server defaults) — what SQLAlchemy fetches — not values the object already holds:
-      // reading every column back doubled the decoding of a 10,000-row flush (bench W5).
-      for (const ColumnInfo& c : table->columns)
-        if (c.primary_key || std::find(columns.begin(), columns.end(), c.index) == columns.end())
-          current_.returned.push_back(c.index);
-    } else if (columns != shape) {
+    } else if (columns != shape || returned != shape_returned) {
       continue;
     }
     current_.states.push_back(s);
     if (proto) {
       Compiled c;
       c.sql = proto->sql;
-      c.params = values;
+      c.params = std::move(values);
       c.from_cache = true;
       c.compiled_at = proto->compiled_at;
       current_.step.statements.push_back(std::move(c));
@@ -493,11 +502,14 @@ bool FlushPlan::build_inserts() {
     row.reserve(values.size());
     for (const Value& v : values) row.push_back(sql::detail::make_bind(v));
     ic.rows.push_back(std::move(row));
-    for (std::size_t i : current_.returned) ic.returning.push_back(sql::detail::make_column(&table->columns[i]));
+    for (std::size_t i : returned) ic.returning.push_back(sql::detail::make_column(&table->columns[i]));
     Compiled c = sql::detail::compile(ic, core_.dialect());
     if (c.params == values) proto = c;
+    else current_.params_are_values = false;
     current_.step.statements.push_back(std::move(c));
   }
+  current_.columns = std::move(shape);
+  current_.returned = std::move(shape_returned);
   if (current_.states.empty())
     throw UsageError("flush: rows of '" + table->name + "' wait for each other (a cycle of new objects); flush the "
                      "parents first");
@@ -634,7 +646,9 @@ void FlushPlan::feed(std::vector<Result> results) {
         }
         s.status = ObjectStatus::persistent;
         s.inserted_at = core_.next_seq();
-        s.snapshot = values_of(s);
+        s.snapshot = current_.params_are_values
+                         ? inserted_snapshot(s, current_.columns, current_.step.statements[i].params, current_.returned)
+                         : values_of(s);
         core_.register_key(s);
         break;
       }

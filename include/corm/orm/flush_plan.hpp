@@ -47,7 +47,9 @@ class FlushPlan {
   struct Pending {
     std::vector<InstanceState*> states;
     Step step;
+    std::vector<std::size_t> columns;   // INSERTs: the columns sent, in parameter order
     std::vector<std::size_t> returned;  // INSERTs: the columns RETURNING reads back, in order
+    bool params_are_values = true;      // INSERTs: each statement's parameters are its row's values
   };
   /// One association row of relationship `rel` between `owner` and `target` (target null: every
   /// row of `owner`, which is being deleted).

@@ -8,7 +8,7 @@
 // get() finds them. Lazy loads and AsyncSession::load are one-task plans of the same machine.
 
 #include <cstddef>
-#include <deque>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -103,7 +103,7 @@ class LoadPlan {
   SessionCore& core_;
   bool refresh_ = false;
   bool lazy_ = false;
-  std::deque<Task> tasks_;
+  std::list<Task> tasks_;  // a queue; a list allocates one node per task, a deque two blocks up front
   Step step_;
   bool issued_ = false;
   std::vector<std::shared_ptr<void>> results_;
