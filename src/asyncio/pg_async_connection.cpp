@@ -1,7 +1,5 @@
 #include "asyncio/pg_async_connection.hpp"
 
-#include <poll.h>
-
 #include <algorithm>
 #include <atomic>
 
@@ -35,13 +33,6 @@ constexpr std::chrono::seconds cancel_request_limit{2};
 
 asio::posix::descriptor_base::wait_type to_asio(Wait w) {
   return w == Wait::read ? asio::posix::descriptor_base::wait_read : asio::posix::descriptor_base::wait_write;
-}
-
-bool ready_now(int fd, Wait w) {
-  pollfd p{};
-  p.fd = fd;
-  p.events = w == Wait::read ? POLLIN : POLLOUT;
-  return ::poll(&p, 1, 0) > 0;
 }
 
 // A descriptor over libpq's socket that never closes it: libpq owns the fd.
@@ -92,13 +83,17 @@ asio::awaitable<std::unique_ptr<AsyncDriverConnection>> PgAsyncConnection::conne
 }
 
 asio::awaitable<void> PgAsyncConnection::wait_until_done() {
+  // Right after a statement has gone out its reply is not there yet: wait for the socket first
+  // instead of reading it only to find nothing (a recvfrom returning EAGAIN per statement).
+  // On loopback a statement cost six system calls where libpq's blocking PQexec costs three.
+  if (pg_->awaits_input()) co_await socket_.async_wait(asio::posix::descriptor_base::wait_read, use_awaitable);
   for (;;) {
     const Wait w = pg_->poll();
     if (w == Wait::none) co_return;
-    // Asio's epoll reactor is edge-triggered and a wait operation never checks readiness
-    // first: bytes that arrived between libpq's last read and this wait would raise no new
-    // edge, and the wait would never end. Check the level first (one cheap poll(2)).
-    if (ready_now(pg_->socket(), w)) continue;
+    // Asio's epoll reactor is edge-triggered, but every async_wait re-arms the descriptor with
+    // EPOLL_CTL_MOD (epoll_reactor::start_op, non-speculative ops), and re-arming reports a
+    // descriptor that is ready already: bytes that arrived between libpq's last read and this
+    // wait still end it. (Before, a poll(2) checked the level here: one more call per wait.)
     co_await socket_.async_wait(to_asio(w), use_awaitable);
   }
 }

@@ -545,6 +545,16 @@ Wait PgConnection::poll_script(Op& op) {
   }
 }
 
+bool PgConnection::awaits_input() {
+  if (!op_ || op_->done || op_->kind == Kind::script) return false;
+  Op& op = *op_;
+  if (op.flushing) {
+    if (PQflush(conn_) != 0) return false;  // more to send, or an error poll() reports
+    op.flushing = false;
+  }
+  return PQisBusy(conn_) == 1;  // parses what is buffered already; reads nothing
+}
+
 Wait PgConnection::poll() {
   if (!op_) return Wait::none;
   Op& op = *op_;

@@ -63,6 +63,10 @@ class PgConnection final : public driver::Connection {
   void start_script(std::string_view sql, bool with_deferred = true);
   /// Advances the current operation; Wait::none when its result is ready for take_result().
   Wait poll();
+  /// True when the current statement (not a script) is fully sent and libpq cannot go on
+  /// without more input: the caller may wait for the socket to be readable before poll(),
+  /// instead of a read that would only find nothing yet.
+  bool awaits_input();
   /// The finished operation's result, or its classified exception.
   std::shared_ptr<const ResultSet> take_result();
   /// True while an operation is in flight (started and not yet taken).
