@@ -1,7 +1,12 @@
 #include "asyncio/pg_async_connection.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <system_error>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -35,26 +40,45 @@ asio::posix::descriptor_base::wait_type to_asio(Wait w) {
   return w == Wait::read ? asio::posix::descriptor_base::wait_read : asio::posix::descriptor_base::wait_write;
 }
 
-// A descriptor over libpq's socket that never closes it: libpq owns the fd.
+// The reactor watches a duplicate of libpq's socket, never libpq's own descriptor: libpq closes
+// its descriptor by itself when the server goes away, and another connection opening meanwhile
+// gets the same number. Deregistering the old number then removed the *new* connection's epoll
+// registration, and that connect waited until connect_timeout (seen when backends were
+// terminated under load). A duplicate keeps its number allocated until it is closed here.
+int duplicate(int fd) {
+  const int d = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (d < 0) throw std::system_error(errno, std::generic_category(), "could not watch the connection's socket (dup)");
+  return d;
+}
+
+// Stops watching and closes the duplicate. Deregistering explicitly first matters: closing a
+// duplicate while libpq's descriptor is open would leave its registration in the epoll set.
+void unwatch(asio::posix::stream_descriptor& d) noexcept {
+  if (!d.is_open()) return;
+  boost::system::error_code ec;
+  d.cancel(ec);
+  ::close(d.release());
+}
+
+// A watch over libpq's socket for one wait while connecting (libpq may switch sockets between
+// attempts, so each wait takes the current one).
 struct BorrowedSocket {
   asio::posix::stream_descriptor d;
-  BorrowedSocket(asio::any_io_executor ex, int fd) : d(ex, fd) {}
-  ~BorrowedSocket() { d.release(); }
+  BorrowedSocket(asio::any_io_executor ex, int fd) : d(ex, duplicate(fd)) {}
+  ~BorrowedSocket() { unwatch(d); }
+  BorrowedSocket(const BorrowedSocket&) = delete;
+  BorrowedSocket& operator=(const BorrowedSocket&) = delete;
 };
 
 }  // namespace
 
 PgAsyncConnection::PgAsyncConnection(asio::any_io_executor ex, std::unique_ptr<driver::postgres::PgConnection> pg)
-    : ex_(ex), pg_(std::move(pg)), socket_(ex, pg_->socket()) {}
+    : ex_(ex), pg_(std::move(pg)), socket_(ex, duplicate(pg_->socket())) {}
 
 PgAsyncConnection::~PgAsyncConnection() { close(); }
 
 void PgAsyncConnection::close() noexcept {
-  if (socket_.is_open()) {
-    boost::system::error_code ec;
-    socket_.cancel(ec);
-    socket_.release();  // deregister from the reactor; PQfinish closes the fd
-  }
+  unwatch(socket_);  // before PQfinish closes libpq's own descriptor
   pg_->close();
 }
 
