@@ -19,6 +19,17 @@ constexpr int max_default_depth = 3;  // default eager loaders stop here (A.book
 
 namespace sd = sql::detail;
 
+bool is_integer(ColumnType t) noexcept {
+  return t == ColumnType::int16 || t == ColumnType::int32 || t == ColumnType::int64;
+}
+
+// The integer primary key of a loaded object (NULL never reaches here: a loaded row has a key).
+std::int64_t int_key(const ColumnInfo& pk, const std::shared_ptr<void>& obj) {
+  const Value v = pk.get(obj.get());
+  const auto* i = std::get_if<std::int64_t>(&v.storage());
+  return i ? *i : 0;
+}
+
 sd::NodePtr in_keys(const ColumnInfo& c, std::vector<Value> keys) {
   return sd::make_node(sd::NodeKind::in_list, sd::Op::in, {sd::make_column(&c), sd::make_list_bind(std::move(keys))});
 }
@@ -225,15 +236,21 @@ bool LoadPlan::build(Task& t) {
       preds.push_back(in_keys(kc, std::vector<Value>(keys.begin() + static_cast<std::ptrdiff_t>(i),
                                                      keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), i + chunk)))));
   }
+  // Collections come back in the order of the target's primary key. For a single integer key
+  // and no eager joins below, complete_relationship sorts each collection (about ten objects in
+  // W4) instead: ORDER BY made PostgreSQL walk the whole key index with the IN list as a filter
+  // (10,000 books: 8.5 ms per statement against 5.6 ms unordered, from the server's log).
+  t.order_on_client = t.joins.empty() && r.kind != RelationshipKind::many_to_many && target.primary_key.size() == 1 &&
+                      is_integer(target.columns[target.primary_key.front()].type);
   for (auto& pred : preds) {
     sd::SelectCore s = relationship_select(r, target, std::move(pred));
     // One statement that fetched every object of this level can stand for them in a
     // subqueryload below; objects found in the identity map were not fetched by it.
     if (preds.size() == 1 && t.known.empty()) t.source = s;
     add_joins(s, t.joins);
-    // Deterministic collection order: by the target's primary key.
-    for (std::size_t pk : target.primary_key)
-      s.order_by.push_back(sd::OrderTerm{sd::make_column(&target.columns[pk]), false, {}});
+    if (!t.order_on_client)
+      for (std::size_t pk : target.primary_key)
+        s.order_by.push_back(sd::OrderTerm{sd::make_column(&target.columns[pk]), false, {}});
     step_.statements.push_back(sd::compile(s, d));
   }
   return true;
@@ -465,6 +482,19 @@ void LoadPlan::complete_relationship(Task& t, const std::vector<Result>& rs) {
     add_to(target.columns[r.remote_column].get(obj.get()), obj);
     if (auto cs = core_.shared_state_of(obj.get()); cs && std::exchange(cs->load_mark, mark) != mark)
       from_map.push_back(cs);
+  }
+  if (t.order_on_client) {
+    // Rows usually arrive in key order already (heap order of rows inserted in key order), so
+    // the check is the common cost; a collection is sorted only when it is out of order.
+    const ColumnInfo& pk = target.columns[target.primary_key.front()];
+    auto key_less = [&](const std::shared_ptr<void>& a, const std::shared_ptr<void>& b) {
+      return int_key(pk, a) < int_key(pk, b);
+    };
+    auto order = [&](Group& g) {
+      if (!std::is_sorted(g.objs.begin(), g.objs.end(), key_less)) std::sort(g.objs.begin(), g.objs.end(), key_less);
+    };
+    for (auto& [key, g] : by_int) order(g);
+    for (auto& [key, g] : by_key) order(g);
   }
   for (auto& p : t.parents) {
     const Group* g = group_of(p->table().columns[r.local_column].get(p->ptr()));

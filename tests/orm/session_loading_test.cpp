@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -146,6 +147,41 @@ TEST_CASE("nested selectinload loads authors, books and reviews in 3 queries", "
     for (auto& b : a->books) reviews += b->reviews.size();
   CHECK(reviews == 100);
   CHECK(q.take() == 3);
+}
+
+TEST_CASE("selectinload returns each collection in key order even when the rows arrive out of order",
+          "[orm][loading]") {
+  OrmDb db;
+  Engine engine = create_engine(db.url);
+  seed_library(engine, 3, 4);
+  {
+    // Each author's first book is deleted and inserted again with its id: on PostgreSQL the row
+    // and its index entry now sit after its siblings', so a read without ORDER BY — by sequential
+    // or index scan — returns it last. (An UPDATE would not do: a HOT update keeps the index
+    // entry where it was.)
+    Connection c = engine.connect();
+    auto firsts = c.execute(text("SELECT min(id) FROM orm_books GROUP BY author_id"), {}).scalars<std::int64_t>();
+    for (std::int64_t id : firsts) {
+      auto author = c.execute(text("SELECT author_id FROM orm_books WHERE id = :id"), {{"id", id}}).scalar_one<std::int64_t>();
+      c.execute(text("DELETE FROM orm_books WHERE id = :id"), {{"id", id}});
+      c.execute(text("INSERT INTO orm_books (id, author_id, title) VALUES (:id, :a, 'first!')"), {{"id", id}, {"a", author}});
+    }
+    c.commit();
+    auto scanned = c.execute(select(col(&Book::id))).scalars<std::int64_t>();
+    if (test::is_postgres()) CHECK_FALSE(std::is_sorted(scanned.begin(), scanned.end()));  // the control
+  }
+  QueryCounter q(engine);
+  Session s(engine);
+  auto authors = s.scalars(select<Author>().order_by(col(&Author::id)), selectinload(&Author::books));
+  CHECK(q.take() == 2);
+  REQUIRE(authors.size() == 3);
+  for (auto& a : authors) {
+    std::vector<std::int64_t> ids;
+    for (auto& b : a->books) ids.push_back(b->id);
+    CHECK(ids.size() == 4);
+    CHECK(std::is_sorted(ids.begin(), ids.end()));
+    CHECK(a->books[0]->title.ends_with("!"));
+  }
 }
 
 TEST_CASE("get after a query answers from the identity map with no query", "[orm][identity]") {

@@ -73,6 +73,9 @@ class LoadPlan {
     std::vector<Path> paths;  // options below this level
     std::vector<std::shared_ptr<void>> known;  // many_to_one targets found in the map
     int depth = 0;
+    // The collection's order by the target's key is made here rather than by ORDER BY
+    // (single integer key, no eager joins below): see LoadPlan::build.
+    bool order_on_client = false;
     // The statement that selects exactly this level's objects (no eager joins, no ORDER BY),
     // for subqueryloads below it; unset when there is none (several chunks, objects from the map).
     std::optional<sql::detail::SelectCore> source;
