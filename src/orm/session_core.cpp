@@ -56,6 +56,37 @@ std::vector<Value> values_of(const InstanceState& s) {
   return out;
 }
 
+// Objects can only form a cycle through a cycle of relationships between their tables
+// (Author.books -> Book.author -> Author). True when some table of `states` reaches itself.
+bool tables_may_cycle(const std::vector<std::shared_ptr<InstanceState>>& states) {
+  std::vector<const TableInfo*> tables;  // distinct; a session holds a handful
+  const TableInfo* last = nullptr;
+  for (const auto& s : states) {
+    const TableInfo* t = &s->table();
+    if (t == last) continue;
+    last = t;
+    if (std::find(tables.begin(), tables.end(), t) == tables.end()) tables.push_back(t);
+  }
+  std::vector<const TableInfo*> seen, todo;
+  for (const TableInfo* start : tables) {
+    seen.clear();
+    todo.assign(1, start);
+    while (!todo.empty()) {
+      const TableInfo* t = todo.back();
+      todo.pop_back();
+      for (const RelationshipInfo& r : t->relationships) {
+        const TableInfo* next = &r.target();
+        if (next == start) return true;
+        if (std::find(seen.begin(), seen.end(), next) == seen.end()) {
+          seen.push_back(next);
+          todo.push_back(next);
+        }
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 SessionCore::SessionCore(Dialect dialect, SessionOptions options, LogSink log)
@@ -461,14 +492,15 @@ void SessionCore::collect_cycles(const std::vector<std::shared_ptr<InstanceState
       for (const auto& x : s.collections[i]) f(x.get());
     }
   };
-  // Nothing can be in a cycle when no holder refers to anything (a get by key, a plain load):
-  // then no map is built at all.
+  // Nothing can be in a cycle when the tables' relationships form none (W4's Author.books
+  // without Book.author: 9 % of its instructions went here), or when no holder refers to
+  // anything (a get by key, a plain load): then no map is built at all.
   bool any_ref = false;
   for (const auto& s : states) {
     if (any_ref) break;
     if (s->obj && !s->table().relationships.empty()) for_each_ref(*s, [&](const void*) { any_ref = true; });
   }
-  if (!any_ref) {
+  if (!any_ref || !tables_may_cycle(states)) {
     for (const auto& s : states)
       for (auto& c : s->collections) c.clear();
     return;
@@ -521,7 +553,9 @@ void SessionCore::close() {
   maps_->states.clear();
   maps_->identity.clear();
   order_.clear();
-  // Objects without relationships hold no references, so they can never close a cycle later.
+  // Objects without relationships hold no references, so they can never close a cycle later;
+  // nor can any object whose tables' relationships form no cycle.
+  if (!tables_may_cycle(all)) return;
   for (auto& s : all)
     if (s->obj && s->obj.use_count() > 1 && !s->retained && !s->table().relationships.empty()) {
       s->retained = true;

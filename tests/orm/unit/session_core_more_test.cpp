@@ -255,6 +255,51 @@ TEST_CASE("closing a session frees object cycles nothing outside refers to", "[o
   CHECK(!kept_author.expired());
 }
 
+TEST_CASE("closing a session of a model without relationship cycles frees what nothing refers to",
+          "[orm][unit][memory]") {
+  // Parent.children has no way back to Parent: the cycle scan is skipped, and the objects must
+  // still go when their last outside reference does.
+  std::weak_ptr<Parent> dropped;
+  std::weak_ptr<Child> dropped_child, kept_child;
+  std::shared_ptr<Parent> kept;
+  {
+    auto core = make_core();
+    {
+      auto plan = core->query_plan(orm::entity_ops<Parent>(), select<Parent>().core(),
+                                   {selectinload(&Parent::children)}, false);
+      REQUIRE(plan.next());
+      auto ps = std::make_shared<BufferedResultSet>(std::vector<std::string>{"id", "name"});
+      for (int id : {1, 2}) {
+        ps->push_int(id);
+        ps->push_text("p");
+      }
+      plan.feed({Result(ps)});
+      REQUIRE(plan.next());
+      auto cs = std::make_shared<BufferedResultSet>(std::vector<std::string>{"id", "parent_id", "name"});
+      for (auto [id, parent] : std::vector<std::pair<int, int>>{{10, 1}, {20, 2}}) {
+        cs->push_int(id);
+        cs->push_int(parent);
+        cs->push_text("c");
+      }
+      plan.feed({Result(cs)});
+      REQUIRE(plan.next() == nullptr);
+      auto p1 = std::static_pointer_cast<Parent>(plan.results()[0]);
+      kept = std::static_pointer_cast<Parent>(plan.results()[1]);
+      dropped = p1;
+      dropped_child = p1->children[0];
+      kept_child = kept->children[0];
+    }
+    core->close();
+    CHECK(dropped.expired());
+    CHECK(dropped_child.expired());
+    REQUIRE(kept->children.is_loaded());
+    CHECK(kept->children[0]->id == 20);
+  }
+  CHECK(kept->children.size() == 1);  // the session's end leaves a held graph alone
+  kept.reset();
+  CHECK(kept_child.expired());
+}
+
 TEST_CASE("subqueryload embeds the parents' query, filter and limit included", "[orm][unit][load]") {
   auto core = make_core();
   auto stmt = select<Author>().where(col(&Author::name) != "nobody").order_by(col(&Author::id)).limit(5);
