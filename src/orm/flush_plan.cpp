@@ -125,7 +125,7 @@ void FlushPlan::prepare() {
       void* h = rels[i].holder(s->ptr());
       if (!ro.is_loaded(h)) continue;
       auto now = ro.peek(h);
-      for (auto& old : s->collections[i]) {
+      for (auto& old : s->collection(i)) {
         if (std::find(now.begin(), now.end(), old) != now.end()) continue;
         InstanceState* os = core_.state_of(old.get());
         if (os && os->status == ObjectStatus::persistent && !has_other_parent(*os, *s, rels[i]))
@@ -146,7 +146,7 @@ void FlushPlan::prepare() {
       void* h = r.holder(s->ptr());
       if (!s->ops->relations[i].is_loaded(h)) continue;
       auto now = s->ops->relations[i].peek(h);
-      for (auto& old : s->collections[i]) {
+      for (auto& old : s->collection(i)) {
         if (std::find(now.begin(), now.end(), old) != now.end()) continue;
         InstanceState* cs = core_.state_of(old.get());
         if (!cs || cs->status != ObjectStatus::persistent || has_other_parent(*cs, *s, r)) continue;
@@ -292,7 +292,7 @@ void FlushPlan::sync_back_populates() {
         void* h = r.holder(s->ptr());
         if (!s->ops->relations[i].is_loaded(h)) continue;
         auto now = s->ops->relations[i].peek(h);
-        const auto& before = s->collections[i];
+        const auto& before = s->collection(i);
         for (const auto& o : now)
           if (std::find(before.begin(), before.end(), o) == before.end()) link_inverse(core_, s->obj, o, r, *inv, true);
         for (const auto& o : before)
@@ -324,7 +324,7 @@ void FlushPlan::collect_links() {
       void* h = r.holder(s->ptr());
       if (!s->ops->relations[i].is_loaded(h)) continue;
       auto now = s->ops->relations[i].peek(h);
-      const auto& before = s->collections[i];
+      const auto& before = s->collection(i);
       for (const auto& o : now) {
         if (std::find(before.begin(), before.end(), o) != before.end()) continue;
         InstanceState* os = core_.state_of(o.get());
@@ -419,7 +419,7 @@ void FlushPlan::wire_foreign_keys(InstanceState& s) {
     if (ps.empty()) continue;  // a null parent: the key member says what the row refers to
     // An unchanged relationship leaves the key member alone, so `book->author_id = 5` on an
     // object whose author was loaded is not silently reverted.
-    if (s.status == ObjectStatus::persistent && ps == s.collections[i]) continue;
+    if (s.status == ObjectStatus::persistent && ps == s.collection(i)) continue;
     const TableInfo& pt = rels[i].target();
     Value v = pt.columns[rels[i].remote_column].get(ps.front().get());
     if (!(fk.get(s.ptr()) == v)) SessionCore::set_column(fk, s.ptr(), v);
@@ -429,7 +429,7 @@ void FlushPlan::wire_foreign_keys(InstanceState& s) {
       if (p->status == ObjectStatus::detached || p->status == ObjectStatus::pending) continue;
       const RelationshipInfo& r = p->table().relationships[rel];
       if (r.kind == RelationshipKind::many_to_many) continue;
-      const auto& before = p->collections[rel];  // already a member when loaded: nothing to wire
+      const auto& before = p->collection(rel);  // already a member when loaded: nothing to wire
       if (s.status == ObjectStatus::persistent && std::find_if(before.begin(), before.end(), [&](const auto& o) {
                                                      return o.get() == s.ptr();
                                                    }) != before.end())
@@ -613,7 +613,7 @@ const Step* FlushPlan::next() {
             const auto& rels = s->table().relationships;
             for (std::size_t k = 0; k < rels.size(); ++k) {
               void* h = rels[k].holder(s->ptr());
-              if (s->ops->relations[k].is_loaded(h)) s->collections[k] = s->ops->relations[k].peek(h);
+              if (s->ops->relations[k].is_loaded(h)) s->collection_slot(k) = s->ops->relations[k].peek(h);
             }
           }
         }
@@ -676,7 +676,7 @@ void FlushPlan::feed(std::vector<Result> results) {
       const auto& rels = s->table().relationships;
       for (std::size_t k = 0; k < rels.size(); ++k) {
         void* h = rels[k].holder(s->ptr());
-        if (s->ops->relations[k].is_loaded(h)) s->collections[k] = s->ops->relations[k].peek(h);
+        if (s->ops->relations[k].is_loaded(h)) s->collection_slot(k) = s->ops->relations[k].peek(h);
       }
     }
 }

@@ -81,7 +81,7 @@ void set_holder(SessionCore& core, InstanceState& s, std::size_t rel, const std:
   const RelationOps& ro = s.ops->relations[rel];
   if (ro.is_loaded(h) && !overwrite) return;
   ro.set(h, objs);
-  s.collections[rel] = objs;
+  s.collection_slot(rel) = objs;
   // back_populates: a loaded collection also answers each child's many-to-one side, so reading
   // book->author after selectinload(&Author::books) sends nothing.
   if (r.back_populates.empty() || r.to_one()) return;
@@ -95,7 +95,7 @@ void set_holder(SessionCore& core, InstanceState& s, std::size_t rel, const std:
     const RelationOps& co = cs->ops->relations[inverse->index];
     if (!co.is_loaded(ch)) {
       co.set(ch, {s.obj});
-      cs->collections[inverse->index] = {s.obj};  // as loaded, so the flush sees no change
+      cs->collection_slot(inverse->index) = {s.obj};  // as loaded, so the flush sees no change
     }
   }
 }
@@ -542,7 +542,7 @@ void LoadPlan::plan_level(const EntityOps& ops, const std::vector<std::shared_pt
         for (auto& st : states) set_holder(core_, *st, r, {}, false);
         [[fallthrough]];
       default:
-        for (auto& st : states) st->strategies[r] = s;
+        for (auto& st : states) st->set_strategy(r, s);
         break;
     }
   }

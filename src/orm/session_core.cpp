@@ -25,28 +25,29 @@ std::string attribute_name(const InstanceState& s, std::size_t rel) {
 // The hook each tracked object's relationship holders carry: an unloaded read asks the session
 // what to do. It holds the session weakly, so an object outliving its session reports that
 // instead of touching freed memory.
+// One per (session, table, relationship): every holder of that relationship shares it. The
+// holder's address less its offset in the object is the object, which the session looks up.
 class SessionHook final : public RelationshipHook {
  public:
-  SessionHook(std::weak_ptr<SessionCore> core, std::weak_ptr<InstanceState> state, const TableInfo* table,
-              std::size_t rel)
-      : core_(std::move(core)), state_(std::move(state)), table_(table), rel_(rel) {}
-  void on_unloaded_access(void*) const override {
+  SessionHook(std::weak_ptr<SessionCore> core, const TableInfo* table, std::size_t rel, std::ptrdiff_t offset)
+      : core_(std::move(core)), table_(table), rel_(rel), offset_(offset) {}
+  void on_unloaded_access(void* holder) const override {
     auto core = core_.lock();
-    auto state = state_.lock();
-    if (!core || !state || state->status == ObjectStatus::detached) {
+    InstanceState* state = core ? core->state_of(static_cast<char*>(holder) - offset_) : nullptr;
+    if (!state || &state->table() != table_ || state->status == ObjectStatus::detached) {
       std::string what = table_->name + "." + table_->relationships[rel_].name;
       throw LazyLoadError("'" + what + "' is not loaded and its object is detached from its session (the session "
-                          "was closed or the object expunged); eager-load it with corm::selectinload(...) in the "
-                          "query, or load it before closing the session");
+                          "was closed, the object expunged, or it is a copy of a session's object); eager-load it "
+                          "with corm::selectinload(...) in the query, or load it before closing the session");
     }
     core->on_unloaded(*state, rel_);
   }
 
  private:
   std::weak_ptr<SessionCore> core_;
-  std::weak_ptr<InstanceState> state_;
   const TableInfo* table_;  // names the attribute even after the session is gone
   std::size_t rel_;
+  std::ptrdiff_t offset_;  // of the holder within the object
 };
 
 std::vector<Value> values_of(const InstanceState& s) {
@@ -139,9 +140,6 @@ std::shared_ptr<InstanceState> SessionCore::track(const EntityOps& ops, std::sha
   s->obj = std::move(obj);
   s->status = st;
   s->seq = next_seq();
-  s->strategies.reserve(ops.info->relationships.size());
-  for (const RelationshipInfo& r : ops.info->relationships) s->strategies.push_back(r.default_loader);
-  s->collections.resize(ops.info->relationships.size());
   maps_->states[s->ptr()] = s;
   order_.push_back(s);
   install_hooks(s);
@@ -149,9 +147,19 @@ std::shared_ptr<InstanceState> SessionCore::track(const EntityOps& ops, std::sha
 }
 
 void SessionCore::install_hooks(const std::shared_ptr<InstanceState>& s) {
-  const auto& rels = s->table().relationships;
-  for (std::size_t i = 0; i < rels.size(); ++i)
-    s->ops->relations[i].set_hook(rels[i].holder(s->ptr()), std::make_shared<SessionHook>(weak_from_this(), s, s->ops->info, i));
+  const TableInfo* table = s->ops->info;
+  const auto& rels = table->relationships;
+  if (rels.empty()) return;
+  auto it = std::find_if(hooks_.begin(), hooks_.end(), [&](const auto& h) { return h.first == table; });
+  if (it == hooks_.end()) {
+    // A member's offset is the same in every object of the type: measure it on this one.
+    std::vector<std::shared_ptr<const RelationshipHook>> made;
+    for (std::size_t i = 0; i < rels.size(); ++i)
+      made.push_back(std::make_shared<SessionHook>(
+          weak_from_this(), table, i, static_cast<char*>(rels[i].holder(s->ptr())) - static_cast<char*>(s->ptr())));
+    it = hooks_.emplace(hooks_.end(), table, std::move(made));
+  }
+  for (std::size_t i = 0; i < rels.size(); ++i) s->ops->relations[i].set_hook(rels[i].holder(s->ptr()), it->second[i]);
 }
 
 InstanceState& SessionCore::add(const EntityOps& ops, std::shared_ptr<void> obj) {
@@ -356,7 +364,7 @@ void SessionCore::on_unloaded(InstanceState& s, std::size_t rel) {
     rops.set(holder, {});
     return;
   }
-  switch (s.strategies[rel]) {
+  switch (s.strategy(rel)) {
     case LoaderStrategy::raise:
       throw RaiseLoadError("'" + attribute_name(s, rel) + "' is not loaded and raiseload() forbids loading it on "
                            "access; eager-load it in the query (corm::selectinload or corm::joinedload) or drop "
@@ -489,7 +497,7 @@ void SessionCore::collect_cycles(const std::vector<std::shared_ptr<InstanceState
       void* h = rels[i].holder(s.ptr());
       if (s.ops->relations[i].is_loaded(h))
         s.ops->relations[i].for_each(h, &f, [](void* ctx, const void* x) { (*static_cast<F*>(ctx))(x); });
-      for (const auto& x : s.collections[i]) f(x.get());
+      for (const auto& x : s.collection(i)) f(x.get());
     }
   };
   // Nothing can be in a cycle when the tables' relationships form none (W4's Author.books

@@ -14,6 +14,7 @@
 using namespace corm;
 using namespace corm::orm_test;
 using corm::test::OrmDb;
+using corm::test::QueryCounter;
 
 namespace {
 
@@ -268,6 +269,37 @@ TEST_CASE("an object outliving its closed session reports a detached lazy load",
   } catch (const LazyLoadError& e) {
     CHECK_THAT(e.what(), Catch::Contains("orm_authors.books") && Catch::Contains("detached"));
   }
+}
+
+TEST_CASE("a copy of a loaded object does not lazy-load through the original's session", "[orm][loading]") {
+  OrmDb db;
+  Engine engine = create_engine(db.url);
+  std::int64_t id = 0;
+  {
+    Session s(engine);
+    auto a = std::make_shared<Author>();
+    a->name = "x";
+    auto b = std::make_shared<Book>();
+    b->title = "t";
+    a->books = {b};
+    s.add(a);
+    s.commit();
+    id = a->id;
+  }
+  QueryCounter q(engine);
+  Session s(engine);
+  auto a = s.get<Author>(id);
+  q.take();
+  Author copy = *a;  // its holder still carries the session's hook
+  try {
+    (void)copy.books.size();
+    FAIL("expected LazyLoadError");
+  } catch (const LazyLoadError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("orm_authors.books") && Catch::Contains("copy"));
+  }
+  CHECK(q.take() == 0);
+  CHECK(a->books.size() == 1);  // the original still loads lazily, with one query
+  CHECK(q.take() == 1);
 }
 
 TEST_CASE("rollback expunges objects inserted in the transaction", "[orm][transactions]") {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -23,6 +24,13 @@ using Timestamp = std::chrono::time_point<std::chrono::system_clock, std::chrono
 
 /// A calendar date (PostgreSQL date, 'YYYY-MM-DD' text on SQLite).
 using Date = std::chrono::sys_days;
+
+class Decimal;
+namespace detail {
+/// A Decimal of text a driver produced in canonical form (PostgreSQL's binary numeric), taken
+/// without the parse the public constructor does.
+Decimal decimal_from_canonical(std::string text) noexcept;
+}  // namespace detail
 
 /// An exact decimal number kept as its canonical text ("-12.3400"), so no digit is ever lost to
 /// a binary float. Construct from text; a malformed number throws DataError.
@@ -40,8 +48,13 @@ class Decimal {
   friend bool operator==(const Decimal& a, const Decimal& b) noexcept;
 
  private:
+  struct Canonical {};
+  Decimal(Canonical, std::string text) noexcept : text_(std::move(text)) {}
+  friend Decimal detail::decimal_from_canonical(std::string text) noexcept;
   std::string text_;
 };
+
+inline Decimal detail::decimal_from_canonical(std::string text) noexcept { return Decimal(Decimal::Canonical{}, std::move(text)); }
 
 /// A 128-bit UUID. Parses the canonical 36-character form (hyphens optional, any case).
 class Uuid {

@@ -36,9 +36,13 @@ struct InstanceState {
   bool has_key = false;
   /// Held by the session after close() because the user still references the object.
   bool retained = false;
-  /// Loader strategy per relationship for unloaded reads (set by the query that loaded it).
+  /// Loader strategy per relationship for unloaded reads, as the query that loaded it set them;
+  /// empty while none was set (the mapping's defaults apply). Read through strategy().
   std::vector<LoaderStrategy> strategies;
-  /// Items of each Many<> relationship as last loaded / flushed, for delete-orphan.
+  /// Items of each relationship as last loaded / flushed (what a flush compares holders with:
+  /// foreign keys to set or clear, delete-orphan); empty until one is recorded. Read through
+  /// collection(), write through collection_slot(). Both start empty because most objects of a
+  /// large load never get either, and two vectors per object were two allocations.
   std::vector<std::vector<std::shared_ptr<void>>> collections;
   /// Order of add()/load, so flushes are deterministic and savepoint rollbacks know what
   /// appeared after the savepoint.
@@ -50,6 +54,27 @@ struct InstanceState {
   /// The last load (SessionCore::next_load_mark) that returned this object: a load that meets
   /// it twice (joined rows) keeps it once, without a set of the objects seen.
   std::uint64_t load_mark = 0;
+
+  /// The loader strategy of relationship `rel` for an unloaded read.
+  LoaderStrategy strategy(std::size_t rel) const noexcept {
+    return rel < strategies.size() ? strategies[rel] : ops->info->relationships[rel].default_loader;
+  }
+  /// Sets relationship `rel`'s loader strategy (the others keep theirs).
+  void set_strategy(std::size_t rel, LoaderStrategy s) {
+    if (strategies.empty())
+      for (const auto& r : ops->info->relationships) strategies.push_back(r.default_loader);
+    strategies[rel] = s;
+  }
+  /// Relationship `rel`'s items as last loaded / flushed (empty when none were recorded).
+  const std::vector<std::shared_ptr<void>>& collection(std::size_t rel) const noexcept {
+    static const std::vector<std::shared_ptr<void>> none;
+    return rel < collections.size() ? collections[rel] : none;
+  }
+  /// Where to record relationship `rel`'s items.
+  std::vector<std::shared_ptr<void>>& collection_slot(std::size_t rel) {
+    if (collections.size() <= rel) collections.resize(ops->info->relationships.size());
+    return collections[rel];
+  }
 
   void* ptr() const noexcept { return obj.get(); }
   const TableInfo& table() const noexcept { return *ops->info; }
