@@ -19,20 +19,12 @@ namespace {
 
 // The snapshot of a row just inserted: the values it sent (its statement's parameters, one per
 // inserted column, moved out — the statement has run) and the columns RETURNING read back into
-// the object; the same as values_of() without reading every column out of the object again.
-std::vector<Value> inserted_snapshot(const InstanceState& s, const std::vector<std::size_t>& sent_columns,
-                                     std::vector<Value>& sent, const std::vector<std::size_t>& returned) {
-  std::vector<Value> snap(s.table().columns.size());
-  for (std::size_t k = 0; k < sent.size() && k < sent_columns.size(); ++k) snap[sent_columns[k]] = std::move(sent[k]);
-  for (std::size_t i : returned) snap[i] = s.table().columns[i].get(s.ptr());
-  return snap;
-}
-
-std::vector<Value> values_of(const InstanceState& s) {
-  std::vector<Value> out;
-  out.reserve(s.table().columns.size());
-  for (const ColumnInfo& c : s.table().columns) out.push_back(c.get(s.ptr()));
-  return out;
+// the object; the same as take_snapshot() without reading every column out of the object again.
+void take_inserted_snapshot(InstanceState& s, const std::vector<std::size_t>& sent_columns, std::vector<Value>& sent,
+                            const std::vector<std::size_t>& returned) {
+  s.snapshot.assign(s.table().columns.size(), Value());
+  for (std::size_t k = 0; k < sent.size() && k < sent_columns.size(); ++k) s.snapshot[sent_columns[k]] = std::move(sent[k]);
+  for (std::size_t i : returned) s.snapshot[i] = s.table().columns[i].get(s.ptr());
 }
 
 // Tables a table depends on: its foreign keys' targets and its many-to-one relationships'.
@@ -523,8 +515,8 @@ void FlushPlan::build_updates() {
     InstanceState& s = *sp;
     if (s.status != ObjectStatus::persistent || s.expired || s.inserted_at > started_at_) continue;
     wire_foreign_keys(s);
-    std::vector<Value> now = values_of(s);
-    if (now == s.snapshot) continue;
+    std::vector<Value> now = s.current_values();
+    if (std::ranges::equal(now, s.snapshot)) continue;
     const TableInfo& t = s.table();
     sql::detail::UpdateCore uc;
     uc.table = &t;
@@ -646,9 +638,10 @@ void FlushPlan::feed(std::vector<Result> results) {
         }
         s.status = ObjectStatus::persistent;
         s.inserted_at = core_.next_seq();
-        s.snapshot = current_.params_are_values
-                         ? inserted_snapshot(s, current_.columns, current_.step.statements[i].params, current_.returned)
-                         : values_of(s);
+        if (current_.params_are_values)
+          take_inserted_snapshot(s, current_.columns, current_.step.statements[i].params, current_.returned);
+        else
+          s.take_snapshot();
         core_.register_key(s);
         break;
       }
@@ -656,7 +649,7 @@ void FlushPlan::feed(std::vector<Result> results) {
         if (r.rowcount() == 0) throw_stale(s, "UPDATE");
         if (t.version_column)
           SessionCore::set_column(t.columns[*t.version_column], s.ptr(), bumped(s.snapshot[*t.version_column]));
-        s.snapshot = values_of(s);
+        s.take_snapshot();
         s.written_at = core_.next_seq();
         break;
       }

@@ -50,13 +50,6 @@ class SessionHook final : public RelationshipHook {
   std::ptrdiff_t offset_;  // of the holder within the object
 };
 
-std::vector<Value> values_of(const InstanceState& s) {
-  std::vector<Value> out;
-  out.reserve(s.table().columns.size());
-  for (const ColumnInfo& c : s.table().columns) out.push_back(c.get(s.ptr()));
-  return out;
-}
-
 // Objects can only form a cycle through a cycle of relationships between their tables
 // (Author.books -> Book.author -> Author). True when some table of `states` reaches itself.
 bool tables_may_cycle(const std::vector<std::shared_ptr<InstanceState>>& states) {
@@ -135,7 +128,7 @@ Value SessionCore::cell_value(const Row& row, std::size_t col) {
 }
 
 std::shared_ptr<InstanceState> SessionCore::track(const EntityOps& ops, std::shared_ptr<void> obj, ObjectStatus st) {
-  auto s = std::make_shared<InstanceState>();
+  auto s = std::allocate_shared<InstanceState>(std::pmr::polymorphic_allocator<InstanceState>(&pool_), &pool_);
   s->ops = &ops;
   s->obj = std::move(obj);
   s->status = st;
@@ -260,7 +253,7 @@ LoadPlan SessionCore::key_plan(const EntityOps& ops, std::span<const Value> pk) 
 bool SessionCore::has_changes() const {
   for (const auto& s : order_) {
     if (s->status == ObjectStatus::pending || s->status == ObjectStatus::deleted) return true;
-    if (s->status == ObjectStatus::persistent && !s->expired && values_of(*s) != s->snapshot) return true;
+    if (s->status == ObjectStatus::persistent && !s->expired && s->differs_from_snapshot()) return true;
   }
   return false;
 }
@@ -325,14 +318,14 @@ std::shared_ptr<InstanceState> SessionCore::absorb(const EntityOps& ops, const R
     InstanceState& s = *it->second;
     if ((refresh || s.expired) && s.status != ObjectStatus::deleted) {
       for (const ColumnInfo& c : t.columns) c.set_from_row(s.ptr(), row, first + c.index);
-      s.snapshot = values_of(s);
+      s.take_snapshot();
       s.expired = false;
     }
     return it->second;
   }
   try {
     auto s = track(ops, std::move(tmp), ObjectStatus::persistent);
-    s->snapshot = values_of(*s);
+    s->take_snapshot();
     s->key = it->first;  // as register_key(), without encoding the key a second time
     s->has_key = true;
     it->second = s;

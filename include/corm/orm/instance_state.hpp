@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <memory_resource>
 #include <vector>
 
 #include "corm/core/value.hpp"
@@ -23,11 +24,15 @@ enum class ObjectStatus : std::uint8_t {
 
 /// The session's record of one tracked object.
 struct InstanceState {
+  InstanceState() = default;
+  /// A state whose snapshot is allocated from `pool` (the session's StatePool).
+  explicit InstanceState(std::pmr::memory_resource* pool) : snapshot(pool) {}
+
   const EntityOps* ops = nullptr;
   std::shared_ptr<void> obj;
   ObjectStatus status = ObjectStatus::pending;
   /// Column values as last loaded / flushed (empty while pending). Dirty = differs from this.
-  std::vector<Value> snapshot;
+  std::pmr::vector<Value> snapshot;
   /// True when the snapshot no longer reflects the database (commit with expire_on_commit,
   /// rollback): the next query that returns the row, or refresh(), reloads the object.
   bool expired = false;
@@ -75,6 +80,13 @@ struct InstanceState {
     if (collections.size() <= rel) collections.resize(ops->info->relationships.size());
     return collections[rel];
   }
+
+  /// The object's column values now, in column order (what a flush compares with the snapshot).
+  std::vector<Value> current_values() const;
+  /// Records the object's column values now as the snapshot.
+  void take_snapshot();
+  /// True when the object's column values differ from the snapshot.
+  bool differs_from_snapshot() const;
 
   void* ptr() const noexcept { return obj.get(); }
   const TableInfo& table() const noexcept { return *ops->info; }

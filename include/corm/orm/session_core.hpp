@@ -21,6 +21,7 @@
 #include "corm/orm/load_plan.hpp"
 #include "corm/orm/session_options.hpp"
 #include "corm/orm/session_stats.hpp"
+#include "corm/orm/state_pool.hpp"
 
 namespace corm::orm {
 
@@ -129,6 +130,8 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   void collect_cascade(InstanceState& s, std::vector<std::shared_ptr<InstanceState>>& out,
                        std::unordered_set<const void*>& seen, std::vector<std::pair<std::shared_ptr<InstanceState>, std::size_t>>& unloaded);
 
+  // First, so it is destroyed last: every state below is allocated from it.
+  StatePool pool_;
   Dialect dialect_;
   SessionOptions options_;
   LogSink log_;

@@ -43,9 +43,11 @@ std::string_view PgResultSet::column_name(std::size_t col) const {
 Cell PgResultSet::cell(std::size_t row, std::size_t col) const {
   Cell c;
   const int r = static_cast<int>(row), f = static_cast<int>(col);
-  if (PQgetisnull(res_, r, f)) return c;
-  const char* value = PQgetvalue(res_, r, f);
+  // libpq reports a NULL as length 0, so only an empty value needs the NULL check: one libpq
+  // call fewer for nearly every cell of a large result.
   const auto length = static_cast<std::size_t>(PQgetlength(res_, r, f));
+  if (length == 0 && PQgetisnull(res_, r, f)) return c;
+  const char* value = PQgetvalue(res_, r, f);
   if (binary_[col] != detail::PgBinaryKind::none) return detail::pg_binary_cell(binary_[col], types_[col], value, length);
   c.kind = Cell::Kind::text;
   c.s = std::string_view(value, length);
