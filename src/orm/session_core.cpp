@@ -1,5 +1,7 @@
 #include "corm/orm/session_core.hpp"
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
 #include <algorithm>
 #include <optional>
 #include <utility>
@@ -49,6 +51,15 @@ class SessionHook final : public RelationshipHook {
   std::size_t rel_;
   std::ptrdiff_t offset_;  // of the holder within the object
 };
+
+// Makes `s` the state of its identity key, replacing the state that had the key before.
+void put_identity(SessionMaps& maps, InstanceState& s) {
+  if (auto it = maps.identity.find(s.key); it != maps.identity.end()) {
+    if (*it == &s) return;
+    maps.identity.erase(it);
+  }
+  maps.identity.insert(&s);
+}
 
 // Objects can only form a cycle through a cycle of relationships between their tables
 // (Author.books -> Book.author -> Author). True when some table of `states` reaches itself.
@@ -133,7 +144,7 @@ std::shared_ptr<InstanceState> SessionCore::track(const EntityOps& ops, std::sha
   s->obj = std::move(obj);
   s->status = st;
   s->seq = next_seq();
-  maps_->states[s->ptr()] = s;
+  maps_->states.insert(s.get());
   order_.push_back(s);
   install_hooks(s);
   return s;
@@ -180,19 +191,19 @@ InstanceState& SessionCore::add(const EntityOps& ops, std::shared_ptr<void> obj)
 }
 
 InstanceState* SessionCore::state_of(const void* obj) const {
-  auto it = maps_->states.find(obj);
-  return it == maps_->states.end() ? nullptr : it->second.get();
+  auto it = maps_->states.find(ObjectAddress{obj});
+  return it == maps_->states.end() ? nullptr : *it;
 }
 
 std::shared_ptr<InstanceState> SessionCore::shared_state_of(const void* obj) const {
-  auto it = maps_->states.find(obj);
-  return it == maps_->states.end() ? nullptr : it->second;
+  auto it = maps_->states.find(ObjectAddress{obj});
+  return it == maps_->states.end() ? nullptr : (*it)->shared_from_this();
 }
 
 std::shared_ptr<void> SessionCore::lookup(const EntityOps& ops, std::span<const Value> pk) const {
   auto it = maps_->identity.find(IdentityKey{ops.info, encode_key(pk)});
   if (it == maps_->identity.end()) return nullptr;
-  const InstanceState& s = *it->second;
+  const InstanceState& s = **it;
   if (s.expired || s.status != ObjectStatus::persistent) return nullptr;
   return s.obj;
 }
@@ -259,6 +270,11 @@ bool SessionCore::has_changes() const {
 }
 
 void SessionCore::register_key(InstanceState& s) {
+  // Out of the identity set before its key changes: the set hashes through the state.
+  if (s.has_key) {
+    auto it = maps_->identity.find(s.key);
+    if (it != maps_->identity.end() && *it == &s) maps_->identity.erase(it);
+  }
   const TableInfo& t = s.table();
   if (t.primary_key.size() == 1) {  // as absorb(): no vector for the common single-column key
     s.key = IdentityKey{&t, encode_key(t.columns[t.primary_key.front()].get(s.ptr()))};
@@ -269,16 +285,16 @@ void SessionCore::register_key(InstanceState& s) {
     s.key = IdentityKey{&t, encode_key(pk)};
   }
   s.has_key = true;
-  maps_->identity[s.key] = shared_state_of(s.ptr());
+  put_identity(*maps_, s);
 }
 
 void SessionCore::forget(InstanceState& s) {
   if (s.has_key) {
     auto it = maps_->identity.find(s.key);
-    if (it != maps_->identity.end() && it->second.get() == &s) maps_->identity.erase(it);
+    if (it != maps_->identity.end() && *it == &s) maps_->identity.erase(it);
   }
   s.status = ObjectStatus::detached;
-  maps_->states.erase(s.ptr());
+  maps_->states.erase(ObjectAddress{s.ptr()});
 }
 
 void SessionCore::compact() {
@@ -312,28 +328,21 @@ std::shared_ptr<InstanceState> SessionCore::absorb(const EntityOps& ops, const R
     for (std::size_t i : t.primary_key) pk.push_back(t.columns[i].get(tmp.get()));
     key.values = encode_key(pk);
   }
-  // One hash and one probe whether the row is new or known (loads are mostly new rows).
-  auto [it, fresh] = maps_->identity.try_emplace(std::move(key));
-  if (!fresh) {
-    InstanceState& s = *it->second;
+  if (auto it = maps_->identity.find(key); it != maps_->identity.end()) {
+    InstanceState& s = **it;
     if ((refresh || s.expired) && s.status != ObjectStatus::deleted) {
       for (const ColumnInfo& c : t.columns) c.set_from_row(s.ptr(), row, first + c.index);
       s.take_snapshot();
       s.expired = false;
     }
-    return it->second;
+    return s.shared_from_this();
   }
-  try {
-    auto s = track(ops, std::move(tmp), ObjectStatus::persistent);
-    s->take_snapshot();
-    s->key = it->first;  // as register_key(), without encoding the key a second time
-    s->has_key = true;
-    it->second = s;
-    return s;
-  } catch (...) {
-    maps_->identity.erase(it);
-    throw;
-  }
+  auto s = track(ops, std::move(tmp), ObjectStatus::persistent);
+  s->take_snapshot();
+  s->key = std::move(key);  // as register_key(), without encoding the key a second time
+  s->has_key = true;
+  maps_->identity.insert(s.get());
+  return s;
 }
 
 void SessionCore::reserve_more(std::size_t n) {
@@ -464,7 +473,7 @@ void SessionCore::after_savepoint_rollback(std::uint64_t mark) {
     if (s->written_at > mark) {
       if (s->status == ObjectStatus::deleted) s->status = ObjectStatus::persistent;
       s->expired = true;
-      if (s->has_key) maps_->identity[s->key] = s;
+      if (s->has_key) put_identity(*maps_, *s);
     }
   }
   compact();

@@ -23,7 +23,7 @@ enum class ObjectStatus : std::uint8_t {
 };
 
 /// The session's record of one tracked object.
-struct InstanceState {
+struct InstanceState : std::enable_shared_from_this<InstanceState> {
   InstanceState() = default;
   /// A state whose snapshot is allocated from `pool` (the session's StatePool).
   explicit InstanceState(std::pmr::memory_resource* pool) : snapshot(pool) {}
