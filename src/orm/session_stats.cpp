@@ -5,8 +5,8 @@
 namespace corm {
 
 void SessionStats::record(const std::string& sql, std::uint64_t n, std::chrono::nanoseconds elapsed, bool lazy) {
-  Shape& s = shapes_[sql];
-  if (s.sql.empty()) s.sql = sql;
+  auto it = std::find_if(shapes_.begin(), shapes_.end(), [&](const Shape& x) { return x.sql == sql; });
+  Shape& s = it != shapes_.end() ? *it : shapes_.emplace_back(Shape{sql, 0, 0, {}});
   s.count += n;
   if (lazy) s.lazy_count += n;
   s.total += elapsed;
@@ -14,9 +14,7 @@ void SessionStats::record(const std::string& sql, std::uint64_t n, std::chrono::
 }
 
 std::vector<SessionStats::Shape> SessionStats::shapes() const {
-  std::vector<Shape> out;
-  out.reserve(shapes_.size());
-  for (const auto& [k, v] : shapes_) out.push_back(v);
+  std::vector<Shape> out = shapes_;
   std::sort(out.begin(), out.end(), [](const Shape& a, const Shape& b) {
     return a.count != b.count ? a.count > b.count : a.sql < b.sql;
   });
@@ -24,8 +22,9 @@ std::vector<SessionStats::Shape> SessionStats::shapes() const {
 }
 
 const SessionStats::Shape* SessionStats::find(const std::string& sql) const {
-  auto it = shapes_.find(sql);
-  return it == shapes_.end() ? nullptr : &it->second;
+  for (const Shape& s : shapes_)
+    if (s.sql == sql) return &s;
+  return nullptr;
 }
 
 }  // namespace corm
