@@ -24,6 +24,7 @@ enum class ObjectStatus : std::uint8_t {
 
 /// The session's record of one tracked object.
 struct InstanceState : std::enable_shared_from_this<InstanceState> {
+  /// A state whose snapshot uses the default memory resource (tests, tools).
   InstanceState() = default;
   /// A state whose snapshot is allocated from `pool` (the session's StatePool).
   explicit InstanceState(std::pmr::memory_resource* pool) : snapshot(pool) {}
