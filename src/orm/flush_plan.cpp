@@ -255,7 +255,7 @@ void link_inverse(SessionCore& core, const std::shared_ptr<void>& obj, const std
     if (add && (!loaded || it == cur.end())) {
       if (!cur.empty() && cur.front() && !rel.to_one())
         if (InstanceState* prev = core.state_of(cur.front().get())) edit_holder(*prev, rel, other, false);
-      ro.set(h, {obj});
+      ro.set(h, std::span(&obj, 1));
     } else if (!add && loaded && it != cur.end()) {
       ro.set(h, {});
     }
@@ -411,7 +411,7 @@ void FlushPlan::wire_foreign_keys(InstanceState& s) {
     if (ps.empty()) continue;  // a null parent: the key member says what the row refers to
     // An unchanged relationship leaves the key member alone, so `book->author_id = 5` on an
     // object whose author was loaded is not silently reverted.
-    if (s.status == ObjectStatus::persistent && ps == s.collection(i)) continue;
+    if (s.status == ObjectStatus::persistent && std::ranges::equal(ps, s.collection(i))) continue;
     const TableInfo& pt = rels[i].target();
     Value v = pt.columns[rels[i].remote_column].get(ps.front().get());
     if (!(fk.get(s.ptr()) == v)) SessionCore::set_column(fk, s.ptr(), v);
@@ -605,7 +605,7 @@ const Step* FlushPlan::next() {
             const auto& rels = s->table().relationships;
             for (std::size_t k = 0; k < rels.size(); ++k) {
               void* h = rels[k].holder(s->ptr());
-              if (s->ops->relations[k].is_loaded(h)) s->collection_slot(k) = s->ops->relations[k].peek(h);
+              if (s->ops->relations[k].is_loaded(h)) s->record_collection(k, s->ops->relations[k].peek(h));
             }
           }
         }
@@ -669,7 +669,7 @@ void FlushPlan::feed(std::vector<Result> results) {
       const auto& rels = s->table().relationships;
       for (std::size_t k = 0; k < rels.size(); ++k) {
         void* h = rels[k].holder(s->ptr());
-        if (s->ops->relations[k].is_loaded(h)) s->collection_slot(k) = s->ops->relations[k].peek(h);
+        if (s->ops->relations[k].is_loaded(h)) s->record_collection(k, s->ops->relations[k].peek(h));
       }
     }
 }

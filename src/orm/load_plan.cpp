@@ -1,6 +1,7 @@
 #include "corm/orm/load_plan.hpp"
 
 #include <algorithm>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -74,14 +75,14 @@ sd::NodePtr embed(const sd::SelectCore& source, const ColumnInfo& owner_key, con
                               sd::make_column(&key));
 }
 
-void set_holder(SessionCore& core, InstanceState& s, std::size_t rel, const std::vector<std::shared_ptr<void>>& objs,
+void set_holder(SessionCore& core, InstanceState& s, std::size_t rel, std::span<const std::shared_ptr<void>> objs,
                 bool overwrite) {
   const RelationshipInfo& r = s.table().relationships[rel];
   void* h = r.holder(s.ptr());
   const RelationOps& ro = s.ops->relations[rel];
   if (ro.is_loaded(h) && !overwrite) return;
   ro.set(h, objs);
-  s.collection_slot(rel) = objs;
+  s.record_collection(rel, objs);
   // back_populates: a loaded collection also answers each child's many-to-one side, so reading
   // book->author after selectinload(&Author::books) sends nothing.
   if (r.back_populates.empty() || r.to_one()) return;
@@ -94,8 +95,8 @@ void set_holder(SessionCore& core, InstanceState& s, std::size_t rel, const std:
     void* ch = inverse->holder(cs->ptr());
     const RelationOps& co = cs->ops->relations[inverse->index];
     if (!co.is_loaded(ch)) {
-      co.set(ch, {s.obj});
-      cs->collection_slot(inverse->index) = {s.obj};  // as loaded, so the flush sees no change
+      co.set(ch, std::span(&s.obj, 1));
+      cs->record_collection(inverse->index, std::span(&s.obj, 1));  // as loaded, so the flush sees no change
     }
   }
 }
@@ -369,7 +370,7 @@ void LoadPlan::finish_joined(const std::vector<JoinNode>& joins, std::vector<Joi
     const RelationshipInfo& r = owner.relationships[j.rel];
     for (auto& p : acc[n].parents) {
       const auto& objs = acc[n].children[p->ptr()];
-      if (r.to_one() && objs.size() > 1) set_holder(core_, *p, j.rel, {objs.front()}, overwrite);
+      if (r.to_one() && objs.size() > 1) set_holder(core_, *p, j.rel, std::span(objs).first(1), overwrite);
       else set_holder(core_, *p, j.rel, objs, overwrite);
     }
     // The objects of this link as a query of their own, for a subqueryload below it.
@@ -418,7 +419,8 @@ void LoadPlan::complete_relationship(Task& t, const std::vector<Result>& rs) {
   const TableInfo& target = *t.ops->info;
   const bool m2m = r.kind == RelationshipKind::many_to_many;
   struct Group {
-    std::vector<std::shared_ptr<void>> objs;
+    explicit Group(std::pmr::memory_resource* pool) : objs(pool) {}
+    std::pmr::vector<std::shared_ptr<void>> objs;  // a thousand small vectors: from the session's pool
     std::unordered_set<const void*> seen;
     std::size_t count = 0;
   };
@@ -434,7 +436,8 @@ void LoadPlan::complete_relationship(Task& t, const std::vector<Result>& rs) {
   std::vector<std::pair<Group*, const InstanceState*>> placed;
   auto group_for = [&](const Value& key) -> Group& {
     const auto* i = std::get_if<std::int64_t>(&key.storage());
-    return i ? by_int[*i] : by_key[encode_key(key)];
+    return i ? by_int.try_emplace(*i, core_.pool()).first->second
+             : by_key.try_emplace(encode_key(key), core_.pool()).first->second;
   };
   auto add_to = [&](const Value& key, const std::shared_ptr<void>& obj) {
     Group& g = group_for(key);
@@ -498,9 +501,9 @@ void LoadPlan::complete_relationship(Task& t, const std::vector<Result>& rs) {
   }
   for (auto& p : t.parents) {
     const Group* g = group_of(p->table().columns[r.local_column].get(p->ptr()));
-    static const std::vector<std::shared_ptr<void>> none;
-    const auto& objs = g ? g->objs : none;
-    if (r.to_one() && objs.size() > 1) set_holder(core_, *p, t.rel, {objs.front()}, false);
+    std::span<const std::shared_ptr<void>> objs;
+    if (g) objs = g->objs;
+    if (r.to_one() && objs.size() > 1) set_holder(core_, *p, t.rel, objs.first(1), false);
     else set_holder(core_, *p, t.rel, objs, false);
   }
   std::vector<std::size_t> done;

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <type_traits>
 #include <vector>
 
@@ -27,7 +28,7 @@ struct RelationOps {
   /// (close() walks every loaded holder of a session).
   void (*for_each)(const void* holder, void* ctx, void (*fn)(void* ctx, const void* obj)) = nullptr;
   /// Fills the holder and marks it loaded (One<T> takes the first object, or none).
-  void (*set)(void* holder, const std::vector<std::shared_ptr<void>>& objs) = nullptr;
+  void (*set)(void* holder, std::span<const std::shared_ptr<void>> objs) = nullptr;
   bool (*is_loaded)(const void* holder) = nullptr;
   void (*reset)(void* holder) = nullptr;
   void (*set_hook)(void* holder, std::shared_ptr<const RelationshipHook> h) = nullptr;
@@ -57,7 +58,7 @@ struct holder_traits<One<T>> {
   static void for_each(const void* h, void* ctx, void (*fn)(void*, const void*)) {
     if (const auto& p = static_cast<const One<T>*>(h)->peek()) fn(ctx, p.get());
   }
-  static void set(void* h, const std::vector<std::shared_ptr<void>>& objs) {
+  static void set(void* h, std::span<const std::shared_ptr<void>> objs) {
     static_cast<One<T>*>(h)->set(objs.empty() ? nullptr : std::static_pointer_cast<T>(objs.front()));
   }
 };
@@ -72,7 +73,7 @@ struct holder_traits<Many<T>> {
   static void for_each(const void* h, void* ctx, void (*fn)(void*, const void*)) {
     for (const auto& p : static_cast<const Many<T>*>(h)->peek()) fn(ctx, p.get());
   }
-  static void set(void* h, const std::vector<std::shared_ptr<void>>& objs) {
+  static void set(void* h, std::span<const std::shared_ptr<void>> objs) {
     typename Many<T>::container items;
     items.reserve(objs.size());
     for (const auto& o : objs) items.push_back(std::static_pointer_cast<T>(o));

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <memory_resource>
+#include <span>
 #include <vector>
 
 #include "corm/core/value.hpp"
@@ -26,8 +27,12 @@ enum class ObjectStatus : std::uint8_t {
 struct InstanceState : std::enable_shared_from_this<InstanceState> {
   /// A state whose snapshot uses the default memory resource (tests, tools).
   InstanceState() = default;
-  /// A state whose snapshot is allocated from `pool` (the session's StatePool).
-  explicit InstanceState(std::pmr::memory_resource* pool) : snapshot(pool) {}
+  /// A state whose snapshot and recorded collections are allocated from `pool` (the session's
+  /// StatePool).
+  explicit InstanceState(std::pmr::memory_resource* pool) : snapshot(pool), collections(pool) {}
+
+  /// The items of one relationship as last loaded / flushed.
+  using Collection = std::pmr::vector<std::shared_ptr<void>>;
 
   const EntityOps* ops = nullptr;
   std::shared_ptr<void> obj;
@@ -47,9 +52,11 @@ struct InstanceState : std::enable_shared_from_this<InstanceState> {
   std::vector<LoaderStrategy> strategies;
   /// Items of each relationship as last loaded / flushed (what a flush compares holders with:
   /// foreign keys to set or clear, delete-orphan); empty until one is recorded. Read through
-  /// collection(), write through collection_slot(). Both start empty because most objects of a
-  /// large load never get either, and two vectors per object were two allocations.
-  std::vector<std::vector<std::shared_ptr<void>>> collections;
+  /// collection(), write through record_collection(). Empty until one is recorded, because most
+  /// objects of a large load never get one. Allocated from the session's pool like the snapshot:
+  /// a load of 1,000 parents records 1,000 of these, and from the global heap they were the
+  /// allocations that regrew it page by page after the previous session's memory was trimmed.
+  std::pmr::vector<Collection> collections;
   /// Order of add()/load, so flushes are deterministic and savepoint rollbacks know what
   /// appeared after the savepoint.
   std::uint64_t seq = 0;
@@ -72,14 +79,14 @@ struct InstanceState : std::enable_shared_from_this<InstanceState> {
     strategies[rel] = s;
   }
   /// Relationship `rel`'s items as last loaded / flushed (empty when none were recorded).
-  const std::vector<std::shared_ptr<void>>& collection(std::size_t rel) const noexcept {
-    static const std::vector<std::shared_ptr<void>> none;
+  const Collection& collection(std::size_t rel) const noexcept {
+    static const Collection none;
     return rel < collections.size() ? collections[rel] : none;
   }
-  /// Where to record relationship `rel`'s items.
-  std::vector<std::shared_ptr<void>>& collection_slot(std::size_t rel) {
+  /// Records `items` as relationship `rel`'s items as loaded / flushed.
+  void record_collection(std::size_t rel, std::span<const std::shared_ptr<void>> items) {
     if (collections.size() <= rel) collections.resize(ops->info->relationships.size());
-    return collections[rel];
+    collections[rel].assign(items.begin(), items.end());
   }
 
   /// The object's column values now, in column order (what a flush compares with the snapshot).

@@ -112,6 +112,9 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   std::uint64_t next_seq() noexcept { return ++seq_; }
   /// A fresh mark for one load's de-duplication (InstanceState::load_mark).
   std::uint64_t next_load_mark() noexcept { return ++load_marks_; }
+  /// The session's StatePool, for a plan's per-object bookkeeping: memory it reuses instead of
+  /// regrowing the global heap on every load.
+  std::pmr::memory_resource* pool() noexcept { return &pool_; }
   /// Makes room for `n` more tracked objects before a load absorbs them (no rehash mid-load).
   void reserve_more(std::size_t n);
   const std::vector<std::shared_ptr<InstanceState>>& tracked() const noexcept { return order_; }
