@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cerrno>
 #include <system_error>
+#include <utility>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -110,15 +111,23 @@ asio::awaitable<void> PgAsyncConnection::wait_until_done() {
   // Right after a statement has gone out its reply is not there yet: wait for the socket first
   // instead of reading it only to find nothing (a recvfrom returning EAGAIN per statement).
   // On loopback a statement cost six system calls where libpq's blocking PQexec costs three.
-  if (pg_->awaits_input()) co_await socket_.async_wait(asio::posix::descriptor_base::wait_read, use_awaitable);
+  // After a wake that found part of a large result, the rest is streaming in faster than libpq
+  // parses its 16 KiB reads: one more read before waiting again finds bytes (W3/W4 under strace:
+  // recvfrom count unchanged, epoll_wait and epoll_ctl halved). Not for batches, whose later
+  // replies wait on the server: there the extra read came back empty.
+  const bool streams = pg_->streams_reply();
+  bool woke = pg_->awaits_input();
+  if (woke) co_await socket_.async_wait(asio::posix::descriptor_base::wait_read, use_awaitable);
   for (;;) {
     const Wait w = pg_->poll();
     if (w == Wait::none) co_return;
+    if (w == Wait::read && streams && std::exchange(woke, false)) continue;
     // Asio's epoll reactor is edge-triggered, but every async_wait re-arms the descriptor with
     // EPOLL_CTL_MOD (epoll_reactor::start_op, non-speculative ops), and re-arming reports a
     // descriptor that is ready already: bytes that arrived between libpq's last read and this
     // wait still end it. (Before, a poll(2) checked the level here: one more call per wait.)
     co_await socket_.async_wait(to_asio(w), use_awaitable);
+    woke = w == Wait::read;
   }
 }
 

@@ -67,6 +67,10 @@ class PgConnection final : public driver::Connection {
   /// without more input: the caller may wait for the socket to be readable before poll(),
   /// instead of a read that would only find nothing yet.
   bool awaits_input();
+  /// True while the current operation is one statement (not a batch or a script): once part of
+  /// its reply has arrived, the rest is already streaming and a read rarely comes back empty.
+  /// A batch's later replies wait on the server executing later rows.
+  bool streams_reply() const noexcept { return op_ && op_->kind == Kind::statement; }
   /// The finished operation's result, or its classified exception.
   std::shared_ptr<const ResultSet> take_result();
   /// True while an operation is in flight (started and not yet taken).
