@@ -1,10 +1,50 @@
 #include "corm/orm/identity_key.hpp"
 
+#include <bit>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
+#include <functional>
 #include <type_traits>
 #include <variant>
 
 namespace corm::orm {
+
+namespace {
+
+std::uint64_t load_bytes(const char* p, std::size_t n) noexcept {  // n <= 8
+  std::uint64_t v = 0;
+  std::memcpy(&v, p, n);
+  return v;
+}
+
+// MurmurHash3's 64-bit finalizer: every input bit reaches every output bit.
+std::uint64_t fmix64(std::uint64_t h) noexcept {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+}  // namespace
+
+// Keys are short ("i4711": an integer key is its tag and digits): up to 16 bytes are read as two
+// words and mixed, about twenty instructions where std::hash<std::string> (plus boost's
+// post-mixing of a hash it cannot trust) cost about 130 per key. Longer keys (text, UUID and
+// composite keys) use std::hash, mixed the same way with the table.
+std::size_t IdentityKey::hash_of(const TableInfo* table, std::string_view v) noexcept {
+  std::uint64_t h = reinterpret_cast<std::uintptr_t>(table) * 0x9e3779b97f4a7c15ULL ^ v.size();
+  if (v.size() <= 16) {
+    const std::size_t lo = v.size() < 8 ? v.size() : 8;
+    h ^= load_bytes(v.data(), lo) * 0x87c37b91114253d5ULL;
+    if (v.size() > 8) h ^= std::rotl(load_bytes(v.data() + 8, v.size() - 8) * 0x4cf5ad432745937fULL, 31);
+  } else {
+    h ^= std::hash<std::string_view>{}(v);
+  }
+  return static_cast<std::size_t>(fmix64(h));
+}
 
 std::string encode_key(const Value& v) {
   // Integer keys are nearly all keys: written straight into one short string.

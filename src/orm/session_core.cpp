@@ -319,15 +319,16 @@ std::shared_ptr<InstanceState> SessionCore::absorb(const EntityOps& ops, const R
   const TableInfo& t = *ops.info;
   std::shared_ptr<void> tmp = ops.create();
   for (const ColumnInfo& c : t.columns) c.set_from_row(tmp.get(), row, first + c.index);
-  IdentityKey key{&t, {}};
+  std::string encoded;
   if (t.primary_key.size() == 1) {
-    key.values = encode_key(t.columns[t.primary_key.front()].get(tmp.get()));
+    encoded = encode_key(t.columns[t.primary_key.front()].get(tmp.get()));
   } else {
     std::vector<Value> pk;
     pk.reserve(t.primary_key.size());
     for (std::size_t i : t.primary_key) pk.push_back(t.columns[i].get(tmp.get()));
-    key.values = encode_key(pk);
+    encoded = encode_key(pk);
   }
+  IdentityKey key{&t, std::move(encoded)};
   if (auto it = maps_->identity.find(key); it != maps_->identity.end()) {
     InstanceState& s = **it;
     if ((refresh || s.expired) && s.status != ObjectStatus::deleted) {

@@ -39,9 +39,11 @@ struct StateAddressEqual {
   bool operator()(const InstanceState* a, ObjectAddress b) const noexcept { return a->ptr() == b.p; }
 };
 
-/// Hash of SessionMaps::identity: a state hashes as its identity key.
+/// Hash of SessionMaps::identity: a state hashes as its identity key (the hash the key carries,
+/// mixed already: boost skips its own post-mixing).
 struct StateKeyHash {
   using is_transparent = void;
+  using is_avalanching = void;
   std::size_t operator()(const InstanceState* s) const noexcept { return IdentityKeyHash{}(s->key); }
   std::size_t operator()(const IdentityKey& k) const noexcept { return IdentityKeyHash{}(k); }
 };

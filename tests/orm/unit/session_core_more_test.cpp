@@ -5,11 +5,14 @@
 
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "corm/core/result_set.hpp"
 #include "corm/orm/errors.hpp"
+#include "corm/orm/identity_key.hpp"
 #include "corm/orm/session_core.hpp"
+#include "corm/sql/schema/table_info.hpp"
 #include "orm/orm_models.hpp"
 
 using namespace corm;
@@ -47,6 +50,31 @@ TEST_CASE("identity keys of one number are equal whatever the integer width", "[
   std::vector<Value> ab{Value(std::int64_t{1}), Value("x")}, ba{Value("x"), Value(std::int64_t{1})};
   CHECK(orm::encode_key(ab) != orm::encode_key(ba));
   CHECK(orm::has_null(std::vector<Value>{Value(), Value(1)}));
+}
+
+TEST_CASE("identity keys hash every byte of the key and the table apart", "[orm][unit][identity]") {
+  // The identity set trusts the key's hash as fully mixed; a hash that ignored a byte range or
+  // the table would collide here by the thousands.
+  TableInfo authors, books;
+  std::unordered_set<std::size_t> seen;
+  std::size_t keys = 0;
+  auto add = [&](const TableInfo& t, std::string v) {
+    const orm::IdentityKey k(&t, std::move(v));
+    CHECK(k == orm::IdentityKey(&t, std::string(k.values())));
+    CHECK(k.hash() == orm::IdentityKey(&t, std::string(k.values())).hash());
+    seen.insert(k.hash());
+    ++keys;
+  };
+  for (std::int64_t i = 1; i <= 50'000; ++i) {
+    add(authors, orm::encode_key(Value(i)));  // "i1" .. "i50000": under 8 bytes
+    add(books, orm::encode_key(Value(i)));    // the same values on another table
+  }
+  for (std::int64_t i = 0; i < 20'000; ++i) {
+    add(authors, orm::encode_key(Value(std::int64_t{1'000'000'000'000} + i)));  // 14 bytes: the second word
+    add(authors, orm::encode_key(Value("code-" + std::to_string(i) + "-long-enough")));  // over 16 bytes
+  }
+  CHECK(seen.size() == keys);
+  CHECK(orm::IdentityKey(&authors, "i7") != orm::IdentityKey(&books, "i7"));
 }
 
 TEST_CASE("rolling back to a savepoint forgets the objects added after it", "[orm][unit][transactions]") {
