@@ -120,6 +120,11 @@ void AsyncConnection::failed(bool broken) noexcept {
 
 // Before any statement: a fresh physical connection after a loss outside a transaction, and the
 // rollback of transactions whose handles were dropped while active.
+bool AsyncConnection::prepared_now() {
+  tx_.check_usable();
+  return pooled_ && abandoned_.empty();
+}
+
 asio::awaitable<void> AsyncConnection::prepare() {
   tx_.check_usable();
   if (!pooled_) pooled_ = co_await engine_->pool->checkout();
@@ -136,6 +141,19 @@ asio::awaitable<void> AsyncConnection::settle_abandoned() {
       co_await finish_transaction(tx_.end());
     }
   }
+}
+
+// Where the driver queues the BEGIN to travel with the next statement (PostgreSQL, SQLite's
+// worker) nothing is awaited.
+bool AsyncConnection::autobegin_now() {
+  if (!tx_.needs_autobegin()) return true;
+  auto begin = tx_.autobegin_statements();
+  if (begin.size() != 1 || !driver().defer(begin.front())) return false;
+  detail::StatementObserver observer(engine_->events, engine_->options, pooled_->id, begin.front(), {}, false, {});
+  observer.succeeded(nullptr);
+  autobegin_deferred_ = true;
+  tx_.began();
+  return true;
 }
 
 asio::awaitable<void> AsyncConnection::autobegin() {
@@ -223,8 +241,8 @@ asio::awaitable<void> AsyncConnection::run_control(std::string sql) {
 
 asio::awaitable<Result> AsyncConnection::execute(Compiled statement) {
   Use use(*this);
-  co_await prepare();
-  co_await autobegin();
+  if (!prepared_now()) co_await prepare();
+  if (!autobegin_now()) co_await autobegin();
   const bool ahead = statement.plain_read && engine_->options.defer_begin_past_reads && tx_.reads_may_precede_begin();
   co_return Result(co_await run(*statement.sql, statement.params, statement.from_cache, statement.compiled_at, ahead));
 }
@@ -243,8 +261,8 @@ asio::awaitable<Result> AsyncConnection::exec_driver_sql(std::string sql, std::v
 asio::awaitable<std::vector<Result>> AsyncConnection::execute_many(std::string sql,
                                                                    std::vector<std::vector<Value>> rows) {
   Use use(*this);
-  co_await prepare();
-  co_await autobegin();
+  if (!prepared_now()) co_await prepare();
+  if (!autobegin_now()) co_await autobegin();
   detail::StatementObserver observer(engine_->events, engine_->options, pooled_->id, sql, {}, false, {});
   std::vector<std::shared_ptr<const ResultSet>> sets;
   std::exception_ptr error;
@@ -284,8 +302,8 @@ asio::awaitable<std::vector<Result>> AsyncConnection::execute_many(const TextCla
 
 asio::awaitable<void> AsyncConnection::execute_script(std::string sql) {
   Use use(*this);
-  co_await prepare();
-  co_await autobegin();
+  if (!prepared_now()) co_await prepare();
+  if (!autobegin_now()) co_await autobegin();
   co_await run_control(std::move(sql));
 }
 
@@ -343,8 +361,23 @@ asio::awaitable<void> AsyncConnection::rollback() {
   co_await finish_transaction(tx_.end());
 }
 
+// Only a transaction whose BEGIN never left the client ends here: anything the server has seen
+// needs the ROLLBACK that close() sends.
+bool AsyncConnection::close_now() noexcept {
+  if (closed_) return true;
+  if (busy_) return false;  // close() reports it
+  if (pooled_ && (tx_.in_transaction() || pooled_->conn->in_transaction())) {
+    if (tx_.has_after_end_statements() || !driver().discard_deferred()) return false;
+    (void)tx_.end();
+  }
+  abandoned_.clear();
+  closed_ = true;
+  release(false);
+  return true;
+}
+
 asio::awaitable<void> AsyncConnection::close() {
-  if (closed_) co_return;
+  if (close_now()) co_return;
   if (busy_) throw UsageError("cannot close an AsyncConnection while another coroutine is using it");
   bool discard = false;
   if (pooled_ && (tx_.in_transaction() || pooled_->conn->in_transaction())) {

@@ -19,7 +19,14 @@ AsyncEngine create_async_engine(boost::asio::any_io_executor executor, std::stri
   return AsyncEngine(std::move(state));
 }
 
+std::optional<AsyncConnection> AsyncEngine::connect_now() {
+  auto pooled = state_->pool->checkout_ready();
+  if (!pooled) return std::nullopt;
+  return AsyncConnection(state_, std::move(pooled));
+}
+
 boost::asio::awaitable<AsyncConnection> AsyncEngine::connect() {
+  if (auto c = connect_now()) co_return std::move(*c);
   auto state = state_;  // keep the engine alive across the wait
   auto pooled = co_await state->pool->checkout();
   co_return AsyncConnection(std::move(state), std::move(pooled));
@@ -40,11 +47,19 @@ bool AsyncEngine::pipelines_reads() const noexcept {
          !o.isolation_level && state_->reads_precede_begin.load(std::memory_order_relaxed);
 }
 
+// Not a coroutine itself: the awaitable it returns is the pipeline's (or execute_alone's), one
+// frame fewer per read.
 boost::asio::awaitable<Result> AsyncEngine::execute_pipelined_read(Compiled statement) {
-  if (statement.plain_read && pipelines_reads()) co_return co_await state_->reads->run(*this, std::move(statement));
-  AsyncConnection conn = co_await connect();
-  Result r = co_await conn.execute(std::move(statement));
-  co_await conn.close();
+  if (statement.plain_read && pipelines_reads()) return state_->reads->run(*this, std::move(statement));
+  return execute_alone(std::move(statement));
+}
+
+boost::asio::awaitable<Result> AsyncEngine::execute_alone(Compiled statement) {
+  // Not `now ? std::move(*now) : co_await ...`: GCC 12 mishandles co_await in a conditional.
+  std::optional<AsyncConnection> conn = connect_now();
+  if (!conn) conn.emplace(co_await connect());
+  Result r = co_await conn->execute(std::move(statement));
+  if (!conn->close_now()) co_await conn->close();
   co_return r;
 }
 

@@ -174,6 +174,16 @@ asio::awaitable<std::unique_ptr<PooledConnection>> AsyncPool::checkout() {
   co_return c;
 }
 
+std::unique_ptr<PooledConnection> AsyncPool::checkout_ready() {
+  std::unique_ptr<PooledConnection> c;
+  {
+    std::lock_guard lock(mu_);
+    c = core_.take_ready_idle(PoolCore::Clock::now());
+  }
+  if (c) events_.emit_checkout({c->id, c->conn->backend_pid()});
+  return c;
+}
+
 void AsyncPool::give_back(Grant g) noexcept {
   std::vector<PoolCore::WaiterId> woken;
   std::vector<std::unique_ptr<PooledConnection>> to_close;

@@ -27,6 +27,9 @@ class AsyncPool : public std::enable_shared_from_this<AsyncPool> {
   /// Waits (without blocking a thread) up to pool_timeout for a connection. Throws
   /// PoolTimeout, ConnectError, or operation_aborted when the caller is cancelled.
   asio::awaitable<std::unique_ptr<PooledConnection>> checkout();
+  /// checkout() without suspending, when an idle connection needs no ping, recycling or wait
+  /// (PoolCore::take_ready_idle); null otherwise.
+  std::unique_ptr<PooledConnection> checkout_ready();
   /// Returns a connection; `discard` closes it instead of keeping it.
   void checkin(std::unique_ptr<PooledConnection> c, bool discard) noexcept;
   PoolStatus status() const;

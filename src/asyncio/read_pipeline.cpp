@@ -84,9 +84,11 @@ asio::awaitable<Result> ReadPipeline::run(AsyncEngine engine, Compiled statement
       const AsyncEngine& engine;
       ~Handover() { pipeline.alone_done(engine); }
     } handover{*this, engine};
-    AsyncConnection conn = co_await engine.connect();
-    Result rows = co_await conn.execute(std::move(statement));
-    co_await conn.close();
+    // Not `now ? std::move(*now) : co_await ...`: GCC 12 mishandles co_await in a conditional.
+    std::optional<AsyncConnection> conn = engine.connect_now();
+    if (!conn) conn.emplace(co_await engine.connect());
+    Result rows = co_await conn->execute(std::move(statement));
+    if (!conn->close_now()) co_await conn->close();
     co_return rows;
   }
   auto r = std::make_shared<Request>();

@@ -27,7 +27,7 @@ void TransactionState::check_usable() const {
 }
 
 std::vector<std::string> TransactionState::autobegin_statements() const {
-  if (in_tx_ || isolation_level() == IsolationLevel::autocommit) return {};
+  if (!needs_autobegin()) return {};
   return begin_statements();
 }
 

@@ -9,6 +9,7 @@ Events::ListenerId Events::add(Entry e) {
   e.id = ++next_;
   auto copy = std::make_shared<List>(*list_);
   if (e.kind == Kind::before || e.kind == Kind::after) has_stmt_ = true;
+  else has_conn_ = true;
   copy->push_back(std::move(e));
   list_ = std::move(copy);
   return next_;
@@ -26,6 +27,8 @@ void Events::remove(ListenerId id) {
   std::erase_if(*copy, [&](const Entry& e) { return e.id == id; });
   has_stmt_ = std::any_of(copy->begin(), copy->end(),
                           [](const Entry& e) { return e.kind == Kind::before || e.kind == Kind::after; });
+  has_conn_ = std::any_of(copy->begin(), copy->end(),
+                          [](const Entry& e) { return e.kind != Kind::before && e.kind != Kind::after; });
   list_ = std::move(copy);
 }
 
@@ -37,12 +40,15 @@ std::shared_ptr<const Events::List> Events::snapshot() const {
 bool Events::has_statement_listeners() const noexcept { return has_stmt_.load(std::memory_order_relaxed); }
 
 void Events::emit_connect(const ConnectionEvent& e) const {
+  if (!has_conn_.load(std::memory_order_relaxed)) return;
   for (const auto& l : *snapshot()) if (l.kind == Kind::connect) l.conn(e);
 }
 void Events::emit_checkout(const ConnectionEvent& e) const {
+  if (!has_conn_.load(std::memory_order_relaxed)) return;
   for (const auto& l : *snapshot()) if (l.kind == Kind::checkout) l.conn(e);
 }
 void Events::emit_checkin(const ConnectionEvent& e) const {
+  if (!has_conn_.load(std::memory_order_relaxed)) return;
   for (const auto& l : *snapshot()) if (l.kind == Kind::checkin) l.conn(e);
 }
 void Events::emit_before_execute(const StatementEvent& e) const {

@@ -15,10 +15,11 @@ StatementObserver::StatementObserver(const Events& events, const EngineOptions& 
   ev_.from_cache = from_cache;
   ev_.connection_id = connection_id;
   if (observed_) events_.emit_before_execute(ev_);
-  t0_ = std::chrono::steady_clock::now();
+  if (timed()) t0_ = std::chrono::steady_clock::now();  // the clock is a dear call in a VM
 }
 
 void StatementObserver::succeeded(const ResultSet* rs) {
+  if (!timed()) return;
   ev_.duration = std::chrono::steady_clock::now() - t0_;
   ev_.rows = !rs ? -1 : rs->column_count() > 0 ? static_cast<std::int64_t>(rs->size()) : rs->affected_rows();
   if (observed_) events_.emit_after_execute(ev_);
@@ -28,6 +29,7 @@ void StatementObserver::succeeded(const ResultSet* rs) {
 }
 
 void StatementObserver::failed(const Error& e) {
+  if (!timed()) return;
   ev_.duration = std::chrono::steady_clock::now() - t0_;
   ev_.error = &e;
   if (observed_) events_.emit_after_execute(ev_);

@@ -25,6 +25,9 @@ class StatementObserver {
   void failed(const Error& e);
 
  private:
+  // Someone looks at the event: a listener or echo. Otherwise nothing is timed or reported.
+  bool timed() const noexcept { return observed_ || options_.echo; }
+
   const Events& events_;
   const EngineOptions& options_;
   StatementEvent ev_;

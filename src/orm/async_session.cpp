@@ -130,7 +130,7 @@ asio::awaitable<void> AsyncSession::run_load(orm::LoadPlan& plan, orm::Statement
 asio::awaitable<std::vector<std::shared_ptr<void>>> AsyncSession::query(const orm::EntityOps& ops,
                                                                         sql::detail::SelectCore core,
                                                                         std::vector<LoadOption> opts) {
-  co_await autoflush();
+  if (autoflush_due()) co_await flush();
   auto role = core.for_update.enabled ? orm::StatementRole::read_for_write : orm::StatementRole::read;
   auto plan = core_->query_plan(ops, std::move(core), opts, false);
   co_await run_load(plan, role);
@@ -139,14 +139,14 @@ asio::awaitable<std::vector<std::shared_ptr<void>>> AsyncSession::query(const or
 
 asio::awaitable<std::vector<std::shared_ptr<void>>> AsyncSession::query_key(const orm::EntityOps& ops,
                                                                             std::vector<Value> key) {
-  co_await autoflush();
+  if (autoflush_due()) co_await flush();
   auto plan = core_->key_plan(ops, key);
   co_await run_load(plan, orm::StatementRole::read);
   co_return plan.results();
 }
 
-asio::awaitable<void> AsyncSession::autoflush() {
-  if (options_.autoflush && !options_.read_only) co_await flush();
+bool AsyncSession::autoflush_due() const noexcept {
+  return options_.autoflush && !options_.read_only && !core_->tracked().empty();
 }
 
 asio::awaitable<void> AsyncSession::flush() {

@@ -194,7 +194,7 @@ bool LoadPlan::build(Task& t) {
     return true;
   }
   if (t.main && t.compiled) {
-    step_.statements.push_back(*t.compiled);
+    step_.statements.push_back(std::move(*t.compiled));  // built once per task
     return true;
   }
   if (t.main) {

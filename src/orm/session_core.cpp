@@ -1,5 +1,6 @@
 #include "corm/orm/session_core.hpp"
 
+#include <boost/container/small_vector.hpp>
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include <algorithm>
@@ -64,7 +65,9 @@ void put_identity(SessionMaps& maps, InstanceState& s) {
 // Objects can only form a cycle through a cycle of relationships between their tables
 // (Author.books -> Book.author -> Author). True when some table of `states` reaches itself.
 bool tables_may_cycle(const std::vector<std::shared_ptr<InstanceState>>& states) {
-  std::vector<const TableInfo*> tables;  // distinct; a session holds a handful
+  // Inline capacity: every session's close() asks, and a session holds a handful of tables.
+  using Tables = boost::container::small_vector<const TableInfo*, 8>;
+  Tables tables;  // distinct
   const TableInfo* last = nullptr;
   for (const auto& s : states) {
     const TableInfo* t = &s->table();
@@ -72,7 +75,7 @@ bool tables_may_cycle(const std::vector<std::shared_ptr<InstanceState>>& states)
     last = t;
     if (std::find(tables.begin(), tables.end(), t) == tables.end()) tables.push_back(t);
   }
-  std::vector<const TableInfo*> seen, todo;
+  Tables seen, todo;
   for (const TableInfo* start : tables) {
     seen.clear();
     todo.assign(1, start);

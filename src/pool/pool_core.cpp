@@ -40,6 +40,13 @@ std::optional<Grant> PoolCore::try_acquire(Clock::time_point now,
   return std::nullopt;
 }
 
+std::unique_ptr<PooledConnection> PoolCore::take_ready_idle(Clock::time_point now) {
+  if (!waiters_.empty() || options_.pool_pre_ping || idle_.empty() || expired(*idle_.front(), now)) return nullptr;
+  auto c = std::move(idle_.front());
+  idle_.pop_front();
+  return c;
+}
+
 PoolCore::WaiterId PoolCore::enqueue_waiter() {
   WaiterId id = ++next_waiter_;
   waiters_.push_back(id);

@@ -62,6 +62,34 @@ TEST_CASE("async: execute, commit and read back on one connection", "[async]") {
   });
 }
 
+TEST_CASE("async: an idle connection handed out at once still reports checkout and checkin", "[async][pool][events]") {
+  test::run_async([](asio::any_io_executor ex) -> awaitable<void> {
+    auto engine = create_async_engine(ex, test::database_url());
+    int connects = 0, checkouts = 0, checkins = 0;
+    engine.events().on_connect([&](const ConnectionEvent&) { ++connects; });
+    engine.events().on_checkout([&](const ConnectionEvent&) { ++checkouts; });
+    auto checkin_id = engine.events().on_checkin([&](const ConnectionEvent&) { ++checkins; });
+    for (int i = 0; i < 3; ++i) {
+      auto conn = co_await engine.connect();  // the 2nd and 3rd find the first one idle
+      auto r = co_await conn.execute(text("SELECT 1"));
+      CHECK(r.scalar_one<std::int64_t>() == 1);
+      CHECK(engine.pool_status().checked_out == 1);
+      co_await conn.close();
+      CHECK(engine.pool_status().checked_out == 0);
+      CHECK(engine.pool_status().idle == 1);
+    }
+    CHECK(connects == 1);
+    CHECK(engine.connections_opened() == 1);
+    CHECK(checkouts == 3);
+    CHECK(checkins == 3);
+    engine.events().remove(checkin_id);
+    auto conn = co_await engine.connect();
+    co_await conn.close();
+    CHECK(checkouts == 4);
+    CHECK(checkins == 3);  // removed: no longer called
+  });
+}
+
 TEST_CASE("async: 500 concurrent coroutines on one thread share a pool of 8", "[async][pool]") {
   test::run_async([](asio::any_io_executor ex) -> awaitable<void> {
     EngineOptions opts;

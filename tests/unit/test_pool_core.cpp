@@ -100,6 +100,58 @@ TEST_CASE("pool core serves waiters first-in first-out", "[pool]") {
   (void)w3;
 }
 
+TEST_CASE("take_ready_idle hands out only an idle connection that needs nothing asynchronous", "[pool]") {
+  Closed closed;
+  Woken woken;
+  auto now = PoolCore::Clock::now();
+
+  SECTION("an idle connection, no waiters: handed out and counted as checked out") {
+    PoolCore core(options(1, 0));
+    CHECK(core.take_ready_idle(now) == nullptr);  // nothing open yet: opening is asynchronous
+    CHECK(core.status().open == 0);
+    auto c = open(core, *core.try_acquire(now, closed));
+    const auto id = c->id;
+    core.release(std::move(c), false, now, woken, closed);
+    auto again = core.take_ready_idle(now);
+    REQUIRE(again != nullptr);
+    CHECK(again->id == id);
+    CHECK(core.status().idle == 0);
+    CHECK(core.status().checked_out == 1);
+  }
+  SECTION("a queued waiter keeps its turn") {
+    PoolCore core(options(2, 0));
+    auto a = open(core, *core.try_acquire(now, closed));
+    auto b = open(core, *core.try_acquire(now, closed));
+    core.release(std::move(a), false, now, woken, closed);
+    auto w = core.enqueue_waiter();
+    CHECK(core.take_ready_idle(now) == nullptr);
+    CHECK(core.status().idle == 1);
+    CHECK(core.status().waiters == 1);
+    (void)w;
+    (void)b;
+  }
+  SECTION("pool_pre_ping: the ping is a round trip, so the caller must go through checkout") {
+    PoolOptions o = options(1, 0);
+    o.pool_pre_ping = true;
+    PoolCore core(o);
+    core.release(open(core, *core.try_acquire(now, closed)), false, now, woken, closed);
+    CHECK(core.take_ready_idle(now) == nullptr);
+    CHECK(core.status().idle == 1);
+  }
+  SECTION("a connection due for recycling stays for try_acquire to close") {
+    PoolOptions o = options(1, 0);
+    o.pool_recycle = 10s;
+    PoolCore core(o);
+    core.release(open(core, *core.try_acquire(now, closed), now), false, now, woken, closed);
+    CHECK(core.take_ready_idle(now + 5s) != nullptr);
+    PoolCore old(o);
+    old.release(open(old, *old.try_acquire(now, closed), now), false, now, woken, closed);
+    CHECK(old.take_ready_idle(now + 11s) == nullptr);
+    CHECK(old.status().idle == 1);
+    CHECK(closed.empty());
+  }
+}
+
 TEST_CASE("a waiter cancelled after its grant passes the connection on, losing nothing", "[pool]") {
   PoolCore core(options(1, 0));
   Closed closed;

@@ -34,6 +34,7 @@ struct PooledConnection;
 namespace asyncio_detail {
 struct AsyncEngineState;
 class AsyncDriverConnection;
+class ReadPipeline;
 }  // namespace asyncio_detail
 
 /// A checked-out connection for coroutines. Use it from one coroutine at a time (a second
@@ -92,10 +93,16 @@ class AsyncConnection {
  private:
   friend class AsyncEngine;
   friend class AsyncTransaction;
+  friend class asyncio_detail::ReadPipeline;
   AsyncConnection(std::shared_ptr<asyncio_detail::AsyncEngineState> engine, std::unique_ptr<PooledConnection> c);
 
   class Use;
   asyncio_detail::AsyncDriverConnection& driver() const noexcept;
+  // The *_now() functions do what their coroutine would where no reply is needed, without a
+  // coroutine frame or a suspension (the common case of a pooled read); false: co_await it.
+  bool prepared_now();
+  bool autobegin_now();
+  bool close_now() noexcept;
   boost::asio::awaitable<void> prepare();
   boost::asio::awaitable<void> settle_abandoned();
   boost::asio::awaitable<void> autobegin();

@@ -4,6 +4,7 @@
 // several threads.
 
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -53,7 +54,12 @@ class AsyncEngine {
 
  private:
   friend AsyncEngine create_async_engine(boost::asio::any_io_executor, std::string_view, EngineOptions);
+  friend class asyncio_detail::ReadPipeline;
   explicit AsyncEngine(std::shared_ptr<asyncio_detail::AsyncEngineState> s) : state_(std::move(s)) {}
+  /// connect() when the pool has a connection ready (AsyncPool::checkout_ready): no coroutine
+  /// frame, no suspension. nullopt: co_await connect().
+  std::optional<AsyncConnection> connect_now();
+  boost::asio::awaitable<Result> execute_alone(Compiled statement);
   std::shared_ptr<asyncio_detail::AsyncEngineState> state_;
 };
 

@@ -39,6 +39,8 @@ class TransactionState {
   /// Statements that begin a transaction before a user statement: empty when one is open or
   /// under AUTOCOMMIT. Call began() once they succeeded.
   std::vector<std::string> autobegin_statements() const;
+  /// True when autobegin_statements() is not empty (asked without building it).
+  bool needs_autobegin() const noexcept { return !in_tx_ && isolation_level() != IsolationLevel::autocommit; }
   /// True when a plain read may run before this transaction's BEGIN reaches the server: the
   /// BEGIN names no level of its own (the connection's default applies, which the driver
   /// checks) or asks for READ COMMITTED, where each statement takes its own snapshot anyway.
@@ -70,6 +72,8 @@ class TransactionState {
   bool end() noexcept;
   /// Statements that restore per-transaction session settings after COMMIT/ROLLBACK.
   std::vector<std::string> after_end_statements() noexcept;
+  /// True when after_end_statements() has something to run.
+  bool has_after_end_statements() const noexcept { return read_uncommitted_pragma_; }
 
   /// Records a failed statement. `connection_broken` when the connection cannot be used again.
   void on_error(bool connection_broken) noexcept;

@@ -81,6 +81,7 @@ class Events {
   std::shared_ptr<const List> list_ = std::make_shared<const List>();
   ListenerId next_ = 0;
   std::atomic<bool> has_stmt_{false};
+  std::atomic<bool> has_conn_{false};  // checked before the lock: every checkout and checkin emits
 };
 
 }  // namespace corm

@@ -104,7 +104,7 @@ class AsyncSession {
   /// Runs any statement as-is (after autoflush).
   template <Executable S>
   boost::asio::awaitable<Result> execute(S stmt) {
-    co_await autoflush();
+    if (autoflush_due()) co_await flush();
     Compiled compiled = stmt.compile(engine_.dialect());  // no checkout here: the role picks the connection
     co_return co_await run_one(std::move(compiled), orm::statement_role(stmt));
   }
@@ -157,7 +157,8 @@ class AsyncSession {
                                                                    std::vector<LoadOption> opts);
   // get() on an identity-map miss (SessionCore::key_plan).
   boost::asio::awaitable<std::vector<std::shared_ptr<void>>> query_key(const orm::EntityOps& ops, std::vector<Value> key);
-  boost::asio::awaitable<void> autoflush();
+  // Checked before co_await flush(), so a session with nothing to flush spends no coroutine.
+  bool autoflush_due() const noexcept;
   boost::asio::awaitable<Result> run_one(Compiled c, orm::StatementRole role = orm::StatementRole::write);
   boost::asio::awaitable<std::vector<Result>> run_step(const orm::Step& step,
                                                        orm::StatementRole role = orm::StatementRole::read);

@@ -57,6 +57,11 @@ class PoolCore {
   std::optional<Grant> try_acquire(Clock::time_point now,
                                    std::vector<std::unique_ptr<PooledConnection>>& to_close);
 
+  /// try_acquire() for the case that needs nothing asynchronous: an idle connection that is
+  /// not due for recycling or a pre-ping, with no waiter ahead. Null (and nothing changed)
+  /// otherwise.
+  std::unique_ptr<PooledConnection> take_ready_idle(Clock::time_point now);
+
   /// Queues a waiter (FIFO). Serve it with take_grant once release() names it.
   WaiterId enqueue_waiter();
   /// A waiter's grant, if release() or open_failed() has given it one.
