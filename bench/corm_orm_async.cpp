@@ -72,13 +72,13 @@ awaitable<void> w1_identity_map(corm::AsyncEngine& engine, const std::vector<std
   report("W1", "corm-orm-async-identity-map", "ns_per_hit", median3(t) * 1e9 / (rounds * double(ids.size())));
 }
 
-awaitable<void> w1(corm::AsyncEngine& engine) {
+awaitable<void> w1(corm::AsyncEngine& engine, bool identity_map) {
   auto ids = lcg_ids(42, w1_lookups);
   const auto want = sum(ids);
   std::vector<double> t;
   for (int r = 0; r < 4; ++r) t.push_back(co_await w1_pass(engine, ids, want));
   report("W1", peer(), "ops_per_s", w1_lookups / median3(t));
-  if (!sqlite_mode) co_await w1_identity_map(engine, ids, want);
+  if (!sqlite_mode && identity_map) co_await w1_identity_map(engine, ids, want);
 }
 
 // --- W2 -----------------------------------------------------------------------------------
@@ -240,7 +240,7 @@ awaitable<void> run_all(Args args) {
   opts.defer_begin_past_reads = !args.begin_first;
   const std::string url = sqlite_mode ? "sqlite:///" + args.db : args.dsn;
   corm::AsyncEngine engine = corm::create_async_engine(ex, url, opts);
-  if (args.wants("W1")) { std::fprintf(stderr, "%s W1\n", peer()); co_await w1(engine); }
+  if (args.wants("W1")) { std::fprintf(stderr, "%s W1\n", peer()); co_await w1(engine, args.identity_map); }
   if (!sqlite_mode && args.wants("W2")) { std::fprintf(stderr, "%s W2\n", peer()); co_await w2(engine); }
   if (args.wants("W3")) { std::fprintf(stderr, "%s W3\n", peer()); co_await w3(engine); }
   if (args.wants("W4")) { std::fprintf(stderr, "%s W4\n", peer()); co_await w4(engine); }
@@ -254,7 +254,7 @@ awaitable<void> run_all(Args args) {
 int main(int argc, char** argv) {
   auto args = parse_args(argc, argv);
   sqlite_mode = !args.db.empty();
-  if (!sqlite_mode && args.dsn.empty()) fail("usage: bench-corm-orm-async (--dsn postgresql://... | --db file.sqlite) [--only Wn] [--begin-first]");
+  if (!sqlite_mode && args.dsn.empty()) fail("usage: bench-corm-orm-async (--dsn postgresql://... | --db file.sqlite) [--only Wn] [--begin-first] [--no-identity-map]");
   asio::io_context ioc(1);
   asio::co_spawn(ioc, run_all(args), on_task_done);
   ioc.run();

@@ -118,13 +118,14 @@ void AsyncConnection::failed(bool broken) noexcept {
   if (broken) release(true);
 }
 
-// Before any statement: a fresh physical connection after a loss outside a transaction, and the
-// rollback of transactions whose handles were dropped while active.
+// prepare() has nothing to do: a connection is held and no dropped transaction awaits its rollback.
 bool AsyncConnection::prepared_now() {
   tx_.check_usable();
   return pooled_ && abandoned_.empty();
 }
 
+// Before any statement: a fresh physical connection after a loss outside a transaction, and the
+// rollback of transactions whose handles were dropped while active.
 asio::awaitable<void> AsyncConnection::prepare() {
   tx_.check_usable();
   if (!pooled_) pooled_ = co_await engine_->pool->checkout();

@@ -22,9 +22,9 @@ namespace {
 // the object; the same as take_snapshot() without reading every column out of the object again.
 void take_inserted_snapshot(InstanceState& s, const std::vector<std::size_t>& sent_columns, std::vector<Value>& sent,
                             const std::vector<std::size_t>& returned) {
-  s.snapshot.assign(s.table().columns.size(), Value());
-  for (std::size_t k = 0; k < sent.size() && k < sent_columns.size(); ++k) s.snapshot[sent_columns[k]] = std::move(sent[k]);
-  for (std::size_t i : returned) s.snapshot[i] = s.table().columns[i].get(s.ptr());
+  std::pmr::vector<Value>& snap = s.reset_snapshot();
+  for (std::size_t k = 0; k < sent.size() && k < sent_columns.size(); ++k) snap[sent_columns[k]] = std::move(sent[k]);
+  for (std::size_t i : returned) snap[i] = s.table().columns[i].get(s.ptr());
 }
 
 // Tables a table depends on: its foreign keys' targets and its many-to-one relationships'.
@@ -53,7 +53,7 @@ sql::detail::NodePtr version_predicate(const InstanceState& s) {
   const TableInfo& t = s.table();
   std::size_t v = *t.version_column;
   return sql::detail::make_binary(sql::detail::Op::eq, sql::detail::make_column(&t.columns[v]),
-                                  sql::detail::make_bind(s.snapshot.at(v)));
+                                  sql::detail::make_bind(s.snapshot().at(v)));
 }
 
 Value bumped(const Value& v) {
@@ -516,17 +516,18 @@ void FlushPlan::build_updates() {
     if (s.status != ObjectStatus::persistent || s.expired || s.inserted_at > started_at_) continue;
     wire_foreign_keys(s);
     std::vector<Value> now = s.current_values();
-    if (std::ranges::equal(now, s.snapshot)) continue;
+    const auto& snap = s.snapshot();
+    if (std::ranges::equal(now, snap)) continue;
     const TableInfo& t = s.table();
     sql::detail::UpdateCore uc;
     uc.table = &t;
     for (const ColumnInfo& c : t.columns) {
       if (c.version || c.primary_key) continue;
-      if (!(now[c.index] == s.snapshot[c.index])) uc.set.emplace_back(c.index, sql::detail::make_bind(now[c.index]));
+      if (!(now[c.index] == snap[c.index])) uc.set.emplace_back(c.index, sql::detail::make_bind(now[c.index]));
     }
     if (uc.set.empty()) continue;
     if (t.version_column) {
-      uc.set.emplace_back(*t.version_column, sql::detail::make_bind(bumped(s.snapshot[*t.version_column])));
+      uc.set.emplace_back(*t.version_column, sql::detail::make_bind(bumped(snap[*t.version_column])));
       uc.where = version_predicate(s);
     }
     uc.where = sql::detail::and_also(uc.where, sql::detail::primary_key_predicate(t, s.ptr()));
@@ -648,7 +649,7 @@ void FlushPlan::feed(std::vector<Result> results) {
       case Phase::updates: {
         if (r.rowcount() == 0) throw_stale(s, "UPDATE");
         if (t.version_column)
-          SessionCore::set_column(t.columns[*t.version_column], s.ptr(), bumped(s.snapshot[*t.version_column]));
+          SessionCore::set_column(t.columns[*t.version_column], s.ptr(), bumped(s.snapshot()[*t.version_column]));
         s.take_snapshot();
         s.written_at = core_.next_seq();
         break;

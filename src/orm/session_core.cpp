@@ -336,13 +336,13 @@ std::shared_ptr<InstanceState> SessionCore::absorb(const EntityOps& ops, const R
     InstanceState& s = **it;
     if ((refresh || s.expired) && s.status != ObjectStatus::deleted) {
       for (const ColumnInfo& c : t.columns) c.set_from_row(s.ptr(), row, first + c.index);
-      s.take_snapshot();
+      s.snapshot_from(row, first);
       s.expired = false;
     }
     return s.shared_from_this();
   }
   auto s = track(ops, std::move(tmp), ObjectStatus::persistent);
-  s->take_snapshot();
+  s->snapshot_from(row, first);
   s->key = std::move(key);  // as register_key(), without encoding the key a second time
   s->has_key = true;
   maps_->identity.insert(s.get());

@@ -102,6 +102,56 @@ TEST_CASE("dirty tracking updates only the changed columns", "[orm][flush]") {
   CHECK(Transcript::count(t.take(), "UPDATE") == 0);
 }
 
+TEST_CASE("a loaded object is dirty-checked against the row it was loaded from", "[orm][flush]") {
+  OrmDb db;
+  Engine engine = create_engine(db.url);
+  std::int64_t id = 0;
+  {
+    Session s(engine);
+    auto a = std::make_shared<Author>();
+    a->name = "A";
+    auto b = std::make_shared<Book>();
+    b->title = "old";
+    b->pages = 10;
+    b->author = a;
+    s.add(b);
+    s.commit();
+    id = b->id;
+  }
+  Session s(engine);
+  auto b = s.get<Book>(id);
+  REQUIRE(b);
+  Transcript t(engine);
+  b->pages = 11;  // changed after the load, before anything compared
+  b->title = "old";  // assigned, but equal to the row
+  s.flush();
+  auto sql = t.take();
+  REQUIRE(Transcript::count(sql, "UPDATE") == 1);
+  for (const auto& q : sql)
+    if (q.rfind("UPDATE", 0) == 0) CHECK_THAT(q, Catch::StartsWith("UPDATE \"orm_books\" SET \"pages\" = "));
+  s.flush();  // the flush made 11 the snapshot
+  CHECK(Transcript::count(t.take(), "UPDATE") == 0);
+  s.commit();
+
+  {  // someone else renames the book; a refresh makes that row the new snapshot
+    Connection c = engine.connect();
+    c.exec_driver_sql("UPDATE orm_books SET title = 'other' WHERE id = " + std::to_string(id));
+    c.commit();
+  }
+  s.refresh(b);
+  CHECK(b->title == "other");
+  t.take();
+  s.flush();
+  CHECK(Transcript::count(t.take(), "UPDATE") == 0);
+  b->title = "mine";
+  s.commit();
+  CHECK(Transcript::count(t.take(), "UPDATE") == 1);
+  Connection c = engine.connect();
+  auto row = c.exec_driver_sql("SELECT title, pages FROM orm_books WHERE id = " + std::to_string(id)).one();
+  CHECK(row.get<std::string>(0) == "mine");
+  CHECK(row.get<std::int64_t>(1) == 11);
+}
+
 TEST_CASE("savepoints: work A and C commit although B failed", "[orm][transactions]") {
   OrmDb db;
   Engine engine = create_engine(db.url);

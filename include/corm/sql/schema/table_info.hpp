@@ -55,6 +55,9 @@ struct ColumnInfo {
   Value (*get)(const void* obj) = nullptr;
   /// Decodes cell `col` of `row` into the member of `*obj`; DataError on a mismatch.
   void (*set_from_row)(void* obj, const Row& row, std::size_t col) = nullptr;
+  /// The value cell `col` of `row` decodes to: what get() reads from the member right after
+  /// set_from_row() wrote it from that cell (a loaded object's snapshot, decoded when needed).
+  Value (*value_from_row)(const Row& row, std::size_t col) = nullptr;
   /// The client default (default_value / default_fn), or nullptr when there is none.
   Value (*client_default)() = nullptr;
   /// True when `*obj`'s member holds a value-initialised value (0, "", nullopt): an identity

@@ -89,6 +89,17 @@ void column_set(void* obj, const Row& row, std::size_t col) {
   }
 }
 
+// What column_get() reads from the member right after column_set() wrote it from the same cell.
+template <Mapped T, std::size_t I>
+Value column_value_from_row(const Row& row, std::size_t col) {
+  using M = typename std::remove_cvref_t<decltype(part<T, I>())>::member_type;
+  try {
+    return to_value(row.template get<M>(col));
+  } catch (const DataError&) {
+    rethrow_column_decode_error(Model<T>::table.name, part<T, I>().name);
+  }
+}
+
 template <Mapped T, std::size_t I>
 bool column_is_unset(const void* obj) {
   using M = typename std::remove_cvref_t<decltype(part<T, I>())>::member_type;
@@ -132,6 +143,7 @@ ColumnInfo build_column(std::size_t ordinal) {
   c.nullable = is_optional_v<M>;
   c.get = &column_get<T, I>;
   c.set_from_row = &column_set<T, I>;
+  c.value_from_row = &column_value_from_row<T, I>;
   c.is_unset = &column_is_unset<T, I>;
   std::apply([&](const auto&... o) {
     ([&] {
