@@ -252,7 +252,9 @@ bool PgConnection::send_prefix(Op& op) {
   to_deallocate_.clear();
   if (options_.statement_cache_size == 0) return true;
   // Parameter types are part of a prepared statement, so they are part of its cache key.
-  std::string key = op.sql;
+  // Built in a buffer the connection keeps: a cache hit (nearly every statement) allocates nothing.
+  std::string& key = cache_key_;
+  key.assign(op.sql);
   key.push_back('\0');
   key.append(reinterpret_cast<const char*>(params_.types()), sizeof(Oid) * static_cast<std::size_t>(params_.count()));
   auto it = cache_index_.find(key);
@@ -264,7 +266,7 @@ bool PgConnection::send_prefix(Op& op) {
   }
   op.statement_name = fmt::format("corm_{}", ++next_statement_);
   op.described_key = key;
-  op.pending_cache_sql = std::move(key);
+  op.pending_cache_sql = key;
   // The DESCRIBE rides in the same round trip; its column types decide whether later runs of
   // the statement ask for binary results (this first run reads text).
   if (!PQsendPrepare(conn_, op.statement_name.c_str(), op.sql.c_str(), params_.count(), params_.types()) ||

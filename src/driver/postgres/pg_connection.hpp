@@ -200,6 +200,7 @@ class PgConnection final : public driver::Connection {
     bool binary_results = false;  // every result column is read in binary (core/pg_binary.hpp)
   };
   std::unordered_map<std::string, CacheEntry> cache_index_;
+  std::string cache_key_;  // send_prefix()'s lookup key, reused
   std::vector<std::string> to_deallocate_;
   std::uint64_t next_statement_ = 0;
 };

@@ -12,16 +12,15 @@ namespace corm::driver::postgres {
 PgResultSet::PgResultSet(PGresult* res) : res_(res) {
   rows_ = static_cast<std::size_t>(PQntuples(res));
   const int n = PQnfields(res);
-  types_.resize(static_cast<std::size_t>(n));
-  binary_.resize(static_cast<std::size_t>(n));
+  columns_.resize(static_cast<std::size_t>(n), Column{0, detail::PgBinaryKind::none});
   for (int i = 0; i < n; ++i) {
-    const auto col = static_cast<std::size_t>(i);
-    types_[col] = PQftype(res, i);
+    Column& c = columns_[static_cast<std::size_t>(i)];
+    c.type = PQftype(res, i);
     // Binary is only asked for when every column has a kind (PgConnection); anything else
     // arriving in binary becomes a blob that the decoders reject with a clear message.
     if (PQfformat(res, i) == 1) {
-      binary_[col] = detail::pg_binary_kind(types_[col]);
-      if (binary_[col] == detail::PgBinaryKind::none) binary_[col] = detail::PgBinaryKind::raw;
+      c.binary = detail::pg_binary_kind(c.type);
+      if (c.binary == detail::PgBinaryKind::none) c.binary = detail::PgBinaryKind::raw;
     }
   }
   affected_ = -1;
@@ -48,10 +47,11 @@ Cell PgResultSet::cell(std::size_t row, std::size_t col) const {
   const auto length = static_cast<std::size_t>(PQgetlength(res_, r, f));
   if (length == 0 && PQgetisnull(res_, r, f)) return c;
   const char* value = PQgetvalue(res_, r, f);
-  if (binary_[col] != detail::PgBinaryKind::none) return detail::pg_binary_cell(binary_[col], types_[col], value, length);
+  const Column& column = columns_[col];
+  if (column.binary != detail::PgBinaryKind::none) return detail::pg_binary_cell(column.binary, column.type, value, length);
   c.kind = Cell::Kind::text;
   c.s = std::string_view(value, length);
-  c.pg_type = types_[col];
+  c.pg_type = column.type;
   return c;
 }
 

@@ -22,7 +22,7 @@ class PgResultSet final : public ResultSet {
   PgResultSet& operator=(const PgResultSet&) = delete;
 
   std::size_t size() const noexcept override { return rows_; }
-  std::size_t column_count() const noexcept override { return types_.size(); }
+  std::size_t column_count() const noexcept override { return columns_.size(); }
   std::string_view column_name(std::size_t col) const override;
   Cell cell(std::size_t row, std::size_t col) const override;
   std::int64_t affected_rows() const noexcept override { return affected_; }
@@ -30,8 +30,11 @@ class PgResultSet final : public ResultSet {
  private:
   PGresult* res_;
   std::size_t rows_;
-  std::vector<std::uint32_t> types_;
-  std::vector<detail::PgBinaryKind> binary_;  // none for a text-format column
+  struct Column {
+    std::uint32_t type;           // PostgreSQL type OID
+    detail::PgBinaryKind binary;  // none for a text-format column
+  };
+  std::vector<Column> columns_;  // one allocation per result: every statement makes one
   std::int64_t affected_;
 };
 
