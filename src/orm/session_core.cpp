@@ -75,19 +75,19 @@ bool tables_may_cycle(const std::vector<std::shared_ptr<InstanceState>>& states)
     last = t;
     if (std::find(tables.begin(), tables.end(), t) == tables.end()) tables.push_back(t);
   }
-  Tables seen, todo;
+  Tables seen, stack;
   for (const TableInfo* start : tables) {
     seen.clear();
-    todo.assign(1, start);
-    while (!todo.empty()) {
-      const TableInfo* t = todo.back();
-      todo.pop_back();
+    stack.assign(1, start);
+    while (!stack.empty()) {
+      const TableInfo* t = stack.back();
+      stack.pop_back();
       for (const RelationshipInfo& r : t->relationships) {
         const TableInfo* next = &r.target();
         if (next == start) return true;
         if (std::find(seen.begin(), seen.end(), next) == seen.end()) {
           seen.push_back(next);
-          todo.push_back(next);
+          stack.push_back(next);
         }
       }
     }
