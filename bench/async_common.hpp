@@ -1,6 +1,7 @@
 #pragma once
 // What the coroutine peers (corm-core-async, corm-orm-async) share: the median of three timed
-// passes after a warm-up, a wait for spawned tasks, and failing the run when a task throws.
+// passes after a warm-up, passes paired with raw libpq's, a wait for spawned tasks, and failing
+// the run when a task throws.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "raw_libpq_baseline.hpp"
 
 namespace bench {
 
@@ -24,6 +26,24 @@ inline double median3(std::vector<double> t) {
   std::sort(v.begin(), v.end());
   std::fprintf(stderr, "  times: %.4f %.4f %.4f s\n", v[0], v[1], v[2]);
   return v[1];
+}
+
+/// paired() with a coroutine corm pass (`awaitable<double>()`); the raw pass blocks the thread,
+/// which runs nothing else meanwhile. The callables are named locals of the caller (no lambdas
+/// inside co_await: GCC 12).
+template <class CormPass, class RawPass>
+boost::asio::awaitable<PairedTimes> paired_async(CormPass corm, RawPass raw, std::function<void()> after_first = {}) {
+  PairedTimes p;
+  co_await corm();  // warm-up
+  p.corm.push_back(co_await corm());
+  if (after_first) after_first();
+  raw();  // warm-up
+  p.raw.push_back(raw());
+  p.raw.push_back(raw());
+  p.corm.push_back(co_await corm());
+  p.corm.push_back(co_await corm());
+  p.raw.push_back(raw());
+  co_return p;
 }
 
 /// Waits for `pending` spawned tasks (no braced lists or lambdas inside co_await: GCC 12).

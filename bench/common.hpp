@@ -183,6 +183,12 @@ inline void report(std::string_view w, std::string_view peer, std::string_view m
   std::fflush(stdout);
 }
 
+/// A ratio line (three decimals): `W<n> <peer> ratio_to_raw_libpq <value>`.
+inline void report_ratio(std::string_view w, std::string_view peer, double value) {
+  std::printf("%.*s %.*s ratio_to_raw_libpq %.3f\n", int(w.size()), w.data(), int(peer.size()), peer.data(), value);
+  std::fflush(stdout);
+}
+
 inline double peak_rss_mb() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);

@@ -7,6 +7,8 @@
 //   corm-core-async-checkout  W1 with a connection checked out and closed per lookup
 //                             (web-request style, like the ORM's fresh session per lookup)
 //   corm-core-sqlite          W1, W3, W4, W5 on a SQLite file
+//   W1 and W3 on PostgreSQL also print `ratio_to_raw_libpq`: each timed pass paired with a raw
+//   libpq pass in this process (bench::paired), the median of raw time / corm time
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -63,13 +65,23 @@ awaitable<double> w1_pass_checkout(corm::AsyncEngine& engine, const std::vector<
   co_return s;
 }
 
-awaitable<void> w1(corm::AsyncEngine& engine) {
+awaitable<void> w1(corm::AsyncEngine& engine, const Args& args) {
   auto ids = lcg_ids(42, w1_lookups);
   const auto want = sum(ids);
   std::vector<double> t;
-  for (int r = 0; r < 4; ++r) t.push_back(co_await w1_pass_held(engine, ids, want));
-  report("W1", peer(), "ops_per_s", w1_lookups / median3(t));
-  t.clear();
+  if (sqlite_mode) {
+    for (int r = 0; r < 4; ++r) t.push_back(co_await w1_pass_held(engine, ids, want));
+    report("W1", peer(), "ops_per_s", w1_lookups / median3(t));
+    t.clear();
+  } else {
+    raw::Baseline raw(args.dsn);
+    auto corm_pass = [&] { return w1_pass_held(engine, ids, want); };
+    auto raw_pass = [&] { return raw::w1_pass(raw.conn(), ids, want); };
+    const PairedTimes p = co_await paired_async(corm_pass, raw_pass);
+    p.print("W1");
+    report("W1", peer(), "ops_per_s", w1_lookups / p.corm_median());
+    report_ratio("W1", peer(), p.ratio_median());
+  }
   for (int r = 0; r < 4; ++r) t.push_back(co_await w1_pass_checkout(engine, ids, want));
   report("W1", sqlite_mode ? "corm-core-sqlite-checkout" : "corm-core-async-checkout", "ops_per_s",
          w1_lookups / median3(t));
@@ -159,12 +171,25 @@ awaitable<double> w3_pass(corm::AsyncEngine& engine, const W3Expect& want) {
   co_return s;
 }
 
-awaitable<void> w3(corm::AsyncEngine& engine) {
+awaitable<void> w3(corm::AsyncEngine& engine, const Args& args) {
   const auto want = w3_expect();
-  std::vector<double> t;
-  for (int r = 0; r < 4; ++r) t.push_back(co_await w3_pass(engine, want));
-  report("W3", peer(), "rows_per_s", w3_rows / median3(t));
-  report("W3", peer(), "peak_rss_mb", peak_rss_mb());
+  if (sqlite_mode) {
+    std::vector<double> t;
+    for (int r = 0; r < 4; ++r) t.push_back(co_await w3_pass(engine, want));
+    report("W3", peer(), "rows_per_s", w3_rows / median3(t));
+    report("W3", peer(), "peak_rss_mb", peak_rss_mb());
+    co_return;
+  }
+  raw::Baseline raw(args.dsn);
+  double peak = 0;  // the peer's own: read before the first raw pass
+  auto corm_pass = [&] { return w3_pass(engine, want); };
+  auto raw_pass = [&] { return raw::w3_pass(raw.conn(), want); };
+  std::function<void()> read_peak = [&] { peak = peak_rss_mb(); };
+  const PairedTimes p = co_await paired_async(corm_pass, raw_pass, read_peak);
+  p.print("W3");
+  report("W3", peer(), "rows_per_s", w3_rows / p.corm_median());
+  report("W3", peer(), "peak_rss_mb", peak);
+  report_ratio("W3", peer(), p.ratio_median());
 }
 
 // --- W4 -----------------------------------------------------------------------------------
@@ -336,9 +361,9 @@ awaitable<void> run_all(Args args) {
   opts.pool.max_overflow = 0;
   const std::string url = sqlite_mode ? "sqlite:///" + args.db : args.dsn;
   corm::AsyncEngine engine = corm::create_async_engine(ex, url, opts);
-  if (args.wants("W1")) { std::fprintf(stderr, "%s W1\n", peer()); co_await w1(engine); }
+  if (args.wants("W1")) { std::fprintf(stderr, "%s W1\n", peer()); co_await w1(engine, args); }
   if (!sqlite_mode && args.wants("W2")) { std::fprintf(stderr, "%s W2\n", peer()); co_await w2(engine); }
-  if (args.wants("W3")) { std::fprintf(stderr, "%s W3\n", peer()); co_await w3(engine); }
+  if (args.wants("W3")) { std::fprintf(stderr, "%s W3\n", peer()); co_await w3(engine, args); }
   if (args.wants("W4")) { std::fprintf(stderr, "%s W4\n", peer()); co_await w4(engine); }
   if (args.wants("W5")) { std::fprintf(stderr, "%s W5\n", peer()); co_await w5(engine); }
   if (!sqlite_mode && args.wants("W6")) { std::fprintf(stderr, "%s W6\n", peer()); co_await w6(engine); }

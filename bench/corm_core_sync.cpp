@@ -5,12 +5,15 @@
 //                            W5 one-by-one inserts (the sync front has no execute_many);
 //                            W6 8 threads carrying the 32 tasks
 //   corm-core-sync-checkout  W1 with a connection checked out and closed per lookup
+//   W1 and W3 also print `ratio_to_raw_libpq`: each timed pass paired with a raw libpq pass in
+//   this process (bench::paired), the median of raw time / corm time
 
 #include <corm/corm.hpp>
 #include <thread>
 #include <unordered_map>
 
 #include "common.hpp"
+#include "raw_libpq_baseline.hpp"
 #include "corm_common.hpp"
 
 using namespace bench;
@@ -19,18 +22,21 @@ namespace {
 
 const char* peer = "corm-core-sync";
 
-void w1(corm::Engine& engine) {
+void w1(corm::Engine& engine, const std::string& dsn) {
   auto ids = lcg_ids(42, w1_lookups);
   const auto want = sum(ids);
-  double t = median_of_3(whole([&] {
+  raw::Baseline raw(dsn);
+  const PairedTimes p = paired(whole([&] {
     auto conn = engine.connect();
     std::int64_t got = 0;
     for (auto id : ids) got += to_author(conn.execute(w1_stmt().bind("id", id)).one()).id;
     conn.close();
     check_eq(got, want, "W1 sum of ids");
-  }));
-  report("W1", peer, "ops_per_s", w1_lookups / t);
-  t = median_of_3(whole([&] {
+  }), [&] { return raw::w1_pass(raw.conn(), ids, want); });
+  p.print("W1");
+  report("W1", peer, "ops_per_s", w1_lookups / p.corm_median());
+  report_ratio("W1", peer, p.ratio_median());
+  double t = median_of_3(whole([&] {
     std::int64_t got = 0;
     for (auto id : ids) {
       auto conn = engine.connect();
@@ -77,9 +83,11 @@ struct Item {
   corm::Uuid c_uuid;
 };
 
-void w3(corm::Engine& engine) {
+void w3(corm::Engine& engine, const std::string& dsn) {
   const auto want = w3_expect();
-  double t = median_of_3(whole([&] {
+  raw::Baseline raw(dsn);
+  double peak = 0;  // the peer's own: read before the first raw pass
+  const PairedTimes p = paired(whole([&] {
     std::vector<Item> items;
     {
       auto conn = engine.connect();
@@ -103,9 +111,11 @@ void w3(corm::Engine& engine) {
     check_eq(si, want.sum_int, "W3 sum(c_int)");
     check_eq(tl, want.text_len, "W3 total length(c_text)");
     check_eq(sn, want.numeric_cents, "W3 sum(c_numeric) in cents");
-  }));
-  report("W3", peer, "rows_per_s", w3_rows / t);
-  report("W3", peer, "peak_rss_mb", peak_rss_mb());
+  }), [&] { return raw::w3_pass(raw.conn(), want); }, [&] { peak = peak_rss_mb(); });
+  p.print("W3");
+  report("W3", peer, "rows_per_s", w3_rows / p.corm_median());
+  report("W3", peer, "peak_rss_mb", peak);
+  report_ratio("W3", peer, p.ratio_median());
 }
 
 struct Book {
@@ -258,9 +268,9 @@ int main(int argc, char** argv) {
     opts.pool.pool_size = pool_size;
     opts.pool.max_overflow = 0;
     corm::Engine engine = corm::create_engine(args.dsn, opts);
-    if (args.wants("W1")) { std::fprintf(stderr, "%s W1\n", peer); w1(engine); }
+    if (args.wants("W1")) { std::fprintf(stderr, "%s W1\n", peer); w1(engine, args.dsn); }
     if (args.wants("W2")) { std::fprintf(stderr, "%s W2\n", peer); w2(engine); }
-    if (args.wants("W3")) { std::fprintf(stderr, "%s W3\n", peer); w3(engine); }
+    if (args.wants("W3")) { std::fprintf(stderr, "%s W3\n", peer); w3(engine, args.dsn); }
     if (args.wants("W4")) { std::fprintf(stderr, "%s W4\n", peer); w4(engine); }
     if (args.wants("W5")) { std::fprintf(stderr, "%s W5\n", peer); w5(engine); }
     if (args.wants("W6")) { std::fprintf(stderr, "%s W6\n", peer); w6(engine); }

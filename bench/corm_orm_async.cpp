@@ -6,6 +6,8 @@
 //                    in a fresh session per load; W5 add_all + commit (pipelined flush);
 //                    W6 32 tasks, a session per transaction, SELECT ... FOR UPDATE through the ORM
 //   corm-orm-sqlite  W1, W3, W4, W5 on a SQLite file
+//   W1 and W3 on PostgreSQL also print `ratio_to_raw_libpq`: each timed pass paired with a raw
+//   libpq pass in this process (bench::paired), the median of raw time / corm time
 //   corm-orm-async-identity-map (W1, ns_per_hit): get<Author>(id) of an object the session
 //                    already holds — no statement, the identity map answers
 
@@ -72,13 +74,23 @@ awaitable<void> w1_identity_map(corm::AsyncEngine& engine, const std::vector<std
   report("W1", "corm-orm-async-identity-map", "ns_per_hit", median3(t) * 1e9 / (rounds * double(ids.size())));
 }
 
-awaitable<void> w1(corm::AsyncEngine& engine, bool identity_map) {
+awaitable<void> w1(corm::AsyncEngine& engine, const Args& args) {
   auto ids = lcg_ids(42, w1_lookups);
   const auto want = sum(ids);
-  std::vector<double> t;
-  for (int r = 0; r < 4; ++r) t.push_back(co_await w1_pass(engine, ids, want));
-  report("W1", peer(), "ops_per_s", w1_lookups / median3(t));
-  if (!sqlite_mode && identity_map) co_await w1_identity_map(engine, ids, want);
+  if (sqlite_mode) {
+    std::vector<double> t;
+    for (int r = 0; r < 4; ++r) t.push_back(co_await w1_pass(engine, ids, want));
+    report("W1", peer(), "ops_per_s", w1_lookups / median3(t));
+    co_return;
+  }
+  raw::Baseline raw(args.dsn);
+  auto corm_pass = [&] { return w1_pass(engine, ids, want); };
+  auto raw_pass = [&] { return raw::w1_pass(raw.conn(), ids, want); };
+  const PairedTimes p = co_await paired_async(corm_pass, raw_pass);
+  p.print("W1");
+  report("W1", peer(), "ops_per_s", w1_lookups / p.corm_median());
+  report_ratio("W1", peer(), p.ratio_median());
+  if (args.identity_map) co_await w1_identity_map(engine, ids, want);
 }
 
 // --- W2 -----------------------------------------------------------------------------------
@@ -137,12 +149,25 @@ awaitable<double> w3_pass(corm::AsyncEngine& engine, const W3Expect& want) {
   co_return s;
 }
 
-awaitable<void> w3(corm::AsyncEngine& engine) {
+awaitable<void> w3(corm::AsyncEngine& engine, const Args& args) {
   const auto want = w3_expect();
-  std::vector<double> t;
-  for (int r = 0; r < 4; ++r) t.push_back(co_await w3_pass(engine, want));
-  report("W3", peer(), "rows_per_s", w3_rows / median3(t));
-  report("W3", peer(), "peak_rss_mb", peak_rss_mb());
+  if (sqlite_mode) {
+    std::vector<double> t;
+    for (int r = 0; r < 4; ++r) t.push_back(co_await w3_pass(engine, want));
+    report("W3", peer(), "rows_per_s", w3_rows / median3(t));
+    report("W3", peer(), "peak_rss_mb", peak_rss_mb());
+    co_return;
+  }
+  raw::Baseline raw(args.dsn);
+  double peak = 0;  // the peer's own: read before the first raw pass
+  auto corm_pass = [&] { return w3_pass(engine, want); };
+  auto raw_pass = [&] { return raw::w3_pass(raw.conn(), want); };
+  std::function<void()> read_peak = [&] { peak = peak_rss_mb(); };
+  const PairedTimes p = co_await paired_async(corm_pass, raw_pass, read_peak);
+  p.print("W3");
+  report("W3", peer(), "rows_per_s", w3_rows / p.corm_median());
+  report("W3", peer(), "peak_rss_mb", peak);
+  report_ratio("W3", peer(), p.ratio_median());
 }
 
 // --- W4 -----------------------------------------------------------------------------------
@@ -240,9 +265,9 @@ awaitable<void> run_all(Args args) {
   opts.defer_begin_past_reads = !args.begin_first;
   const std::string url = sqlite_mode ? "sqlite:///" + args.db : args.dsn;
   corm::AsyncEngine engine = corm::create_async_engine(ex, url, opts);
-  if (args.wants("W1")) { std::fprintf(stderr, "%s W1\n", peer()); co_await w1(engine, args.identity_map); }
+  if (args.wants("W1")) { std::fprintf(stderr, "%s W1\n", peer()); co_await w1(engine, args); }
   if (!sqlite_mode && args.wants("W2")) { std::fprintf(stderr, "%s W2\n", peer()); co_await w2(engine); }
-  if (args.wants("W3")) { std::fprintf(stderr, "%s W3\n", peer()); co_await w3(engine); }
+  if (args.wants("W3")) { std::fprintf(stderr, "%s W3\n", peer()); co_await w3(engine, args); }
   if (args.wants("W4")) { std::fprintf(stderr, "%s W4\n", peer()); co_await w4(engine); }
   if (args.wants("W5")) { std::fprintf(stderr, "%s W5\n", peer()); co_await w5(engine); }
   if (!sqlite_mode && args.wants("W6")) { std::fprintf(stderr, "%s W6\n", peer()); co_await w6(engine); }

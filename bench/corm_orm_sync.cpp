@@ -4,12 +4,15 @@
 //   W1 a fresh session per get<Author>(id); W2 8 threads, a session per lookup; W3 100,000
 //   mapped Items; W4 selectinload in a fresh session per load; W5 add_all + commit;
 //   W6 8 threads carrying the 32 tasks, a session per transaction, SELECT ... FOR UPDATE
+//   W1 and W3 also print `ratio_to_raw_libpq`: each timed pass paired with a raw libpq pass in
+//   this process (bench::paired), the median of raw time / corm time
 
 #include <corm/corm.hpp>
 #include <corm/orm/session.hpp>
 #include <thread>
 
 #include "common.hpp"
+#include "raw_libpq_baseline.hpp"
 #include "orm_models.hpp"
 
 using namespace bench;
@@ -22,10 +25,11 @@ namespace {
 
 const char* peer = "corm-orm-sync";
 
-void w1(corm::Engine& engine) {
+void w1(corm::Engine& engine, const std::string& dsn) {
   auto ids = lcg_ids(42, w1_lookups);
   const auto want = sum(ids);
-  double t = median_of_3(whole([&] {
+  raw::Baseline raw(dsn);
+  const PairedTimes p = paired(whole([&] {
     std::int64_t got = 0;
     for (auto id : ids) {
       corm::Session session(engine);
@@ -33,8 +37,10 @@ void w1(corm::Engine& engine) {
       session.close();
     }
     check_eq(got, want, "W1 sum of ids");
-  }));
-  report("W1", peer, "ops_per_s", w1_lookups / t);
+  }), [&] { return raw::w1_pass(raw.conn(), ids, want); });
+  p.print("W1");
+  report("W1", peer, "ops_per_s", w1_lookups / p.corm_median());
+  report_ratio("W1", peer, p.ratio_median());
 }
 
 void w2(corm::Engine& engine) {
@@ -59,9 +65,11 @@ void w2(corm::Engine& engine) {
   report("W2", peer, "ops_per_s", w2_lookups / t);
 }
 
-void w3(corm::Engine& engine) {
+void w3(corm::Engine& engine, const std::string& dsn) {
   const auto want = w3_expect();
-  double t = median_of_3(whole([&] {
+  raw::Baseline raw(dsn);
+  double peak = 0;  // the peer's own: read before the first raw pass
+  const PairedTimes p = paired(whole([&] {
     corm::Session session(engine);
     auto items = session.scalars(corm::select<Item>());
     std::int64_t si = 0, tl = 0, sn = 0;
@@ -75,9 +83,11 @@ void w3(corm::Engine& engine) {
     check_eq(si, want.sum_int, "W3 sum(c_int)");
     check_eq(tl, want.text_len, "W3 total length(c_text)");
     check_eq(sn, want.numeric_cents, "W3 sum(c_numeric) in cents");
-  }));
-  report("W3", peer, "rows_per_s", w3_rows / t);
-  report("W3", peer, "peak_rss_mb", peak_rss_mb());
+  }), [&] { return raw::w3_pass(raw.conn(), want); }, [&] { peak = peak_rss_mb(); });
+  p.print("W3");
+  report("W3", peer, "rows_per_s", w3_rows / p.corm_median());
+  report("W3", peer, "peak_rss_mb", peak);
+  report_ratio("W3", peer, p.ratio_median());
 }
 
 void w4(corm::Engine& engine) {
@@ -185,9 +195,9 @@ int main(int argc, char** argv) {
     opts.pool.max_overflow = 0;
     opts.defer_begin_past_reads = !args.begin_first;
     corm::Engine engine = corm::create_engine(args.dsn, opts);
-    if (args.wants("W1")) { std::fprintf(stderr, "%s W1\n", peer); w1(engine); }
+    if (args.wants("W1")) { std::fprintf(stderr, "%s W1\n", peer); w1(engine, args.dsn); }
     if (args.wants("W2")) { std::fprintf(stderr, "%s W2\n", peer); w2(engine); }
-    if (args.wants("W3")) { std::fprintf(stderr, "%s W3\n", peer); w3(engine); }
+    if (args.wants("W3")) { std::fprintf(stderr, "%s W3\n", peer); w3(engine, args.dsn); }
     if (args.wants("W4")) { std::fprintf(stderr, "%s W4\n", peer); w4(engine); }
     if (args.wants("W5")) { std::fprintf(stderr, "%s W5\n", peer); w5(engine); }
     if (args.wants("W6")) { std::fprintf(stderr, "%s W6\n", peer); w6(engine); }

@@ -6,6 +6,8 @@ minutes apart on the same server — and only then summarised across runs.
 
 Baselines as in table.py: raw-libpq (raw-sqlite3 for SQLite peers); for W1 and W5, corm-orm-async
 and corm-core-async are also compared with raw-libpq-pipelined where the bar asks for it (W5).
+For W1 and W3 the corm peers also print `ratio_to_raw_libpq`, taken inside their own process
+(each pass paired with a raw libpq pass seconds apart): those rows read "raw-libpq, same process".
 
 usage: ratios.py RESULTS_FILE...
 """
@@ -19,8 +21,10 @@ def load(path):
     val = {}
     for line in open(path):
         p = line.split()
-        if len(p) == 4 and p[0].startswith("W") and p[2] != "peak_rss_mb":
-            val[(p[0], p[1])] = float(p[3])
+        if len(p) != 4 or not p[0].startswith("W") or p[2] == "peak_rss_mb":
+            continue
+        key = (p[0], p[1] + "@same-process") if p[2] == "ratio_to_raw_libpq" else (p[0], p[1])
+        val[key] = float(p[3])
     return val
 
 
@@ -39,6 +43,10 @@ def main(paths):
                     continue
                 print(f"| {w} | {peer} | {base} | {statistics.median(ratios):.2f}x | "
                       f"{min(ratios):.2f}–{max(ratios):.2f}x |")
+            same = [r[(w, peer + "@same-process")] for r in runs if (w, peer + "@same-process") in r]
+            if same:
+                print(f"| {w} | {peer} | raw-libpq, same process | {statistics.median(same):.3f}x | "
+                      f"{min(same):.3f}–{max(same):.3f}x |")
 
 
 if __name__ == "__main__":

@@ -12,139 +12,18 @@
 #include <unordered_map>
 
 #include "common.hpp"
+#include "raw_libpq_baseline.hpp"
 
 namespace {
 
 using namespace bench;
-
-// --- binary helpers ---------------------------------------------------------------------------
-
-std::uint16_t rd16(const char* p) {
-  std::uint16_t v;
-  std::memcpy(&v, p, 2);
-  return __builtin_bswap16(v);
-}
-std::uint32_t rd32(const char* p) {
-  std::uint32_t v;
-  std::memcpy(&v, p, 4);
-  return __builtin_bswap32(v);
-}
-std::uint64_t rd64(const char* p) {
-  std::uint64_t v;
-  std::memcpy(&v, p, 8);
-  return __builtin_bswap64(v);
-}
-void put16(std::string& b, std::uint16_t v) { v = __builtin_bswap16(v); b.append(reinterpret_cast<char*>(&v), 2); }
-void put32(std::string& b, std::uint32_t v) { v = __builtin_bswap32(v); b.append(reinterpret_cast<char*>(&v), 4); }
-void put64(std::string& b, std::uint64_t v) { v = __builtin_bswap64(v); b.append(reinterpret_cast<char*>(&v), 8); }
-
-constexpr std::int64_t pg_epoch_shift_us = 946684800LL * 1'000'000LL;  // 2000-01-01 - 1970-01-01
-
-std::int64_t get_i64(const PGresult* r, int row, int col) { return static_cast<std::int64_t>(rd64(PQgetvalue(r, row, col))); }
-std::int32_t get_i32(const PGresult* r, int row, int col) { return static_cast<std::int32_t>(rd32(PQgetvalue(r, row, col))); }
-std::string get_str(const PGresult* r, int row, int col) {
-  return std::string(PQgetvalue(r, row, col), static_cast<std::size_t>(PQgetlength(r, row, col)));
-}
-/// Binary numeric (base-10000 digits) → hundredths. Exact for scale ≤ 2.
-std::int64_t get_cents(const PGresult* r, int row, int col) {
-  const char* p = PQgetvalue(r, row, col);
-  const int ndigits = static_cast<std::int16_t>(rd16(p));
-  const int weight = static_cast<std::int16_t>(rd16(p + 2));
-  const int sign = rd16(p + 4);
-  std::int64_t units = 0;  // in 1/10000
-  for (int i = 0; i < ndigits; ++i) {
-    std::int64_t d = rd16(p + 8 + 2 * i);
-    int e = weight - i;  // d * 10000^e
-    if (e >= 0) {
-      for (int k = 0; k < e + 1; ++k) d *= 10000;
-      units += d;
-    } else if (e == -1) {
-      units += d;
-    } else {
-      check(d == 0, "numeric beyond 4 decimals");
-    }
-  }
-  check(units % 100 == 0, "numeric beyond 2 decimals");
-  std::int64_t cents = units / 100;
-  return sign == 0x4000 ? -cents : cents;
-}
-double get_f64(const PGresult* r, int row, int col) {
-  auto u = rd64(PQgetvalue(r, row, col));
-  double d;
-  std::memcpy(&d, &u, 8);
-  return d;
-}
-
-// --- connections ------------------------------------------------------------------------------
-
-PGconn* connect(const std::string& dsn) {
-  PGconn* c = PQconnectdb(dsn.c_str());
-  if (PQstatus(c) != CONNECTION_OK) fail(std::string("connect: ") + PQerrorMessage(c));
-  return c;
-}
-
-struct Res {
-  PGresult* r;
-  explicit Res(PGresult* p) : r(p) {}
-  ~Res() { PQclear(r); }
-  Res(const Res&) = delete;
-  operator const PGresult*() const { return r; }
-};
-
-void expect(PGconn* c, const PGresult* r, ExecStatusType want, const char* what) {
-  if (PQresultStatus(r) != want) fail(std::string(what) + ": " + PQerrorMessage(c));
-}
-
-void exec(PGconn* c, const char* sql) {
-  Res r(PQexec(c, sql));
-  auto st = PQresultStatus(r);
-  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) fail(std::string(sql) + ": " + PQerrorMessage(c));
-}
-
-void prepare(PGconn* c, const char* name, const char* sql, int n, const Oid* types) {
-  Res r(PQprepare(c, name, sql, n, types));
-  expect(c, r, PGRES_COMMAND_OK, name);
-}
-
-constexpr Oid int8_oid = 20, int4_oid = 23, text_oid = 25, numeric_oid = 1700, timestamptz_oid = 1184,
-              int8_array_oid = 1016;
-
-// --- W1/W2 ------------------------------------------------------------------------------------
-
-struct Author {
-  std::int64_t id;
-  std::string name;
-  std::string email;
-  std::int64_t created_at_us;
-};
-
-const char* w1_sql = "SELECT id, name, email, created_at FROM authors WHERE id = $1";
-
-void prepare_w1(PGconn* c) {
-  Oid t[] = {int8_oid};
-  prepare(c, "w1", w1_sql, 1, t);
-}
-
-Author lookup(PGconn* c, std::int64_t id) {
-  std::uint64_t be = __builtin_bswap64(static_cast<std::uint64_t>(id));
-  const char* vals[] = {reinterpret_cast<const char*>(&be)};
-  int lens[] = {8};
-  int fmts[] = {1};
-  Res r(PQexecPrepared(c, "w1", 1, vals, lens, fmts, 1));
-  expect(c, r, PGRES_TUPLES_OK, "w1 lookup");
-  check(PQntuples(r) == 1, "w1: one row");
-  return Author{get_i64(r, 0, 0), get_str(r, 0, 1), get_str(r, 0, 2), get_i64(r, 0, 3) + pg_epoch_shift_us};
-}
+using namespace bench::raw;
 
 void w1(PGconn* c) {
   auto ids = lcg_ids(42, w1_lookups);
   const auto want = sum(ids);
   prepare_w1(c);
-  double t = median_of_3(whole([&] {
-    std::int64_t got = 0;
-    for (auto id : ids) got += lookup(c, id).id;
-    check_eq(got, want, "W1 sum of ids");
-  }));
+  double t = median_of_3([&] { return w1_pass(c, ids, want); });
   report("W1", "raw-libpq", "ops_per_s", w1_lookups / t);
 
   // Pipelined: chunks of 500 lookups per sync (small enough that neither socket buffer fills).
@@ -211,51 +90,10 @@ void w2(const std::string& dsn) {
 
 // --- W3 ---------------------------------------------------------------------------------------
 
-struct Item {
-  std::int64_t id;
-  std::int32_t c_int;
-  std::int64_t c_bigint;
-  std::string c_text;
-  std::string c_varchar;
-  std::int64_t c_numeric_cents;
-  double c_float;
-  bool c_bool;
-  std::int64_t c_ts_us;
-  std::int32_t c_date_days;
-  std::array<std::uint8_t, 16> c_uuid;
-};
-
 void w3(PGconn* c) {
   const auto want = w3_expect();
-  prepare(c, "w3",
-          "SELECT id, c_int, c_bigint, c_text, c_varchar, c_numeric, c_float, c_bool, c_ts, c_date, c_uuid FROM items",
-          0, nullptr);
-  double t = median_of_3(whole([&] {
-    std::vector<Item> items;
-    {
-      Res r(PQexecPrepared(c, "w3", 0, nullptr, nullptr, nullptr, 1));
-      expect(c, r, PGRES_TUPLES_OK, "w3");
-      const int n = PQntuples(r);
-      items.reserve(static_cast<std::size_t>(n));
-      for (int i = 0; i < n; ++i) {
-        Item it{get_i64(r, i, 0), get_i32(r, i, 1), get_i64(r, i, 2), get_str(r, i, 3), get_str(r, i, 4),
-                get_cents(r, i, 5), get_f64(r, i, 6), *PQgetvalue(r, i, 7) != 0, get_i64(r, i, 8) + pg_epoch_shift_us,
-                get_i32(r, i, 9) + 10957, {}};
-        std::memcpy(it.c_uuid.data(), PQgetvalue(r, i, 10), 16);
-        items.push_back(std::move(it));
-      }
-    }
-    std::int64_t si = 0, tl = 0, sn = 0;
-    for (const auto& it : items) {
-      si += it.c_int;
-      tl += static_cast<std::int64_t>(it.c_text.size());
-      sn += it.c_numeric_cents;
-    }
-    check_eq(static_cast<std::int64_t>(items.size()), want.count, "W3 count");
-    check_eq(si, want.sum_int, "W3 sum(c_int)");
-    check_eq(tl, want.text_len, "W3 total length(c_text)");
-    check_eq(sn, want.numeric_cents, "W3 sum(c_numeric) in cents");
-  }));
+  prepare_w3(c);
+  double t = median_of_3([&] { return w3_pass(c, want); });
   report("W3", "raw-libpq", "rows_per_s", w3_rows / t);
   report("W3", "raw-libpq", "peak_rss_mb", peak_rss_mb());
 }

@@ -4,7 +4,8 @@
 ratio = value / the same workload's and metric's baseline from the same run: raw-libpq (one
 statement per round trip) for PostgreSQL peers, raw-sqlite3 for SQLite peers (peak_rss_mb: lower
 is better, ratio shown as is); "ratio to raw pipelined" compares corm peers with raw-libpq-pipelined
-where that variant exists (W1, W5).
+where that variant exists (W1, W5). `ratio_to_raw_libpq` rows (W1, W3) are a corm peer's ratio
+taken inside its own process, each pass paired with a raw libpq pass: printed as they are.
 
 usage: table.py RESULTS_FILE
 """
@@ -26,11 +27,14 @@ def main(path):
 
     def key(r):
         w, p, m, _ = r
-        return (w, "sqlite" in p, m == "peak_rss_mb", ORDER.index(p) if p in ORDER else 99)
+        return (w, "sqlite" in p, m == "peak_rss_mb", ORDER.index(p) if p in ORDER else 99, m == "ratio_to_raw_libpq")
 
     print("| workload | peer | metric | value | ratio to raw | ratio to raw pipelined |")
     print("|---|---|---|---:|---:|---:|")
     for w, p, m, v in sorted(rows, key=key):
+        if m == "ratio_to_raw_libpq":
+            print(f"| {w} | {p} | {m} (same process) | {v:.3f} | {v:.2f}x | |")
+            continue
         base = "raw-sqlite3" if "sqlite" in p else "raw-libpq"
         b = val.get((w, base, m))
         ratio = f"{v / b:.2f}x" if b else ""
