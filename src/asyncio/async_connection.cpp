@@ -148,9 +148,16 @@ asio::awaitable<void> AsyncConnection::settle_abandoned() {
 // worker) nothing is awaited.
 bool AsyncConnection::autobegin_now() {
   if (!tx_.needs_autobegin()) return true;
-  auto begin = tx_.autobegin_statements();
-  if (begin.size() != 1 || !driver().defer(begin.front())) return false;
-  detail::StatementObserver observer(engine_->events, engine_->options, pooled_->id, begin.front(), {}, false, {});
+  // Nearly always the one word, without a vector built to hold it.
+  std::string_view sql = "BEGIN";
+  std::vector<std::string> begin;
+  if (!tx_.autobegins_plainly()) {
+    begin = tx_.autobegin_statements();
+    if (begin.size() != 1) return false;
+    sql = begin.front();
+  }
+  if (!driver().defer(sql)) return false;
+  detail::StatementObserver observer(engine_->events, engine_->options, pooled_->id, sql, {}, false, {});
   observer.succeeded(nullptr);
   autobegin_deferred_ = true;
   tx_.began();
@@ -193,34 +200,6 @@ asio::awaitable<void> AsyncConnection::run_end(std::string sql) {
   co_await run_control(std::move(sql));
 }
 
-asio::awaitable<std::shared_ptr<const ResultSet>> AsyncConnection::run(
-    std::string_view sql, std::span<const Value> params, bool from_cache,
-    std::chrono::steady_clock::time_point compiled_at, bool read_ahead) {
-  detail::StatementObserver observer(engine_->events, engine_->options, pooled_->id, sql, params, from_cache,
-                                     compiled_at);
-  std::shared_ptr<const ResultSet> rs;
-  std::exception_ptr error;
-  try {
-    if (read_ahead) rs = co_await driver().async_execute_read(sql, params, timeout());
-    else rs = co_await driver().async_execute(sql, params, timeout());
-  } catch (const Error& e) {
-    observer.failed(e);
-    error = std::current_exception();
-  } catch (...) {
-    error = std::current_exception();  // cancellation: the driver already cleaned up
-  }
-  if (error) {
-    failed(pooled_->conn->is_broken());
-    std::rethrow_exception(error);
-  }
-  autobegin_deferred_ = false;
-  // The server defaults to READ COMMITTED, where reads may run before BEGIN: sessions may
-  // pipeline their reads (AsyncEngine::pipelines_reads).
-  if (read_ahead && driver().reads_precede_begin()) engine_->reads_precede_begin.store(true, std::memory_order_relaxed);
-  observer.succeeded(rs.get());
-  co_return rs;
-}
-
 asio::awaitable<void> AsyncConnection::run_control(std::string sql) {
   detail::StatementObserver observer(engine_->events, engine_->options, pooled_->id, sql, {}, false, {});
   std::exception_ptr error;
@@ -240,12 +219,38 @@ asio::awaitable<void> AsyncConnection::run_control(std::string sql) {
   observer.succeeded(nullptr);
 }
 
+// The statement runs here rather than in a helper coroutine: a coroutine frame is a heap
+// allocation and a resumption, and this is the path of every statement.
 asio::awaitable<Result> AsyncConnection::execute(Compiled statement) {
   Use use(*this);
   if (!prepared_now()) co_await prepare();
   if (!autobegin_now()) co_await autobegin();
+  // A plain read may go ahead of a deferred BEGIN.
   const bool ahead = statement.plain_read && engine_->options.defer_begin_past_reads && tx_.reads_may_precede_begin();
-  co_return Result(co_await run(*statement.sql, statement.params, statement.from_cache, statement.compiled_at, ahead));
+  const std::string& sql = *statement.sql;
+  detail::StatementObserver observer(engine_->events, engine_->options, pooled_->id, sql, statement.params,
+                                     statement.from_cache, statement.compiled_at);
+  std::shared_ptr<const ResultSet> rs;
+  std::exception_ptr error;
+  try {
+    if (ahead) rs = co_await driver().async_execute_read(sql, statement.params, timeout());
+    else rs = co_await driver().async_execute(sql, statement.params, timeout());
+  } catch (const Error& e) {
+    observer.failed(e);
+    error = std::current_exception();
+  } catch (...) {
+    error = std::current_exception();  // cancellation: the driver already cleaned up
+  }
+  if (error) {
+    failed(pooled_->conn->is_broken());
+    std::rethrow_exception(error);
+  }
+  autobegin_deferred_ = false;
+  // The server defaults to READ COMMITTED, where reads may run before BEGIN: sessions may
+  // pipeline their reads (AsyncEngine::pipelines_reads).
+  if (ahead && driver().reads_precede_begin()) engine_->reads_precede_begin.store(true, std::memory_order_relaxed);
+  observer.succeeded(rs.get());
+  co_return Result(std::move(rs));
 }
 
 asio::awaitable<Result> AsyncConnection::execute(const TextClause& statement, const Params& params) {

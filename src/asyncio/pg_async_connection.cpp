@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <optional>
 #include <system_error>
 #include <utility>
 
@@ -107,33 +108,44 @@ asio::awaitable<std::unique_ptr<AsyncDriverConnection>> PgAsyncConnection::conne
   co_return std::make_unique<PgAsyncConnection>(ex, std::move(pg));
 }
 
-asio::awaitable<void> PgAsyncConnection::wait_until_done() {
-  // Right after a statement has gone out its reply is not there yet: wait for the socket first
-  // instead of reading it only to find nothing (a recvfrom returning EAGAIN per statement).
-  // On loopback a statement cost six system calls where libpq's blocking PQexec costs three.
-  // After a wake that found part of a large result, the rest is streaming in faster than libpq
-  // parses its 16 KiB reads: one more read before waiting again finds bytes (W3/W4 under strace:
-  // recvfrom count unchanged, epoll_wait and epoll_ctl halved). Not for batches, whose later
-  // replies wait on the server: there the extra read came back empty.
-  const bool streams = pg_->streams_reply();
-  bool woke = pg_->awaits_input();
-  if (woke) co_await socket_.async_wait(asio::posix::descriptor_base::wait_read, use_awaitable);
+PgAsyncConnection::WaitState PgAsyncConnection::begin_wait() const {
+  return WaitState{pg_->streams_reply(), pg_->awaits_input(), false};
+}
+
+// Right after a statement has gone out its reply is not there yet: wait for the socket first
+// instead of reading it only to find nothing (a recvfrom returning EAGAIN per statement).
+// On loopback a statement cost six system calls where libpq's blocking PQexec costs three.
+// After a wake that found part of a large result, the rest is streaming in faster than libpq
+// parses its 16 KiB reads: one more read before waiting again finds bytes (W3/W4 under strace:
+// recvfrom count unchanged, epoll_wait and epoll_ctl halved). Not for batches, whose later
+// replies wait on the server: there the extra read came back empty.
+std::optional<asio::posix::descriptor_base::wait_type> PgAsyncConnection::next_wait(WaitState& s) {
+  if (!std::exchange(s.started, true) && s.woke) return asio::posix::descriptor_base::wait_read;
   for (;;) {
     const Wait w = pg_->poll();
-    if (w == Wait::none) co_return;
-    if (w == Wait::read && streams && std::exchange(woke, false)) continue;
+    if (w == Wait::none) return std::nullopt;
+    if (w == Wait::read && s.streams && std::exchange(s.woke, false)) continue;
     // Asio's epoll reactor is edge-triggered, but every async_wait re-arms the descriptor with
     // EPOLL_CTL_MOD (epoll_reactor::start_op, non-speculative ops), and re-arming reports a
     // descriptor that is ready already: bytes that arrived between libpq's last read and this
     // wait still end it. (Before, a poll(2) checked the level here: one more call per wait.)
-    co_await socket_.async_wait(to_asio(w), use_awaitable);
-    woke = w == Wait::read;
+    s.woke = w == Wait::read;
+    return to_asio(w);
   }
 }
 
-// Runs the started operation to completion. On cancellation (or `timeout`), the statement is
-// cancelled on the server and the connection drained before the error reaches the caller.
-asio::awaitable<void> PgAsyncConnection::drive(std::chrono::milliseconds timeout) {
+asio::awaitable<void> PgAsyncConnection::wait_until_done() {
+  WaitState s = begin_wait();
+  while (auto w = next_wait(s)) co_await socket_.async_wait(*w, use_awaitable);
+}
+
+// Runs the started operation to completion and returns what `take` makes of it. On
+// cancellation (or `timeout`), the statement is cancelled on the server and the connection
+// drained before the error reaches the caller. Without a timeout the wait loop runs here, not in
+// wait_until_done(): each statement went through three coroutine frames (async_execute, drive,
+// wait_until_done), each a heap allocation and a resumption; now it is this one.
+template <class Take>
+auto PgAsyncConnection::drive(std::chrono::milliseconds timeout, Take take) -> asio::awaitable<decltype(take())> {
   std::exception_ptr aborted;
   bool timed_out = false;
   try {
@@ -142,13 +154,14 @@ asio::awaitable<void> PgAsyncConnection::drive(std::chrono::milliseconds timeout
       auto r = co_await (wait_until_done() || timer.async_wait(use_awaitable));
       timed_out = r.index() == 1;
     } else {
-      co_await wait_until_done();
+      WaitState s = begin_wait();
+      while (auto w = next_wait(s)) co_await socket_.async_wait(*w, use_awaitable);
     }
   } catch (const boost::system::system_error& e) {
     if (e.code() != asio::error::operation_aborted) throw;
     aborted = std::current_exception();
   }
-  if (!aborted && !timed_out) co_return;
+  if (!aborted && !timed_out) co_return take();
 
   // The caller's cancellation already fired, and Asio would make every later co_await in this
   // coroutine throw at once; the clean-up must still run to its end.
@@ -232,32 +245,30 @@ asio::awaitable<void> PgAsyncConnection::cancel_and_drain() {
   }
 }
 
+// The statement starts at the call (it only queues and copies its arguments); the returned
+// awaitable is drive()'s own, so the statement costs no coroutine frame here.
 asio::awaitable<std::shared_ptr<const ResultSet>> PgAsyncConnection::async_execute(std::string_view sql,
                                                                                    std::span<const Value> params,
                                                                                    std::chrono::milliseconds timeout) {
   pg_->start_execute(sql, params);
-  co_await drive(timeout);
-  co_return pg_->take_result();
+  return drive(timeout, [this] { return pg_->take_result(); });
 }
 
 asio::awaitable<std::shared_ptr<const ResultSet>> PgAsyncConnection::async_execute_read(
     std::string_view sql, std::span<const Value> params, std::chrono::milliseconds timeout) {
   pg_->start_execute(sql, params, true);
-  co_await drive(timeout);
-  co_return pg_->take_result();
+  return drive(timeout, [this] { return pg_->take_result(); });
 }
 
 asio::awaitable<std::vector<std::shared_ptr<const ResultSet>>> PgAsyncConnection::async_execute_many(
     std::string_view sql, std::span<const std::vector<Value>> rows, std::chrono::milliseconds timeout) {
   pg_->start_batch(sql, rows);
-  co_await drive(timeout);
-  co_return pg_->take_batch();
+  return drive(timeout, [this] { return pg_->take_batch(); });
 }
 
 asio::awaitable<void> PgAsyncConnection::async_execute_script(std::string_view sql, std::chrono::milliseconds timeout) {
   pg_->start_script(sql);
-  co_await drive(timeout);
-  (void)pg_->take_result();
+  return drive(timeout, [this] { (void)pg_->take_result(); });
 }
 
 asio::awaitable<bool> PgAsyncConnection::async_ping() {

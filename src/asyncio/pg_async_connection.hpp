@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 
 #include <boost/asio/posix/stream_descriptor.hpp>
 
@@ -54,7 +55,18 @@ class PgAsyncConnection final : public AsyncDriverConnection {
   driver::postgres::PgConnection& pg() noexcept { return *pg_; }
 
  private:
-  asio::awaitable<void> drive(std::chrono::milliseconds timeout);
+  /// Where a running operation stands between two socket waits.
+  struct WaitState {
+    bool streams;  ///< a large reply is streaming in: read once more before waiting
+    bool woke;     ///< the last wait was for input
+    bool started;  ///< the first wait was decided
+  };
+  WaitState begin_wait() const;
+  /// The next socket wait the running operation needs, or nothing once it is done. A plain
+  /// function, so that drive() waits inline instead of through a coroutine of its own.
+  std::optional<asio::posix::descriptor_base::wait_type> next_wait(WaitState& s);
+  template <class Take>
+  auto drive(std::chrono::milliseconds timeout, Take take) -> asio::awaitable<decltype(take())>;
   asio::awaitable<void> wait_until_done();
   asio::awaitable<void> cancel_and_drain();
   enum : int { cancel_pending, cancel_sent, cancel_failed };

@@ -4,6 +4,8 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include <algorithm>
+#include <array>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <string>
@@ -20,6 +22,52 @@
 namespace corm::orm {
 
 namespace {
+
+// The lookups of finished sessions, kept per thread for the next session with their tables
+// allocated: a session that tracks a few objects otherwise allocates the struct and both tables
+// and frees them again (bench W1, a fresh session per get: three of its allocations). A few
+// small ones only, so that a session which loaded 100,000 rows does not pin its tables.
+class MapsCache {
+ public:
+  static constexpr std::size_t keep = 4;
+  static constexpr std::size_t max_buckets = 1024;
+
+  ~MapsCache() { gone = true; }
+  std::unique_ptr<SessionMaps> take() {
+    if (count_ == 0) return std::make_unique<SessionMaps>();
+    return std::move(free_[--count_]);
+  }
+  void give(std::unique_ptr<SessionMaps> m) noexcept {
+    if (count_ == keep || m->states.bucket_count() > max_buckets || m->identity.bucket_count() > max_buckets) return;
+    m->states.clear();
+    m->identity.clear();
+    free_[count_++] = std::move(m);
+  }
+  // Trivially destructible, so readable while the thread's other objects are being destroyed:
+  // a session destroyed after the cache (a thread_local session, say) frees its maps itself.
+  static thread_local bool gone;
+
+ private:
+  std::array<std::unique_ptr<SessionMaps>, keep> free_;
+  std::size_t count_ = 0;
+};
+thread_local bool MapsCache::gone = false;
+
+MapsCache* maps_cache() {
+  if (MapsCache::gone) return nullptr;
+  thread_local MapsCache cache;
+  return &cache;
+}
+
+std::unique_ptr<SessionMaps> take_maps() {
+  MapsCache* c = maps_cache();
+  return c ? c->take() : std::make_unique<SessionMaps>();
+}
+
+void give_maps(std::unique_ptr<SessionMaps> m) noexcept {
+  if (!m) return;
+  if (MapsCache* c = maps_cache()) c->give(std::move(m));
+}
 
 std::string attribute_name(const InstanceState& s, std::size_t rel) {
   return s.table().name + "." + s.table().relationships[rel].name;
@@ -98,7 +146,7 @@ bool tables_may_cycle(const std::vector<std::shared_ptr<InstanceState>>& states)
 }  // namespace
 
 SessionCore::SessionCore(Dialect dialect, SessionOptions options, LogSink log)
-    : dialect_(dialect), options_(std::move(options)), log_(std::move(log)), maps_(std::make_unique<SessionMaps>()) {}
+    : dialect_(dialect), options_(std::move(options)), log_(std::move(log)), maps_(take_maps()) {}
 
 void SessionCore::set_column(const ColumnInfo& c, void* obj, const Value& v) {
   // ColumnInfo decodes members from rows only, so the value goes through a one-cell row: the
@@ -157,16 +205,19 @@ void SessionCore::install_hooks(const std::shared_ptr<InstanceState>& s) {
   const TableInfo* table = s->ops->info;
   const auto& rels = table->relationships;
   if (rels.empty()) return;
+  // A table's hooks sit side by side in relationship order: one vector for all of them.
   auto it = std::find_if(hooks_.begin(), hooks_.end(), [&](const auto& h) { return h.first == table; });
   if (it == hooks_.end()) {
     // A member's offset is the same in every object of the type: measure it on this one.
-    std::vector<std::shared_ptr<const RelationshipHook>> made;
+    const auto first = hooks_.size();
+    hooks_.reserve(first + rels.size());
     for (std::size_t i = 0; i < rels.size(); ++i)
-      made.push_back(std::make_shared<SessionHook>(
-          weak_from_this(), table, i, static_cast<char*>(rels[i].holder(s->ptr())) - static_cast<char*>(s->ptr())));
-    it = hooks_.emplace(hooks_.end(), table, std::move(made));
+      hooks_.emplace_back(table, std::make_shared<SessionHook>(weak_from_this(), table, i,
+                                                               static_cast<char*>(rels[i].holder(s->ptr())) -
+                                                                   static_cast<char*>(s->ptr())));
+    it = hooks_.begin() + static_cast<std::ptrdiff_t>(first);
   }
-  for (std::size_t i = 0; i < rels.size(); ++i) s->ops->relations[i].set_hook(rels[i].holder(s->ptr()), it->second[i]);
+  for (std::size_t i = 0; i < rels.size(); ++i, ++it) s->ops->relations[i].set_hook(rels[i].holder(s->ptr()), it->second);
 }
 
 InstanceState& SessionCore::add(const EntityOps& ops, std::shared_ptr<void> obj) {
@@ -583,6 +634,7 @@ SessionCore::~SessionCore() {
     collect_cycles(retained_);
   } catch (...) {
   }
+  give_maps(std::move(maps_));
 }
 
 void SessionCore::record(const Step& step, std::chrono::nanoseconds elapsed) {

@@ -32,6 +32,26 @@ TEST_CASE("transaction state: the engine-wide level travels at connect, not in B
   CHECK(ac.begin_statements() == Statements{"BEGIN"});  // explicit begin() still opens one
 }
 
+TEST_CASE("transaction state: autobegins_plainly() says exactly when the autobegin is the one word BEGIN", "[tx]") {
+  const std::optional<IsolationLevel> levels[] = {std::nullopt, IsolationLevel::autocommit,
+                                                  IsolationLevel::read_uncommitted, IsolationLevel::read_committed,
+                                                  IsolationLevel::repeatable_read, IsolationLevel::serializable};
+  int plain = 0, not_plain = 0;
+  for (Dialect d : {Dialect::postgresql, Dialect::sqlite})
+    for (const auto& engine_level : levels)
+      for (const auto& conn_level : levels) {
+        TransactionState tx(d, engine_level);
+        if (conn_level) tx.set_isolation_level(*conn_level);
+        const bool is_plain = tx.autobegin_statements() == Statements{"BEGIN"};
+        CHECK(tx.autobegins_plainly() == is_plain);
+        ++(is_plain ? plain : not_plain);
+        tx.began();
+        CHECK_FALSE(tx.autobegins_plainly());  // a transaction is open: nothing to begin
+      }
+  CHECK(plain > 0);  // both answers were exercised
+  CHECK(not_plain > 0);
+}
+
 TEST_CASE("transaction state: SQLite READ UNCOMMITTED sets and resets its pragma", "[tx]") {
   TransactionState lite(Dialect::sqlite, std::nullopt);
   CHECK(lite.isolation_level() == IsolationLevel::serializable);

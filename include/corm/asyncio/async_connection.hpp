@@ -108,11 +108,6 @@ class AsyncConnection {
   boost::asio::awaitable<void> autobegin();
   boost::asio::awaitable<bool> run_begin(std::vector<std::string> statements);
   boost::asio::awaitable<void> run_end(std::string sql);
-  /// `read_ahead`: a plain read that may go ahead of a deferred BEGIN.
-  boost::asio::awaitable<std::shared_ptr<const ResultSet>> run(std::string_view sql, std::span<const Value> params,
-                                                               bool from_cache,
-                                                               std::chrono::steady_clock::time_point compiled_at,
-                                                               bool read_ahead = false);
   boost::asio::awaitable<void> run_control(std::string sql);
   boost::asio::awaitable<void> end_savepoint(std::uint64_t id, bool commit);
   boost::asio::awaitable<void> finish_transaction(bool send_rollback);

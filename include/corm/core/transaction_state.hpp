@@ -41,6 +41,13 @@ class TransactionState {
   std::vector<std::string> autobegin_statements() const;
   /// True when autobegin_statements() is not empty (asked without building it).
   bool needs_autobegin() const noexcept { return !in_tx_ && isolation_level() != IsolationLevel::autocommit; }
+  /// True when the autobegin is the single statement `BEGIN` (the common case, asked without
+  /// building the vector).
+  bool autobegins_plainly() const noexcept {
+    const IsolationLevel level = isolation_level();
+    return needs_autobegin() && !(dialect_ == Dialect::sqlite && level == IsolationLevel::read_uncommitted) &&
+           !(dialect_ == Dialect::postgresql && level_);
+  }
   /// True when a plain read may run before this transaction's BEGIN reaches the server: the
   /// BEGIN names no level of its own (the connection's default applies, which the driver
   /// checks) or asks for READ COMMITTED, where each statement takes its own snapshot anyway.

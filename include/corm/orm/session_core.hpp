@@ -149,8 +149,9 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   std::unique_ptr<LoadPlan> cascade_plan_;
   std::vector<std::shared_ptr<InstanceState>> retained_;  // detached at close(), still referenced
   // The hooks installed on holders: one per (table, relationship) for the whole session, which
-  // finds the object from the holder's address, rather than one allocation per object.
-  std::vector<std::pair<const TableInfo*, std::vector<std::shared_ptr<const RelationshipHook>>>> hooks_;
+  // finds the object from the holder's address, rather than one allocation per object. A
+  // table's hooks are adjacent, in relationship order.
+  std::vector<std::pair<const TableInfo*, std::shared_ptr<const RelationshipHook>>> hooks_;
 };
 
 }  // namespace corm::orm

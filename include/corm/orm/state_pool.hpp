@@ -9,7 +9,6 @@
 #include <array>
 #include <cstddef>
 #include <memory_resource>
-#include <vector>
 
 namespace corm::orm {
 
@@ -38,7 +37,7 @@ class StatePool final : public std::pmr::memory_resource {
   bool do_is_equal(const std::pmr::memory_resource& other) const noexcept override { return this == &other; }
 
   std::array<FreeBlock*, classes> free_{};
-  std::vector<std::byte*> chunks_;
+  std::byte* chunks_ = nullptr;  // the newest chunk; each starts with the address of the one before
   std::byte* next_ = nullptr;  // the unused rest of the newest chunk
   std::byte* end_ = nullptr;
 };

@@ -284,7 +284,8 @@ void PgConnection::start_execute(std::string_view sql, std::span<const Value> pa
   params_.encode(params);
   op_.emplace();
   Op& op = *op_;
-  op.sql = std::string(sql);
+  op.sql.swap(spare_sql_);  // the previous statement's buffer: no allocation for the text
+  op.sql.assign(sql);
   op.read_ahead = read_ahead && default_read_committed_;
   if (!enter_pipeline() || !send_prefix(op) || !send_exec(op, Expect::result) || !send_sync(true)) return;
   op.flushing = true;
@@ -615,6 +616,7 @@ std::shared_ptr<const ResultSet> PgConnection::take_result() {
     d.statement = op.sql;
     throw DatabaseError("the server returned no result for the statement", std::move(d));
   }
+  spare_sql_ = std::move(op.sql);
   return std::make_shared<PgResultSet>(op.result);
 }
 

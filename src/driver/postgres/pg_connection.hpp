@@ -201,6 +201,7 @@ class PgConnection final : public driver::Connection {
   };
   std::unordered_map<std::string, CacheEntry> cache_index_;
   std::string cache_key_;  // send_prefix()'s lookup key, reused
+  std::string spare_sql_;  // a finished statement's text buffer, for the next one to reuse
   std::vector<std::string> to_deallocate_;
   std::uint64_t next_statement_ = 0;
 };
