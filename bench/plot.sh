@@ -42,7 +42,7 @@ PY
 gnuplot <<GP
 set terminal pngcairo size 1200,650 font "DejaVu Sans,11"
 set output "$PNG"
-set title "corm throughput as a ratio to the raw driver in the same run (raw-libpq / raw-sqlite3 = 1.0; higher is better)"
+set title "corm throughput as a ratio to the raw driver in the same run (W1, W3: passes paired in the same process; raw = 1.0; higher is better)"
 set datafile missing "-"
 set style data histograms
 set style histogram clustered gap 1.5

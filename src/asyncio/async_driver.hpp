@@ -22,7 +22,10 @@ namespace asio = boost::asio;
 /// A connection whose statements can be awaited. Cancellation (an Asio cancellation slot, or
 /// `||` with a timer) cancels the statement on the server, waits for the connection to be
 /// clean again, and then completes with operation_aborted; a connection that cannot be
-/// cleaned is marked broken and discarded by the pool.
+/// cleaned is marked broken and discarded by the pool. An implementation may queue the statement
+/// when the function is called rather than when its awaitable is first resumed (PostgreSQL does,
+/// to spare a coroutine frame), so callers await the result at once and keep the arguments
+/// alive until it completes.
 class AsyncDriverConnection : public driver::Connection {
  public:
   /// Runs one statement. `timeout` > 0 cancels it on the server after that long and throws

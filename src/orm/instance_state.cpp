@@ -33,6 +33,7 @@ void InstanceState::take_snapshot() {
 }
 
 void InstanceState::snapshot_from(const Row& row, std::size_t first) {
+  if (!row.result_set().retainable()) return take_snapshot();
   for (const ColumnInfo& c : table().columns)
     if (c.value_from_row == nullptr) return take_snapshot();  // not a mapped model's column
   snapshot_.clear();

@@ -55,6 +55,8 @@ class Row {
   Cell cell(std::size_t col) const { return rs_->cell(index_, col); }
   /// Number of columns.
   std::size_t size() const noexcept { return rs_->column_count(); }
+  /// The result this row belongs to.
+  const ResultSet& result_set() const noexcept { return *rs_; }
   /// Position of this row in its result.
   std::size_t index() const noexcept { return index_; }
 

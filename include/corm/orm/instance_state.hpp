@@ -98,7 +98,8 @@ struct InstanceState : std::enable_shared_from_this<InstanceState> {
   void take_snapshot();
   /// Records the row the object was just loaded from (its columns from `first` on) as the
   /// snapshot, to decode when snapshot() is first asked: most loaded objects are never flushed,
-  /// and a Value per column of every loaded object was 8 % of W4's instructions.
+  /// and a Value per column of every loaded object was 8 % of W4's instructions. A result that
+  /// is not ResultSet::retainable() is not kept: the values are copied from the object at once.
   void snapshot_from(const Row& row, std::size_t first);
   /// The snapshot to fill in place (a flushed INSERT), all columns null at first.
   std::pmr::vector<Value>& reset_snapshot();
