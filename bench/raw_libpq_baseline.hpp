@@ -1,9 +1,10 @@
 #pragma once
 // raw-libpq, the physical-limit baseline: libpq with prepared statements and binary results
 // decoded straight into structs. Shared by bench-raw-libpq (every workload) and the corm peers,
-// which time W1 and W3 through it in their own process, pass for pass alternating with their own
-// (bench::raw::Baseline, bench::paired), so that a ratio is taken on one machine state: between two processes
-// minutes apart a loopback round trip moves by ±20 %, more than the difference being measured.
+// which time W1 and W3 through it in their own process, pass for pass alternating with their
+// own (bench::raw::Baseline, bench::paired), so that a ratio is taken on one machine state:
+// between two processes a minute apart a loopback round trip moves by ±20 %, more than the
+// difference being measured.
 
 #include <libpq-fe.h>
 
@@ -241,6 +242,7 @@ struct PairedTimes {
     for (std::size_t i = 0; i < corm.size(); ++i) r.push_back(raw[i] / corm[i]);
     return median(r);
   }
+  /// The pairs and the ratio, to stderr (stdout carries only result lines).
   void print(const char* what) const {
     std::fprintf(stderr, "  %s pairs (corm s / raw s):", what);
     for (std::size_t i = 0; i < corm.size(); ++i) std::fprintf(stderr, " %.4f/%.4f", corm[i], raw[i]);
