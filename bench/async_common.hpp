@@ -46,6 +46,30 @@ boost::asio::awaitable<PairedTimes> paired_async(CormPass corm, RawPass raw, std
   co_return p;
 }
 
+/// W3 for a coroutine peer: on SQLite its own passes (median of 3 after a warm-up); on PostgreSQL
+/// paired with raw libpq's, the peak memory read before the first raw pass. `corm_pass` returns
+/// an awaitable<double> of the seconds a pass took.
+template <class CormPass>
+boost::asio::awaitable<void> report_w3(CormPass corm_pass, const char* peer, bool sqlite, std::string dsn) {
+  if (sqlite) {
+    std::vector<double> t;
+    for (int r = 0; r < 4; ++r) t.push_back(co_await corm_pass());
+    report("W3", peer, "rows_per_s", w3_rows / median3(t));
+    report("W3", peer, "peak_rss_mb", peak_rss_mb());
+    co_return;
+  }
+  const auto want = w3_expect();
+  raw::Baseline raw(dsn);
+  double peak = 0;
+  auto raw_pass = [&] { return raw::w3_pass(raw.conn(), want); };
+  std::function<void()> read_peak = [&] { peak = peak_rss_mb(); };
+  const PairedTimes p = co_await paired_async(corm_pass, raw_pass, read_peak);
+  p.print("W3");
+  report("W3", peer, "rows_per_s", w3_rows / p.corm_median());
+  report("W3", peer, "peak_rss_mb", peak);
+  report_ratio("W3", peer, p.ratio_median());
+}
+
 /// Waits for `pending` spawned tasks (no braced lists or lambdas inside co_await: GCC 12).
 struct WaitGroup {
   explicit WaitGroup(boost::asio::any_io_executor ex) : timer(ex, boost::asio::steady_timer::time_point::max()) {}

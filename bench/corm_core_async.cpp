@@ -173,23 +173,8 @@ awaitable<double> w3_pass(corm::AsyncEngine& engine, const W3Expect& want) {
 
 awaitable<void> w3(corm::AsyncEngine& engine, const Args& args) {
   const auto want = w3_expect();
-  if (sqlite_mode) {
-    std::vector<double> t;
-    for (int r = 0; r < 4; ++r) t.push_back(co_await w3_pass(engine, want));
-    report("W3", peer(), "rows_per_s", w3_rows / median3(t));
-    report("W3", peer(), "peak_rss_mb", peak_rss_mb());
-    co_return;
-  }
-  raw::Baseline raw(args.dsn);
-  double peak = 0;  // the peer's own: read before the first raw pass
-  auto corm_pass = [&] { return w3_pass(engine, want); };
-  auto raw_pass = [&] { return raw::w3_pass(raw.conn(), want); };
-  std::function<void()> read_peak = [&] { peak = peak_rss_mb(); };
-  const PairedTimes p = co_await paired_async(corm_pass, raw_pass, read_peak);
-  p.print("W3");
-  report("W3", peer(), "rows_per_s", w3_rows / p.corm_median());
-  report("W3", peer(), "peak_rss_mb", peak);
-  report_ratio("W3", peer(), p.ratio_median());
+  auto pass = [&] { return w3_pass(engine, want); };
+  co_await report_w3(pass, peer(), sqlite_mode, args.dsn);
 }
 
 // --- W4 -----------------------------------------------------------------------------------
