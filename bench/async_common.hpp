@@ -46,6 +46,23 @@ boost::asio::awaitable<PairedTimes> paired_async(CormPass corm, RawPass raw, std
   co_return p;
 }
 
+/// W1 for a coroutine peer: on SQLite its own passes (median of 3 after a warm-up); on PostgreSQL
+/// paired with raw libpq's lookups of the same `ids`. `corm_pass` returns an awaitable<double>.
+template <class CormPass>
+boost::asio::awaitable<void> report_w1(CormPass corm_pass, const char* peer, bool sqlite, std::string dsn,
+                                       const std::vector<std::int64_t>& ids, std::int64_t want) {
+  if (sqlite) {
+    std::vector<double> t;
+    for (int r = 0; r < 4; ++r) t.push_back(co_await corm_pass());
+    report("W1", peer, "ops_per_s", w1_lookups / median3(t));
+    co_return;
+  }
+  raw::Baseline raw(dsn);
+  auto raw_pass = [&] { return raw::w1_pass(raw.conn(), ids, want); };
+  const PairedTimes p = co_await paired_async(corm_pass, raw_pass);
+  p.report("W1", peer, "ops_per_s", w1_lookups);
+}
+
 /// W3 for a coroutine peer: on SQLite its own passes (median of 3 after a warm-up); on PostgreSQL
 /// paired with raw libpq's, the peak memory read before the first raw pass. `corm_pass` returns
 /// an awaitable<double> of the seconds a pass took.
@@ -64,10 +81,8 @@ boost::asio::awaitable<void> report_w3(CormPass corm_pass, const char* peer, boo
   auto raw_pass = [&] { return raw::w3_pass(raw.conn(), want); };
   std::function<void()> read_peak = [&] { peak = peak_rss_mb(); };
   const PairedTimes p = co_await paired_async(corm_pass, raw_pass, read_peak);
-  p.print("W3");
-  report("W3", peer, "rows_per_s", w3_rows / p.corm_median());
+  p.report("W3", peer, "rows_per_s", w3_rows);
   report("W3", peer, "peak_rss_mb", peak);
-  report_ratio("W3", peer, p.ratio_median());
 }
 
 /// Waits for `pending` spawned tasks (no braced lists or lambdas inside co_await: GCC 12).

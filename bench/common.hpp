@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -89,21 +90,60 @@ void check_w4(const Authors& authors, std::int64_t want_pages) {
 
 // --- expected results, from the seed.sql formulas ----------------------------------------------
 
-struct W3Expect {
+/// A W3 row as the raw peers decode it: binary values, the numeric in hundredths.
+struct RawItem {
+  std::int64_t id;
+  std::int32_t c_int;
+  std::int64_t c_bigint;
+  std::string c_text;
+  std::string c_varchar;
+  std::int64_t c_numeric_cents;
+  double c_float;
+  bool c_bool;
+  std::int64_t c_ts_us;
+  std::int32_t c_date_days;
+  std::array<std::uint8_t, 16> c_uuid;
+};
+
+/// W3's four figures: expected from the seed formulas (w3_expect) or measured over the fetched
+/// items (w3_sums).
+struct W3Sums {
   std::int64_t count = w3_rows;
   std::int64_t sum_int = 0;
   std::int64_t text_len = 0;
   std::int64_t numeric_cents = 0;
 };
 
-inline W3Expect w3_expect() {
-  W3Expect e;
+inline W3Sums w3_expect() {
+  W3Sums e;
   for (std::int64_t g = 1; g <= w3_rows; ++g) {
     e.sum_int += (g * 7919) % 100000;
     e.text_len += 10 + 32;  // 'item text ' || md5(g::text)
     e.numeric_cents += (g * 31) % 1000000;
   }
   return e;
+}
+
+/// The W3 figures over fetched items (structs or the ORM's shared_ptrs); `cents` reads an item's
+/// c_numeric in hundredths (the raw peers decode it so, corm's go through Decimal's text).
+template <class Items, class Cents>
+W3Sums w3_sums(const Items& items, Cents cents) {
+  W3Sums got;
+  got.count = static_cast<std::int64_t>(items.size());
+  for (const auto& x : items) {
+    const auto& it = deref(x);
+    got.sum_int += it.c_int;
+    got.text_len += static_cast<std::int64_t>(it.c_text.size());
+    got.numeric_cents += cents(it);
+  }
+  return got;
+}
+
+inline void check_w3(const W3Sums& got, const W3Sums& want) {
+  check_eq(got.count, want.count, "W3 count");
+  check_eq(got.sum_int, want.sum_int, "W3 sum(c_int)");
+  check_eq(got.text_len, want.text_len, "W3 total length(c_text)");
+  check_eq(got.numeric_cents, want.numeric_cents, "W3 sum(c_numeric) in cents");
 }
 
 /// Sum of books.pages over the seed data (all 10,000 books).

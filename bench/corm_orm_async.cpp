@@ -77,20 +77,9 @@ awaitable<void> w1_identity_map(corm::AsyncEngine& engine, const std::vector<std
 awaitable<void> w1(corm::AsyncEngine& engine, const Args& args) {
   auto ids = lcg_ids(42, w1_lookups);
   const auto want = sum(ids);
-  if (sqlite_mode) {
-    std::vector<double> t;
-    for (int r = 0; r < 4; ++r) t.push_back(co_await w1_pass(engine, ids, want));
-    report("W1", peer(), "ops_per_s", w1_lookups / median3(t));
-    co_return;
-  }
-  raw::Baseline raw(args.dsn);
-  auto corm_pass = [&] { return w1_pass(engine, ids, want); };
-  auto raw_pass = [&] { return raw::w1_pass(raw.conn(), ids, want); };
-  const PairedTimes p = co_await paired_async(corm_pass, raw_pass);
-  p.print("W1");
-  report("W1", peer(), "ops_per_s", w1_lookups / p.corm_median());
-  report_ratio("W1", peer(), p.ratio_median());
-  if (args.identity_map) co_await w1_identity_map(engine, ids, want);
+  auto pass = [&] { return w1_pass(engine, ids, want); };
+  co_await report_w1(pass, peer(), sqlite_mode, args.dsn, ids, want);
+  if (!sqlite_mode && args.identity_map) co_await w1_identity_map(engine, ids, want);
 }
 
 // --- W2 -----------------------------------------------------------------------------------
@@ -130,22 +119,14 @@ awaitable<void> w2(corm::AsyncEngine& engine) {
 
 // --- W3 -----------------------------------------------------------------------------------
 
-awaitable<double> w3_pass(corm::AsyncEngine& engine, const W3Expect& want) {
+awaitable<double> w3_pass(corm::AsyncEngine& engine, const W3Sums& want) {
   auto t0 = Clock::now();
   corm::AsyncSession session(engine);
   auto items = co_await session.scalars(corm::select<Item>());
-  std::int64_t si = 0, tl = 0, sn = 0;
-  for (const auto& it : items) {
-    si += it->c_int;
-    tl += static_cast<std::int64_t>(it->c_text.size());
-    sn += cents_of(it->c_numeric.str());
-  }
+  const W3Sums got = w3_sums(items, [](const auto& it) { return cents_of(it.c_numeric.str()); });
   co_await session.close();
   double s = seconds_since(t0);
-  check_eq(static_cast<std::int64_t>(items.size()), want.count, "W3 count");
-  check_eq(si, want.sum_int, "W3 sum(c_int)");
-  check_eq(tl, want.text_len, "W3 total length(c_text)");
-  check_eq(sn, want.numeric_cents, "W3 sum(c_numeric) in cents");
+  check_w3(got, want);
   co_return s;
 }
 

@@ -139,19 +139,6 @@ inline Author lookup(PGconn* c, std::int64_t id) {
   return Author{get_i64(r, 0, 0), get_str(r, 0, 1), get_str(r, 0, 2), get_i64(r, 0, 3) + pg_epoch_shift_us};
 }
 
-struct Item {
-  std::int64_t id;
-  std::int32_t c_int;
-  std::int64_t c_bigint;
-  std::string c_text;
-  std::string c_varchar;
-  std::int64_t c_numeric_cents;
-  double c_float;
-  bool c_bool;
-  std::int64_t c_ts_us;
-  std::int32_t c_date_days;
-  std::array<std::uint8_t, 16> c_uuid;
-};
 
 inline const char* const w3_sql =
     "SELECT id, c_int, c_bigint, c_text, c_varchar, c_numeric, c_float, c_bool, c_ts, c_date, c_uuid FROM items";
@@ -159,34 +146,20 @@ inline const char* const w3_sql =
 inline void prepare_w3(PGconn* c) { prepare(c, "w3", w3_sql, 0, nullptr); }
 
 /// W3's fetch: every row of items decoded into an Item.
-inline std::vector<Item> fetch_items(PGconn* c) {
-  std::vector<Item> items;
+inline std::vector<RawItem> fetch_items(PGconn* c) {
+  std::vector<RawItem> items;
   Res r(PQexecPrepared(c, "w3", 0, nullptr, nullptr, nullptr, 1));
   expect(c, r, PGRES_TUPLES_OK, "w3");
   const int n = PQntuples(r);
   items.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) {
-    Item it{get_i64(r, i, 0), get_i32(r, i, 1), get_i64(r, i, 2), get_str(r, i, 3), get_str(r, i, 4),
+    RawItem it{get_i64(r, i, 0), get_i32(r, i, 1), get_i64(r, i, 2), get_str(r, i, 3), get_str(r, i, 4),
             get_cents(r, i, 5), get_f64(r, i, 6), *PQgetvalue(r, i, 7) != 0, get_i64(r, i, 8) + pg_epoch_shift_us,
             get_i32(r, i, 9) + 10957, {}};
     std::memcpy(it.c_uuid.data(), PQgetvalue(r, i, 10), 16);
     items.push_back(std::move(it));
   }
   return items;
-}
-
-/// W3's result check over fetched items.
-inline void check_w3(const std::vector<Item>& items, const W3Expect& want) {
-  std::int64_t si = 0, tl = 0, sn = 0;
-  for (const auto& it : items) {
-    si += it.c_int;
-    tl += static_cast<std::int64_t>(it.c_text.size());
-    sn += it.c_numeric_cents;
-  }
-  check_eq(static_cast<std::int64_t>(items.size()), want.count, "W3 count");
-  check_eq(si, want.sum_int, "W3 sum(c_int)");
-  check_eq(tl, want.text_len, "W3 total length(c_text)");
-  check_eq(sn, want.numeric_cents, "W3 sum(c_numeric) in cents");
 }
 
 /// One W1 pass: every id looked up one statement per round trip; returns the seconds it took.
@@ -200,10 +173,10 @@ inline double w1_pass(PGconn* c, const std::vector<std::int64_t>& ids, std::int6
 }
 
 /// One W3 pass: fetch, decode and check; returns the seconds it took.
-inline double w3_pass(PGconn* c, const W3Expect& want) {
+inline double w3_pass(PGconn* c, const W3Sums& want) {
   auto t0 = Clock::now();
   auto items = fetch_items(c);
-  check_w3(items, want);
+  bench::check_w3(w3_sums(items, [](const RawItem& it) { return it.c_numeric_cents; }), want);
   return seconds_since(t0);
 }
 
@@ -242,11 +215,14 @@ struct PairedTimes {
     for (std::size_t i = 0; i < corm.size(); ++i) r.push_back(raw[i] / corm[i]);
     return median(r);
   }
-  /// The pairs and the ratio, to stderr (stdout carries only result lines).
-  void print(const char* what) const {
-    std::fprintf(stderr, "  %s pairs (corm s / raw s):", what);
+  /// Prints the pairs to stderr, then `<w> <peer> <metric> <units per corm second>` and the
+  /// ratio line to stdout.
+  void report(const char* w, const char* peer, const char* metric, double units) const {
+    std::fprintf(stderr, "  %s pairs (corm s / raw s):", w);
     for (std::size_t i = 0; i < corm.size(); ++i) std::fprintf(stderr, " %.4f/%.4f", corm[i], raw[i]);
     std::fprintf(stderr, "  ratio %.3f\n", ratio_median());
+    bench::report(w, peer, metric, units / corm_median());
+    report_ratio(w, peer, ratio_median());
   }
 
  private:

@@ -121,42 +121,21 @@ void w1() {
   report("W1", "raw-sqlite3", "ops_per_s", w1_lookups / t);
 }
 
-struct Item {
-  std::int64_t id;
-  std::int32_t c_int;
-  std::int64_t c_bigint;
-  std::string c_text;
-  std::string c_varchar;
-  std::int64_t c_numeric_cents;
-  double c_float;
-  bool c_bool;
-  std::int64_t c_ts_us;
-  std::int32_t c_date_days;
-  std::array<std::uint8_t, 16> c_uuid;
-};
 
 void w3() {
   const auto want = w3_expect();
   Stmt st("SELECT id, c_int, c_bigint, c_text, c_varchar, c_numeric, c_float, c_bool, c_ts, c_date, c_uuid FROM items");
   double t = median_of_3(whole([&] {
-    std::vector<Item> items;
+    std::vector<RawItem> items;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-      items.push_back(Item{sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1), sqlite3_column_int64(st, 2),
+      items.push_back(RawItem{sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1), sqlite3_column_int64(st, 2),
                            col_str(st, 3), col_str(st, 4), col_cents(st, 5), sqlite3_column_double(st, 6),
                            sqlite3_column_int(st, 7) != 0, col_ts_us(st, 8), col_date(st, 9), col_uuid(st, 10)});
     ok(rc, "W3 step");
     sqlite3_reset(st);
-    std::int64_t si = 0, tl = 0, sn = 0;
-    for (const auto& it : items) {
-      si += it.c_int;
-      tl += static_cast<std::int64_t>(it.c_text.size());
-      sn += it.c_numeric_cents;
-    }
-    check_eq(static_cast<std::int64_t>(items.size()), want.count, "W3 count");
-    check_eq(si, want.sum_int, "W3 sum(c_int)");
-    check_eq(tl, want.text_len, "W3 total length(c_text)");
-    check_eq(sn, want.numeric_cents, "W3 sum(c_numeric) in cents");
+    const W3Sums got = w3_sums(items, [](const auto& it) { return it.c_numeric_cents; });
+    check_w3(got, want);
   }));
   report("W3", "raw-sqlite3", "rows_per_s", w3_rows / t);
   report("W3", "raw-sqlite3", "peak_rss_mb", peak_rss_mb());
