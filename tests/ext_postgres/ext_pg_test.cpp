@@ -121,6 +121,7 @@ TEST_CASE("transactional retry: a real deadlock re-runs the losing unit of work 
   }
   int attempts = 0;
   int deadlocks = 0;
+  int credits = 0;
   test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<void> {
     AsyncEngine engine = create_async_engine(ex, db.url);
     int first_locks = 0;
@@ -132,6 +133,14 @@ TEST_CASE("transactional retry: a real deadlock re-runs the losing unit of work 
     auto transfer = [&](std::int64_t from, std::int64_t to, std::int64_t amount) {
       return [&, from, to, amount, first_attempt = true](AsyncSession& s) mutable -> asio::awaitable<void> {
         ++attempts;
+        // The re-run starts once the winner's credit went through (it then holds both rows until
+        // it commits). The backoff may be 0 ms, and a re-run that early could take its first row
+        // back before the winner's woken UPDATE did and deadlock a second time (seen once, under
+        // load).
+        while (!first_attempt && credits < 1) {
+          asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(2));
+          co_await t.async_wait(asio::use_awaitable);
+        }
         auto debit = update<Account>().set(&Account::balance, col(&Account::balance) - amount).where(col(&Account::id) == from);
         co_await s.execute(debit);
         if (first_attempt) {  // both hold their first row before either asks for the second
@@ -144,6 +153,7 @@ TEST_CASE("transactional retry: a real deadlock re-runs the losing unit of work 
         }
         auto credit = update<Account>().set(&Account::balance, col(&Account::balance) + amount).where(col(&Account::id) == to);
         co_await s.execute(credit);
+        ++credits;
       };
     };
     auto a_to_b = transfer(1, 2, 10);
