@@ -35,24 +35,37 @@ void BufferedResultSet::push_blob(std::string_view bytes) {
   arena_.append(bytes);
 }
 
+namespace {
+
+Cell slot_cell(const Cell::Kind kind, std::int64_t i, double d, std::uint32_t len, const std::string& arena) noexcept {
+  Cell c;
+  c.kind = kind;
+  switch (kind) {
+    case Cell::Kind::integer: c.i = i; break;
+    case Cell::Kind::real: c.d = d; break;
+    case Cell::Kind::text:
+    case Cell::Kind::blob:
+      c.s = std::string_view(arena.data() + i, len);
+      break;
+    case Cell::Kind::null: break;
+  }
+  return c;
+}
+
+}  // namespace
+
 Cell BufferedResultSet::cell(std::size_t row, std::size_t col) const {
   if (col >= columns_.size() || row >= size())
     throw std::out_of_range("cell (" + std::to_string(row) + ", " + std::to_string(col) +
                             ") is outside a result of " + std::to_string(size()) + " rows and " +
                             std::to_string(columns_.size()) + " columns");
   const Slot& s = cells_[row * columns_.size() + col];
-  Cell c;
-  c.kind = s.kind;
-  switch (s.kind) {
-    case Cell::Kind::integer: c.i = s.i; break;
-    case Cell::Kind::real: c.d = s.d; break;
-    case Cell::Kind::text:
-    case Cell::Kind::blob:
-      c.s = std::string_view(arena_.data() + s.i, s.len);
-      break;
-    case Cell::Kind::null: break;
-  }
-  return c;
+  return slot_cell(s.kind, s.i, s.d, s.len, arena_);
+}
+
+void BufferedResultSet::cells(std::size_t row, std::size_t first, std::size_t n, Cell* out) const {
+  const Slot* s = cells_.data() + row * columns_.size() + first;
+  for (std::size_t k = 0; k < n; ++k) out[k] = slot_cell(s[k].kind, s[k].i, s[k].d, s[k].len, arena_);
 }
 
 }  // namespace corm

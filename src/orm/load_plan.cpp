@@ -391,7 +391,10 @@ void LoadPlan::complete_main(Task& t, const std::vector<Result>& rs) {
   std::size_t rows = 0;
   for (const Result& r : rs) rows += r.size();
   core_.reserve_more(rows);
-  roots.reserve(rows);
+  // The roots are only wanted to load relationships from; a model without any skips a
+  // reference count increment and decrement per row.
+  const bool keep_roots = !t.ops->relations.empty();
+  if (keep_roots) roots.reserve(rows);
   results_.reserve(results_.size() + rows);
   const std::uint64_t mark = core_.next_load_mark();  // joined rows repeat their root
   std::vector<JoinedRows> acc(t.joins.size());
@@ -399,7 +402,7 @@ void LoadPlan::complete_main(Task& t, const std::vector<Result>& rs) {
     for (const Row& row : r) {
       auto s = core_.absorb(*t.ops, row, 0, refresh_);
       if (std::exchange(s->load_mark, mark) != mark) {
-        roots.push_back(s);
+        if (keep_roots) roots.push_back(s);
         results_.push_back(s->obj);
       }
       read_joined(t.joins, row, s, info.columns.size(), acc, refresh_);

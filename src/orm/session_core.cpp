@@ -12,6 +12,7 @@
 
 #include "corm/core/result_set.hpp"
 #include "corm/orm/errors.hpp"
+#include "corm/sql/schema/hydrate.hpp"
 #include "corm/sql/statement/returning.hpp"
 #include "corm/sql/statement/select.hpp"
 #include "corm/sql/statement/statement_core.hpp"
@@ -195,7 +196,6 @@ std::shared_ptr<InstanceState> SessionCore::track(const EntityOps& ops, std::sha
   s->obj = std::move(obj);
   s->status = st;
   s->seq = next_seq();
-  maps_->states.insert(s.get());
   order_.push_back(s);
   install_hooks(s);
   return s;
@@ -244,12 +244,23 @@ InstanceState& SessionCore::add(const EntityOps& ops, std::shared_ptr<void> obj)
   return *s;
 }
 
+void SessionCore::index_tracked() const {
+  if (indexed_ == order_.size()) return;
+  maps_->states.reserve(maps_->states.size() + (order_.size() - indexed_));
+  for (; indexed_ < order_.size(); ++indexed_) {
+    InstanceState* s = order_[indexed_].get();
+    if (s->status != ObjectStatus::detached) maps_->states.insert(s);  // forget()ten before indexed
+  }
+}
+
 InstanceState* SessionCore::state_of(const void* obj) const {
+  index_tracked();
   auto it = maps_->states.find(ObjectAddress{obj});
   return it == maps_->states.end() ? nullptr : *it;
 }
 
 std::shared_ptr<InstanceState> SessionCore::shared_state_of(const void* obj) const {
+  index_tracked();
   auto it = maps_->states.find(ObjectAddress{obj});
   return it == maps_->states.end() ? nullptr : (*it)->shared_from_this();
 }
@@ -352,7 +363,16 @@ void SessionCore::forget(InstanceState& s) {
 }
 
 void SessionCore::compact() {
-  std::erase_if(order_, [](const auto& s) { return s->status == ObjectStatus::detached; });
+  // As erase_if, counting the states kept from the indexed prefix.
+  std::size_t kept = 0, indexed = 0;
+  for (std::size_t i = 0; i < order_.size(); ++i) {
+    if (order_[i]->status == ObjectStatus::detached) continue;
+    if (i < indexed_) ++indexed;
+    if (kept != i) order_[kept] = std::move(order_[i]);
+    ++kept;
+  }
+  order_.resize(kept);
+  indexed_ = indexed;
 }
 
 void SessionCore::expire(const void* obj) {
@@ -372,7 +392,7 @@ void SessionCore::expunge(const void* obj) {
 std::shared_ptr<InstanceState> SessionCore::absorb(const EntityOps& ops, const Row& row, std::size_t first, bool refresh) {
   const TableInfo& t = *ops.info;
   std::shared_ptr<void> tmp = ops.create();
-  for (const ColumnInfo& c : t.columns) c.set_from_row(tmp.get(), row, first + c.index);
+  corm::detail::hydrate(t, tmp.get(), row, first);
   std::string encoded;
   if (t.primary_key.size() == 1) {
     encoded = encode_key(t.columns[t.primary_key.front()].get(tmp.get()));
@@ -386,7 +406,7 @@ std::shared_ptr<InstanceState> SessionCore::absorb(const EntityOps& ops, const R
   if (auto it = maps_->identity.find(key); it != maps_->identity.end()) {
     InstanceState& s = **it;
     if ((refresh || s.expired) && s.status != ObjectStatus::deleted) {
-      for (const ColumnInfo& c : t.columns) c.set_from_row(s.ptr(), row, first + c.index);
+      corm::detail::hydrate(t, s.ptr(), row, first);
       s.snapshot_from(row, first);
       s.expired = false;
     }
@@ -408,7 +428,6 @@ void SessionCore::reserve_more(std::size_t n) {
     if (static_cast<double>(need) > static_cast<double>(m.bucket_count()) * m.max_load_factor())
       m.reserve(std::max(need, m.size() * 2));
   };
-  grow_map(maps_->states);
   grow_map(maps_->identity);
   const std::size_t need = order_.size() + n;
   if (need > order_.capacity()) order_.reserve(std::max(need, order_.capacity() * 2));
@@ -609,8 +628,8 @@ void SessionCore::collect_cycles(const std::vector<std::shared_ptr<InstanceState
 
 void SessionCore::close() {
   // Linear in the objects held: a session that loaded 100,000 rows closes in milliseconds.
-  // track() is the only place states are made and it records each in both maps and in order_,
-  // so order_ holds them all (and possibly detached ones, which are harmless here).
+  // track() is the only place states are made and it records each in order_, so order_ holds
+  // them all (and possibly detached ones, which are harmless here).
   std::vector<std::shared_ptr<InstanceState>> all = std::move(order_);
   for (auto& s : all) s->status = ObjectStatus::detached;
   cascade_plan_.reset();
@@ -618,6 +637,7 @@ void SessionCore::close() {
   maps_->states.clear();
   maps_->identity.clear();
   order_.clear();
+  indexed_ = 0;
   // Objects without relationships hold no references, so they can never close a cycle later;
   // nor can any object whose tables' relationships form no cycle.
   if (!tables_may_cycle(all)) return;

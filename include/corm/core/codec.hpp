@@ -40,7 +40,12 @@ std::string describe_cell(const Cell& c);
 template <>
 struct Codec<bool> {
   static Value encode(bool v) { return Value(v); }
-  static bool decode(const Cell& c) { return detail::decode_bool(c); }
+  static bool decode(const Cell& c) {
+    // Inline: PostgreSQL's binary boolean, the common case; everything else (and every error)
+    // takes the full decoder.
+    if (c.kind == Cell::Kind::blob && c.pg_type == pg_oid::boolean && c.s.size() == 1) return c.s[0] != 0;
+    return detail::decode_bool(c);
+  }
   static constexpr std::string_view name = "bool";
 };
 
@@ -49,6 +54,8 @@ template <class I>
 struct Codec<I> {
   static Value encode(I v) { return Value(static_cast<std::int64_t>(v)); }
   static I decode(const Cell& c) {
+    constexpr std::int64_t min = std::numeric_limits<I>::min(), max = std::numeric_limits<I>::max();
+    if (c.kind == Cell::Kind::integer && c.i >= min && c.i <= max) return static_cast<I>(c.i);  // the common case, inline
     return static_cast<I>(detail::decode_int(c, std::numeric_limits<I>::min(),
                                              std::numeric_limits<I>::max(), name));
   }
@@ -58,7 +65,11 @@ struct Codec<I> {
 template <>
 struct Codec<double> {
   static Value encode(double v) { return Value(v); }
-  static double decode(const Cell& c) { return detail::decode_double(c, name); }
+  static double decode(const Cell& c) {
+    // Inline: a float8 or a SQLite REAL (a float4 goes through its text, see decode_double).
+    if (c.kind == Cell::Kind::real && (c.pg_type == 0 || c.pg_type == pg_oid::float8)) return c.d;
+    return detail::decode_double(c, name);
+  }
   static constexpr std::string_view name = "double";
 };
 
@@ -72,7 +83,10 @@ struct Codec<float> {
 template <>
 struct Codec<std::string> {
   static Value encode(const std::string& v) { return Value(v); }
-  static std::string decode(const Cell& c) { return detail::decode_string(c); }
+  static std::string decode(const Cell& c) {
+    if (c.kind == Cell::Kind::text) return std::string(c.s);  // the common case, inline
+    return detail::decode_string(c);
+  }
   static constexpr std::string_view name = "std::string";
 };
 

@@ -27,6 +27,12 @@ class ResultSet {
   virtual std::string_view column_name(std::size_t col) const = 0;
   /// A view of one cell, valid as long as this ResultSet lives.
   virtual Cell cell(std::size_t row, std::size_t col) const = 0;
+  /// Views of the `n` cells of row `row` from column `first` on, into `out[0..n)`: what `n` calls
+  /// of cell() return, for one virtual call per row where an object is built from many columns.
+  /// The caller keeps `row < size()` and `first + n <= column_count()`.
+  virtual void cells(std::size_t row, std::size_t first, std::size_t n, Cell* out) const {
+    for (std::size_t i = 0; i < n; ++i) out[i] = cell(row, first + i);
+  }
   /// Rows inserted, updated or deleted by the statement; -1 when it does not apply.
   virtual std::int64_t affected_rows() const noexcept = 0;
   /// True when keeping this result alive after its rows were read costs nothing but its memory.
@@ -58,6 +64,7 @@ class BufferedResultSet final : public ResultSet {
   std::size_t column_count() const noexcept override { return columns_.size(); }
   std::string_view column_name(std::size_t col) const override { return columns_.at(col); }
   Cell cell(std::size_t row, std::size_t col) const override;
+  void cells(std::size_t row, std::size_t first, std::size_t n, Cell* out) const override;
   std::int64_t affected_rows() const noexcept override { return affected_; }
   /// False: held until its session closed, a load's buffered results went back to glibc all at
   /// once, which returned them to the kernel (one madvise per load) to fault them in again for

@@ -98,7 +98,7 @@ class AsyncSession {
     auto objs = co_await query(orm::entity_ops<T>(), stmt.core(), std::move(opts));
     std::vector<std::shared_ptr<T>> out;
     out.reserve(objs.size());
-    for (auto& o : objs) out.push_back(std::static_pointer_cast<T>(o));
+    for (auto& o : objs) out.push_back(std::static_pointer_cast<T>(std::move(o)));  // no count traffic
     co_return out;
   }
   /// Runs any statement as-is (after autoflush).

@@ -70,7 +70,7 @@ class Session {
     auto objs = query(orm::entity_ops<T>(), stmt.core(), opts);
     std::vector<std::shared_ptr<T>> out;
     out.reserve(objs.size());
-    for (auto& o : objs) out.push_back(std::static_pointer_cast<T>(o));
+    for (auto& o : objs) out.push_back(std::static_pointer_cast<T>(std::move(o)));  // no count traffic
     return out;
   }
   /// Runs any statement as-is (after autoflush); rows do not go through the identity map.

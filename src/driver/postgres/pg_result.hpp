@@ -27,9 +27,12 @@ class PgResultSet final : public ResultSet {
   std::size_t column_count() const noexcept override { return columns_.size(); }
   std::string_view column_name(std::size_t col) const override;
   Cell cell(std::size_t row, std::size_t col) const override;
+  void cells(std::size_t row, std::size_t first, std::size_t n, Cell* out) const override;
   std::int64_t affected_rows() const noexcept override { return affected_; }
 
  private:
+  Cell make_cell(int row, std::size_t col) const;
+
   PGresult* res_;
   std::size_t rows_;
   struct Column {

@@ -12,6 +12,13 @@
 
 namespace corm {
 
+namespace detail {
+/// Decodes cells `first`.. of `row` into every mapped member of `*obj` (declaration order, the
+/// layout `select<T>()` produces): one virtual call per row reads the cells, one call per column
+/// decodes. A DataError names the mapped column, as set_from_row's does.
+void hydrate(const TableInfo& info, void* obj, const Row& row, std::size_t first);
+}  // namespace detail
+
 /// Builds a T from `row`, reading T's mapped columns in declaration order starting at cell
 /// `first` (the layout `select<T>()` produces). Relationship holders stay unloaded.
 template <Mapped T>
@@ -19,7 +26,7 @@ T from_row(const Row& row, std::size_t first = 0) {
   static_assert(std::is_default_constructible_v<T>, "corm: mapped models must be default-constructible");
   const TableInfo& info = table_info<T>();
   T obj{};
-  for (const ColumnInfo& c : info.columns) c.set_from_row(&obj, row, first + c.index);
+  detail::hydrate(info, &obj, row, first);
   return obj;
 }
 

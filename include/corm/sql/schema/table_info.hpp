@@ -55,6 +55,9 @@ struct ColumnInfo {
   Value (*get)(const void* obj) = nullptr;
   /// Decodes cell `col` of `row` into the member of `*obj`; DataError on a mismatch.
   void (*set_from_row)(void* obj, const Row& row, std::size_t col) = nullptr;
+  /// Decodes `cell` into the member of `*obj`: set_from_row without the Row, for reading a whole
+  /// row's cells at once (detail::hydrate). Its DataError names neither table nor column.
+  void (*set_from_cell)(void* obj, const Cell& cell) = nullptr;
   /// The value cell `col` of `row` decodes to: what get() reads from the member right after
   /// set_from_row() wrote it from that cell (a loaded object's snapshot, decoded when needed).
   Value (*value_from_row)(const Row& row, std::size_t col) = nullptr;

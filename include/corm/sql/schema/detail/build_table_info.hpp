@@ -89,6 +89,12 @@ void column_set(void* obj, const Row& row, std::size_t col) {
   }
 }
 
+template <Mapped T, std::size_t I>
+void column_set_cell(void* obj, const Cell& cell) {
+  using M = typename std::remove_cvref_t<decltype(part<T, I>())>::member_type;
+  static_cast<T*>(obj)->*(part<T, I>().member) = Codec<M>::decode(cell);
+}
+
 // What column_get() reads from the member right after column_set() wrote it from the same cell.
 template <Mapped T, std::size_t I>
 Value column_value_from_row(const Row& row, std::size_t col) {
@@ -143,6 +149,7 @@ ColumnInfo build_column(std::size_t ordinal) {
   c.nullable = is_optional_v<M>;
   c.get = &column_get<T, I>;
   c.set_from_row = &column_set<T, I>;
+  c.set_from_cell = &column_set_cell<T, I>;
   c.value_from_row = &column_value_from_row<T, I>;
   c.is_unset = &column_is_unset<T, I>;
   std::apply([&](const auto&... o) {
