@@ -42,6 +42,7 @@ class MapsCache {
     if (count_ == keep || m->states.bucket_count() > max_buckets || m->identity.bucket_count() > max_buckets) return;
     m->states.clear();
     m->identity.clear();
+    m->spare_order.clear();
     free_[count_++] = std::move(m);
   }
   // Trivially destructible, so readable while the thread's other objects are being destroyed:
@@ -73,34 +74,6 @@ void give_maps(std::unique_ptr<SessionMaps> m) noexcept {
 std::string attribute_name(const InstanceState& s, std::size_t rel) {
   return s.table().name + "." + s.table().relationships[rel].name;
 }
-
-// The hook each tracked object's relationship holders carry: an unloaded read asks the session
-// what to do. It holds the session weakly, so an object outliving its session reports that
-// instead of touching freed memory.
-// One per (session, table, relationship): every holder of that relationship shares it. The
-// holder's address less its offset in the object is the object, which the session looks up.
-class SessionHook final : public RelationshipHook {
- public:
-  SessionHook(std::weak_ptr<SessionCore> core, const TableInfo* table, std::size_t rel, std::ptrdiff_t offset)
-      : core_(std::move(core)), table_(table), rel_(rel), offset_(offset) {}
-  void on_unloaded_access(void* holder) const override {
-    auto core = core_.lock();
-    InstanceState* state = core ? core->state_of(static_cast<char*>(holder) - offset_) : nullptr;
-    if (!state || &state->table() != table_ || state->status == ObjectStatus::detached) {
-      std::string what = table_->name + "." + table_->relationships[rel_].name;
-      throw LazyLoadError("'" + what + "' is not loaded and its object is detached from its session (the session "
-                          "was closed, the object expunged, or it is a copy of a session's object); eager-load it "
-                          "with corm::selectinload(...) in the query, or load it before closing the session");
-    }
-    core->on_unloaded(*state, rel_);
-  }
-
- private:
-  std::weak_ptr<SessionCore> core_;
-  const TableInfo* table_;  // names the attribute even after the session is gone
-  std::size_t rel_;
-  std::ptrdiff_t offset_;  // of the holder within the object
-};
 
 // Makes `s` the state of its identity key, replacing the state that had the key before.
 void put_identity(SessionMaps& maps, InstanceState& s) {
@@ -145,6 +118,42 @@ bool tables_may_cycle(const std::vector<std::shared_ptr<InstanceState>>& states)
 }
 
 }  // namespace
+
+// The hook each tracked object's relationship holders carry: an unloaded read asks the session
+// what to do. It holds the session weakly, so an object outliving its session reports that
+// instead of touching freed memory.
+// One per (session, table, relationship): every holder of that relationship shares it. The
+// holder's address less its offset in the object is the object, which the session looks up.
+// When its session ends and no holder refers to it, the next session on the thread takes it
+// over (take_spare_hooks): a get() in a fresh session otherwise allocated its hooks and their
+// vector each time.
+class SessionHook final : public RelationshipHook {
+ public:
+  SessionHook(std::weak_ptr<SessionCore> core, const TableInfo* table, std::size_t rel, std::ptrdiff_t offset)
+      : core_(std::move(core)), table_(table), rel_(rel), offset_(offset) {}
+  /// The relationship's index in its table.
+  std::size_t rel() const noexcept { return rel_; }
+  /// Points a hook no holder refers to any more at another session (SessionMaps::spare_hooks).
+  void retarget(std::weak_ptr<SessionCore> core) noexcept { core_ = std::move(core); }
+
+  void on_unloaded_access(void* holder) const override {
+    auto core = core_.lock();
+    InstanceState* state = core ? core->state_of(static_cast<char*>(holder) - offset_) : nullptr;
+    if (!state || &state->table() != table_ || state->status == ObjectStatus::detached) {
+      std::string what = table_->name + "." + table_->relationships[rel_].name;
+      throw LazyLoadError("'" + what + "' is not loaded and its object is detached from its session (the session "
+                          "was closed, the object expunged, or it is a copy of a session's object); eager-load it "
+                          "with corm::selectinload(...) in the query, or load it before closing the session");
+    }
+    core->on_unloaded(*state, rel_);
+  }
+
+ private:
+  std::weak_ptr<SessionCore> core_;
+  const TableInfo* table_;  // names the attribute even after the session is gone
+  std::size_t rel_;
+  std::ptrdiff_t offset_;  // of the holder within the object
+};
 
 SessionCore::SessionCore(Dialect dialect, SessionOptions options, LogSink log)
     : dialect_(dialect), options_(std::move(options)), log_(std::move(log)), maps_(take_maps()) {}
@@ -208,16 +217,50 @@ void SessionCore::install_hooks(const std::shared_ptr<InstanceState>& s) {
   // A table's hooks sit side by side in relationship order: one vector for all of them.
   auto it = std::find_if(hooks_.begin(), hooks_.end(), [&](const auto& h) { return h.first == table; });
   if (it == hooks_.end()) {
-    // A member's offset is the same in every object of the type: measure it on this one.
     const auto first = hooks_.size();
-    hooks_.reserve(first + rels.size());
-    for (std::size_t i = 0; i < rels.size(); ++i)
-      hooks_.emplace_back(table, std::make_shared<SessionHook>(weak_from_this(), table, i,
-                                                               static_cast<char*>(rels[i].holder(s->ptr())) -
-                                                                   static_cast<char*>(s->ptr())));
+    if (!take_spare_hooks(*table)) {
+      // A member's offset is the same in every object of the type: measure it on this one.
+      hooks_.reserve(first + rels.size());
+      for (std::size_t i = 0; i < rels.size(); ++i)
+        hooks_.emplace_back(table, std::make_shared<SessionHook>(weak_from_this(), table, i,
+                                                                 static_cast<char*>(rels[i].holder(s->ptr())) -
+                                                                     static_cast<char*>(s->ptr())));
+    }
     it = hooks_.begin() + static_cast<std::ptrdiff_t>(first);
   }
   for (std::size_t i = 0; i < rels.size(); ++i, ++it) s->ops->relations[i].set_hook(rels[i].holder(s->ptr()), it->second);
+}
+
+bool SessionCore::take_spare_hooks(const TableInfo& table) {
+  auto& spare = maps_->spare_hooks;
+  const std::size_t n = table.relationships.size();
+  auto at = std::find_if(spare.begin(), spare.end(), [&](const auto& h) { return h.first == &table; });
+  if (spare.end() - at < static_cast<std::ptrdiff_t>(n)) return false;
+  for (std::size_t i = 0; i < n; ++i)
+    if (at[i].first != &table || at[i].second->rel() != i) return false;
+  for (std::size_t i = 0; i < n; ++i) at[i].second->retarget(weak_from_this());
+  if (hooks_.empty() && static_cast<std::size_t>(spare.size()) == n) {
+    hooks_.swap(spare);  // the whole vector, capacity included
+  } else {
+    hooks_.insert(hooks_.end(), std::make_move_iterator(at), std::make_move_iterator(at + static_cast<std::ptrdiff_t>(n)));
+    spare.erase(at, at + static_cast<std::ptrdiff_t>(n));
+  }
+  return true;
+}
+
+void SessionCore::stash_hooks() {
+  auto& spare = maps_->spare_hooks;
+  if (spare.empty() && hooks_.size() <= SessionMaps::spare_hooks_limit &&
+      std::all_of(hooks_.begin(), hooks_.end(), [](const auto& h) { return h.second.use_count() == 1; })) {
+    for (auto& h : hooks_) h.second->retarget({});
+    spare.swap(hooks_);
+    return;
+  }
+  for (auto& h : hooks_)
+    if (h.second.use_count() == 1 && spare.size() < SessionMaps::spare_hooks_limit) {
+      h.second->retarget({});
+      spare.push_back(std::move(h));
+    }
 }
 
 InstanceState& SessionCore::add(const EntityOps& ops, std::shared_ptr<void> obj) {
@@ -429,6 +472,7 @@ void SessionCore::reserve_more(std::size_t n) {
       m.reserve(std::max(need, m.size() * 2));
   };
   grow_map(maps_->identity);
+  if (order_.capacity() == 0) order_.swap(maps_->spare_order);  // a finished session's, if any
   const std::size_t need = order_.size() + n;
   if (need > order_.capacity()) order_.reserve(std::max(need, order_.capacity() * 2));
 }
@@ -640,30 +684,32 @@ void SessionCore::close() {
   indexed_ = 0;
   // Objects without relationships hold no references, so they can never close a cycle later;
   // nor can any object whose tables' relationships form no cycle.
-  if (!tables_may_cycle(all)) return;
-  for (auto& s : all)
-    if (s->obj && s->obj.use_count() > 1 && !s->retained && !s->table().relationships.empty()) {
-      s->retained = true;
-      retained_.push_back(s);
-    }
+  if (tables_may_cycle(all))
+    for (auto& s : all)
+      if (s->obj && s->obj.use_count() > 1 && !s->retained && !s->table().relationships.empty()) {
+        s->retained = true;
+        retained_.push_back(s);
+      }
+  all.clear();
+  // A second close() has no buffer to give and must not drop the first one's.
+  if (all.capacity() != 0 && all.capacity() <= SessionMaps::spare_order_limit) maps_->spare_order = std::move(all);
 }
 
 SessionCore::~SessionCore() {
   try {
     if (!order_.empty() || !maps_->states.empty()) close();
     collect_cycles(retained_);
+    stash_hooks();
   } catch (...) {
   }
   give_maps(std::move(maps_));
 }
 
 void SessionCore::record(const Step& step, std::chrono::nanoseconds elapsed) {
-  stats_.record(step.sql(), step.statements.size(), elapsed, step.lazy);
-  if (!step.lazy) return;
-  const SessionStats::Shape* shape = stats_.find(step.sql());
-  if (!shape || shape->lazy_count < options_.n_plus_one_threshold || !warned_.insert(step.sql()).second) return;
+  const std::uint64_t lazy = stats_.record(step.statements.front().sql, step.statements.size(), elapsed, step.lazy);
+  if (!step.lazy || lazy < options_.n_plus_one_threshold || !warned_.insert(step.sql()).second) return;
   std::string msg = "N+1 query pattern: lazy loads of '" + step.relationship + "' sent the same statement " +
-                    std::to_string(shape->lazy_count) + " times in one session; eager-load it with "
+                    std::to_string(lazy) + " times in one session; eager-load it with "
                     "corm::selectinload(...) (or joinedload) in the query that fetched the parents";
   if (options_.strict_n_plus_one) throw NPlusOneError(msg);
   if (log_) log_(LogLevel::warning, msg);

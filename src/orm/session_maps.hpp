@@ -12,11 +12,15 @@
 #include <boost/unordered/unordered_flat_set.hpp>
 
 #include <functional>
+#include <memory>
+#include <vector>
 
 #include "corm/orm/identity_key.hpp"
 #include "corm/orm/instance_state.hpp"
 
 namespace corm::orm {
+
+class SessionHook;
 
 /// An object's address as a lookup key of SessionMaps::states (a distinct type, so it cannot be
 /// confused with the InstanceState pointers the set holds).
@@ -61,6 +65,16 @@ struct StateKeyEqual {
 struct SessionMaps {
   boost::unordered_flat_set<InstanceState*, StateAddressHash, StateAddressEqual> states;
   boost::unordered_flat_set<InstanceState*, StateKeyHash, StateKeyEqual> identity;
+  /// An empty vector with the capacity a closed session's tracking order had (up to
+  /// spare_order_limit), for the next session that takes these maps (SessionCore::reserve_more):
+  /// one allocation fewer per short session.
+  std::vector<std::shared_ptr<InstanceState>> spare_order;
+  static constexpr std::size_t spare_order_limit = 1024;
+  /// Relationship hooks of a closed session that no object refers to any more, detached from
+  /// it, for the next session to retarget instead of allocating its own (SessionCore::
+  /// take_spare_hooks): a table's hooks adjacent, in relationship order.
+  std::vector<std::pair<const TableInfo*, std::shared_ptr<SessionHook>>> spare_hooks;
+  static constexpr std::size_t spare_hooks_limit = 16;
 };
 
 }  // namespace corm::orm

@@ -321,6 +321,52 @@ TEST_CASE("an object outliving its closed session reports a detached lazy load",
   }
 }
 
+TEST_CASE("sessions one after another each lazy-load their own objects; an older one's objects stay detached",
+          "[orm][loading]") {
+  OrmDb db;
+  Engine engine = create_engine(db.url);
+  std::int64_t id = 0;
+  {
+    Session s(engine);
+    auto a = std::make_shared<Author>();
+    a->name = "x";
+    a->books = {std::make_shared<Book>(), std::make_shared<Book>()};
+    s.add(a);
+    s.commit();
+    id = a->id;
+  }
+  QueryCounter q(engine);
+  // A session whose objects are all gone before it ends hands its relationship hooks to the
+  // next session on the thread: they must load through that session.
+  for (int round = 0; round < 3; ++round) {
+    Session s(engine);
+    auto a = s.get<Author>(id);
+    q.take();
+    CHECK(a->books.size() == 2);
+    CHECK(q.take() == 1);
+  }
+  // One whose object outlives it keeps its hooks: the object reports detached, and the next
+  // session still loads its own.
+  std::shared_ptr<Author> old;
+  {
+    Session s(engine);
+    old = s.get<Author>(id);
+  }
+  Session s(engine);
+  auto a = s.get<Author>(id);
+  CHECK(a != old);
+  q.take();
+  try {
+    (void)old->books.size();
+    FAIL("expected LazyLoadError");
+  } catch (const LazyLoadError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("orm_authors.books") && Catch::Contains("detached"));
+  }
+  CHECK(q.take() == 0);
+  CHECK(a->books.size() == 2);
+  CHECK(q.take() == 1);
+}
+
 TEST_CASE("a copy of a loaded object does not lazy-load through the original's session", "[orm][loading]") {
   OrmDb db;
   Engine engine = create_engine(db.url);

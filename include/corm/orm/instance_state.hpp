@@ -74,6 +74,7 @@ struct InstanceState : std::enable_shared_from_this<InstanceState> {
   }
   /// Sets relationship `rel`'s loader strategy (the others keep theirs).
   void set_strategy(std::size_t rel, LoaderStrategy s) {
+    if (strategy(rel) == s) return;  // most loads keep the mapping's defaults: no vector for them
     if (strategies.empty())
       for (const auto& r : ops->info->relationships) strategies.push_back(r.default_loader);
     strategies[rel] = s;

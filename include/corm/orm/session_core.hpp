@@ -26,6 +26,7 @@
 namespace corm::orm {
 
 struct SessionMaps;
+class SessionHook;  // session_core.cpp: the relationship hook of tracked objects
 
 /// The shared core of a session (see the header comment). Not thread-safe: a session is used by
 /// one thread / coroutine at a time.
@@ -128,6 +129,11 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
 
  private:
   void install_hooks(const std::shared_ptr<InstanceState>& s);
+  /// Moves a closed session's hooks for `table` (SessionMaps::spare_hooks) into hooks_, pointed
+  /// at this session; false when there are none.
+  bool take_spare_hooks(const TableInfo& table);
+  /// At destruction: offers the hooks no object refers to any more to the next session.
+  void stash_hooks();
   /// Puts the states tracked since the last call into the object → state map.
   void index_tracked() const;
   std::shared_ptr<InstanceState> track(const EntityOps& ops, std::shared_ptr<void> obj, ObjectStatus st);
@@ -158,7 +164,7 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   // The hooks installed on holders: one per (table, relationship) for the whole session, which
   // finds the object from the holder's address, rather than one allocation per object. A
   // table's hooks are adjacent, in relationship order.
-  std::vector<std::pair<const TableInfo*, std::shared_ptr<const RelationshipHook>>> hooks_;
+  std::vector<std::pair<const TableInfo*, std::shared_ptr<SessionHook>>> hooks_;
 };
 
 }  // namespace corm::orm

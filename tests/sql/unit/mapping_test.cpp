@@ -104,6 +104,26 @@ TEST_CASE("from_row builds an object from a select's columns", "[sql][mapping][h
   CHECK(tuple == std::make_tuple(std::string("X"), std::int64_t{9}));
 }
 
+TEST_CASE("from_row names the mapped and the result column of a cell that does not decode", "[sql][mapping][hydrate]") {
+  // pages is std::optional<int32_t>: 2^40 does not fit; title reads text, so a wrong type there
+  // would be caught too. The whole row is read in one batch; the message must still say which cell.
+  Result r = rows({"id", "author_id", "title", "pages", "version"},
+                  {{Value(std::int64_t{1}), Value(std::int64_t{2}), Value("Dune"), Value(std::int64_t{1} << 40),
+                    Value(std::int64_t{3})}});
+  try {
+    (void)from_row<Book>(r.at(0));
+    FAIL("expected DataError");
+  } catch (const DataError& e) {
+    const std::string what = e.what();
+    CHECK_THAT(what, Catch::Contains("books.pages") && Catch::Contains("column \"pages\" (index 3)") &&
+                         Catch::Contains("1099511627776") && Catch::Contains("int32"));
+  }
+  // Too few cells for the model: which index is missing and what the result has.
+  Result short_row = rows({"id", "author_id"}, {{Value(std::int64_t{1}), Value(std::int64_t{2})}});
+  CHECK_THROWS_WITH(from_row<Book>(short_row.at(0)), Catch::Contains("column index 4 is out of range") &&
+                                                          Catch::Contains("2 column(s)"));
+}
+
 TEST_CASE("column and primary-key values of an object", "[sql][mapping][hydrate]") {
   Book b;
   b.id = 5;
