@@ -630,7 +630,7 @@ void SessionCore::collect_cycles(const std::vector<std::shared_ptr<InstanceState
   }
   if (!any_ref || !tables_may_cycle(states)) {
     for (const auto& s : states)
-      for (auto& c : s->collections) c.clear();
+      s->clear_collections();
     return;
   }
   boost::unordered_flat_map<const void*, Node> nodes;  // one map, sized once: close() runs per session
@@ -667,7 +667,7 @@ void SessionCore::collect_cycles(const std::vector<std::shared_ptr<InstanceState
     for (std::size_t i = 0; i < rels.size(); ++i) s->ops->relations[i].reset(rels[i].holder(s->ptr()));
   }
   for (const auto& s : states)
-    for (auto& c : s->collections) c.clear();
+    s->clear_collections();
 }
 
 void SessionCore::close() {

@@ -57,6 +57,8 @@ class Row {
   std::size_t size() const noexcept { return rs_->column_count(); }
   /// The result this row belongs to.
   const ResultSet& result_set() const noexcept { return *rs_; }
+  /// The result this row belongs to, shared: keeping it keeps the row readable.
+  const std::shared_ptr<const ResultSet>& shared_result_set() const noexcept { return rs_; }
   /// Position of this row in its result.
   std::size_t index() const noexcept { return index_; }
 

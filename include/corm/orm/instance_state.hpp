@@ -26,37 +26,29 @@ enum class ObjectStatus : std::uint8_t {
 };
 
 /// The session's record of one tracked object.
+///
+/// Kept small (168 bytes): a load makes one per row, and what a read-only load never uses — loader
+/// strategies other than the mapping's, recorded collections, decoded snapshot values — lives
+/// in a separate block allocated from the session's pool on first use. At 264 bytes the states
+/// of W3's 100,000 rows outgrew the StatePool's chunk cache, and the rest was faulted in afresh
+/// for every load.
 struct InstanceState : std::enable_shared_from_this<InstanceState> {
-  /// A state whose snapshot uses the default memory resource (tests, tools).
+  /// A state whose extra block uses the default memory resource (tests, tools).
   InstanceState() = default;
-  /// A state whose snapshot and recorded collections are allocated from `pool` (the session's
-  /// StatePool).
-  explicit InstanceState(std::pmr::memory_resource* pool) : collections(pool), snapshot_(pool) {}
+  /// A state whose extra block (snapshot values, recorded collections) is allocated from
+  /// `pool` (the session's StatePool).
+  explicit InstanceState(std::pmr::memory_resource* pool) : pool_(pool) {}
+  InstanceState(const InstanceState&) = delete;
+  InstanceState& operator=(const InstanceState&) = delete;
+  ~InstanceState();
 
   /// The items of one relationship as last loaded / flushed.
   using Collection = std::pmr::vector<std::shared_ptr<void>>;
 
   const EntityOps* ops = nullptr;
   std::shared_ptr<void> obj;
-  ObjectStatus status = ObjectStatus::pending;
-  /// True when the snapshot no longer reflects the database (commit with expire_on_commit,
-  /// rollback): the next query that returns the row, or refresh(), reloads the object.
-  bool expired = false;
   /// Identity once the primary key is known.
   IdentityKey key;
-  bool has_key = false;
-  /// Held by the session after close() because the user still references the object.
-  bool retained = false;
-  /// Loader strategy per relationship for unloaded reads, as the query that loaded it set them;
-  /// empty while none was set (the mapping's defaults apply). Read through strategy().
-  std::vector<LoaderStrategy> strategies;
-  /// Items of each relationship as last loaded / flushed (what a flush compares holders with:
-  /// foreign keys to set or clear, delete-orphan); empty until one is recorded. Read through
-  /// collection(), write through record_collection(). Empty until one is recorded, because most
-  /// objects of a large load never get one. Allocated from the session's pool like the snapshot:
-  /// a load of 1,000 parents records 1,000 of these, and from the global heap they were the
-  /// allocations that regrew it page by page after the previous session's memory was trimmed.
-  std::pmr::vector<Collection> collections;
   /// Order of add()/load, so flushes are deterministic and savepoint rollbacks know what
   /// appeared after the savepoint.
   std::uint64_t seq = 0;
@@ -67,28 +59,26 @@ struct InstanceState : std::enable_shared_from_this<InstanceState> {
   /// The last load (SessionCore::next_load_mark) that returned this object: a load that meets
   /// it twice (joined rows) keeps it once, without a set of the objects seen.
   std::uint64_t load_mark = 0;
+  ObjectStatus status = ObjectStatus::pending;
+  /// True when the snapshot no longer reflects the database (commit with expire_on_commit,
+  /// rollback): the next query that returns the row, or refresh(), reloads the object.
+  bool expired = false;
+  bool has_key = false;
+  /// Held by the session after close() because the user still references the object.
+  bool retained = false;
 
-  /// The loader strategy of relationship `rel` for an unloaded read.
-  LoaderStrategy strategy(std::size_t rel) const noexcept {
-    return rel < strategies.size() ? strategies[rel] : ops->info->relationships[rel].default_loader;
-  }
+  /// The loader strategy of relationship `rel` for an unloaded read: the one the query that
+  /// loaded it set, else the mapping's default.
+  LoaderStrategy strategy(std::size_t rel) const noexcept;
   /// Sets relationship `rel`'s loader strategy (the others keep theirs).
-  void set_strategy(std::size_t rel, LoaderStrategy s) {
-    if (strategy(rel) == s) return;  // most loads keep the mapping's defaults: no vector for them
-    if (strategies.empty())
-      for (const auto& r : ops->info->relationships) strategies.push_back(r.default_loader);
-    strategies[rel] = s;
-  }
-  /// Relationship `rel`'s items as last loaded / flushed (empty when none were recorded).
-  const Collection& collection(std::size_t rel) const noexcept {
-    static const Collection none;
-    return rel < collections.size() ? collections[rel] : none;
-  }
+  void set_strategy(std::size_t rel, LoaderStrategy s);
+  /// Relationship `rel`'s items as last loaded / flushed (what a flush compares holders with:
+  /// foreign keys to set or clear, delete-orphan); empty when none were recorded.
+  const Collection& collection(std::size_t rel) const noexcept;
   /// Records `items` as relationship `rel`'s items as loaded / flushed.
-  void record_collection(std::size_t rel, std::span<const std::shared_ptr<void>> items) {
-    if (collections.size() <= rel) collections.resize(ops->info->relationships.size());
-    collections[rel].assign(items.begin(), items.end());
-  }
+  void record_collection(std::size_t rel, std::span<const std::shared_ptr<void>> items);
+  /// Forgets every recorded collection (they hold references to other objects).
+  void clear_collections() noexcept;
 
   /// The object's column values now, in column order (what a flush compares with the snapshot).
   std::vector<Value> current_values() const;
@@ -111,11 +101,17 @@ struct InstanceState : std::enable_shared_from_this<InstanceState> {
   const TableInfo& table() const noexcept { return *ops->info; }
 
  private:
-  mutable std::pmr::vector<Value> snapshot_;
-  // The loaded row snapshot_ is still to be decoded from. It keeps its result alive, which is
-  // smaller than the Values would be (binary cells, no per-value allocation).
-  mutable std::optional<Row> snapshot_row_;
-  std::size_t snapshot_first_ = 0;
+  struct Extra;
+  Extra& extra() const;
+
+  std::uint32_t snapshot_first_ = 0;  // first: it fills the padding after the flags above
+  std::pmr::memory_resource* pool_ = std::pmr::get_default_resource();
+  mutable Extra* extra_ = nullptr;  // from pool_, on first use
+  // The loaded row the snapshot is still to be decoded from (null when there is none). It keeps
+  // its result alive, which is smaller than the Values would be (binary cells, no per-value
+  // allocation).
+  mutable std::shared_ptr<const ResultSet> snapshot_rows_;
+  std::size_t snapshot_row_ = 0;
 };
 
 }  // namespace corm::orm
