@@ -37,6 +37,22 @@ std::int64_t count_rows(Engine& e, std::string_view table) {
   return c.exec_driver_sql("SELECT count(*) FROM " + std::string(table)).scalar_one<std::int64_t>();
 }
 
+// An author with `books` books, committed by a session of its own; returns the author's id.
+std::int64_t author_with_books(Engine& engine, int books) {
+  Session s(engine);
+  auto a = std::make_shared<Author>();
+  a->name = "x";
+  Many<Book>::container items;
+  for (int i = 0; i < books; ++i) {
+    items.push_back(std::make_shared<Book>());
+    items.back()->title = "t";
+  }
+  a->books = std::move(items);
+  s.add(a);
+  s.commit();
+  return a->id;
+}
+
 }  // namespace
 
 TEST_CASE("flush of a parent with children inserts the parent first and wires foreign keys", "[orm][flush]") {
@@ -325,16 +341,7 @@ TEST_CASE("sessions one after another each lazy-load their own objects; an older
           "[orm][loading]") {
   OrmDb db;
   Engine engine = create_engine(db.url);
-  std::int64_t id = 0;
-  {
-    Session s(engine);
-    auto a = std::make_shared<Author>();
-    a->name = "x";
-    a->books = {std::make_shared<Book>(), std::make_shared<Book>()};
-    s.add(a);
-    s.commit();
-    id = a->id;
-  }
+  const std::int64_t id = author_with_books(engine, 2);
   QueryCounter q(engine);
   // A session whose objects are all gone before it ends hands its relationship hooks to the
   // next session on the thread: they must load through that session.
@@ -370,18 +377,7 @@ TEST_CASE("sessions one after another each lazy-load their own objects; an older
 TEST_CASE("a copy of a loaded object does not lazy-load through the original's session", "[orm][loading]") {
   OrmDb db;
   Engine engine = create_engine(db.url);
-  std::int64_t id = 0;
-  {
-    Session s(engine);
-    auto a = std::make_shared<Author>();
-    a->name = "x";
-    auto b = std::make_shared<Book>();
-    b->title = "t";
-    a->books = {b};
-    s.add(a);
-    s.commit();
-    id = a->id;
-  }
+  const std::int64_t id = author_with_books(engine, 1);
   QueryCounter q(engine);
   Session s(engine);
   auto a = s.get<Author>(id);
