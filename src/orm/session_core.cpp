@@ -117,6 +117,16 @@ bool tables_may_cycle(const std::vector<std::shared_ptr<InstanceState>>& states)
   return false;
 }
 
+// Room for `n` more entries in one of the lookup sets: grown geometrically and never shrunk.
+// boost's reserve() rehashes to the size asked for even when that is smaller than the table, so
+// asking for size + 1 on every add() would rehash every time.
+template <class Set>
+void make_room(Set& set, std::size_t n) {
+  const std::size_t need = set.size() + n;
+  if (static_cast<double>(need) > static_cast<double>(set.bucket_count()) * set.max_load_factor())
+    set.reserve(std::max(need, set.size() * 2));
+}
+
 }  // namespace
 
 // The hook each tracked object's relationship holders carry: an unloaded read asks the session
@@ -289,10 +299,11 @@ InstanceState& SessionCore::add(const EntityOps& ops, std::shared_ptr<void> obj)
 
 void SessionCore::index_tracked() const {
   if (indexed_ == order_.size()) return;
-  maps_->states.reserve(maps_->states.size() + (order_.size() - indexed_));
+  auto& states = maps_->states;
+  make_room(states, order_.size() - indexed_);
   for (; indexed_ < order_.size(); ++indexed_) {
     InstanceState* s = order_[indexed_].get();
-    if (s->status != ObjectStatus::detached) maps_->states.insert(s);  // forget()ten before indexed
+    if (s->status != ObjectStatus::detached) states.insert(s);  // forget()ten before indexed
   }
 }
 
@@ -466,12 +477,7 @@ std::shared_ptr<InstanceState> SessionCore::absorb(const EntityOps& ops, const R
 void SessionCore::reserve_more(std::size_t n) {
   // Geometric, as push_back grows: reserving exactly size + n for each of a thousand small
   // lazy loads would rehash (or copy) every time.
-  const auto grow_map = [n](auto& m) {
-    const std::size_t need = m.size() + n;
-    if (static_cast<double>(need) > static_cast<double>(m.bucket_count()) * m.max_load_factor())
-      m.reserve(std::max(need, m.size() * 2));
-  };
-  grow_map(maps_->identity);
+  make_room(maps_->identity, n);
   if (order_.capacity() == 0) order_.swap(maps_->spare_order);  // a finished session's, if any
   const std::size_t need = order_.size() + n;
   if (need > order_.capacity()) order_.reserve(std::max(need, order_.capacity() * 2));
