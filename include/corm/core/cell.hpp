@@ -10,13 +10,15 @@ namespace corm {
 /// What a driver knows about a cell: its storage class and, on PostgreSQL, the column's type OID.
 struct Cell {
   enum class Kind : std::uint8_t { null, integer, real, text, blob };
+  // kind and pg_type share the first 8 bytes: 40 bytes a cell rather than 48 (a load writes
+  // one per column per row).
   Kind kind = Kind::null;
+  std::uint32_t pg_type = 0;    ///< PostgreSQL type OID of the cell's column; 0 on SQLite.
   std::int64_t i = 0;           ///< Set when kind == integer.
   double d = 0;                 ///< Set when kind == real.
   /// Text (kind == text) or raw bytes (kind == blob; on PostgreSQL, a binary-format value of
   /// type pg_type, e.g. a uuid's 16 bytes or a timestamp's 8).
   std::string_view s;
-  std::uint32_t pg_type = 0;    ///< PostgreSQL type OID of the cell's column; 0 on SQLite.
 
   bool is_null() const noexcept { return kind == Kind::null; }
 };

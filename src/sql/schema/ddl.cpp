@@ -22,7 +22,13 @@ std::string sql_type_name(Dialect d, ColumnType t, int max_length, int precision
     case ColumnType::date: return pg ? "DATE" : "DATE_TEXT";
     case ColumnType::decimal: {
       std::string base = pg ? "NUMERIC" : "DECIMAL_TEXT";
-      if (precision > 0) base += "(" + std::to_string(precision) + "," + std::to_string(scale) + ")";
+      if (precision > 0) {  // appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "(" + string
+        base += '(';
+        base += std::to_string(precision);
+        base += ',';
+        base += std::to_string(scale);
+        base += ')';
+      }
       return base;
     }
     case ColumnType::uuid: return pg ? "UUID" : "UUID_TEXT";
