@@ -56,8 +56,7 @@ struct Codec<I> {
   static I decode(const Cell& c) {
     constexpr std::int64_t min = std::numeric_limits<I>::min(), max = std::numeric_limits<I>::max();
     if (c.kind == Cell::Kind::integer && c.i >= min && c.i <= max) return static_cast<I>(c.i);  // the common case, inline
-    return static_cast<I>(detail::decode_int(c, std::numeric_limits<I>::min(),
-                                             std::numeric_limits<I>::max(), name));
+    return static_cast<I>(detail::decode_int(c, min, max, name));
   }
   static constexpr std::string_view name = sizeof(I) == 2 ? "int16" : sizeof(I) == 4 ? "int32" : "int64";
 };
