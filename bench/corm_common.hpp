@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "cents.hpp"
+
 namespace bench {
 
 struct Author {

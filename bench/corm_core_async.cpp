@@ -146,7 +146,7 @@ awaitable<double> w3_pass(corm::AsyncEngine& engine, const W3Sums& want) {
                            row.get<corm::Uuid>(10)});
     }
   }
-  const W3Sums got = w3_sums(items, [](const auto& it) { return cents_of(it.c_numeric.str()); });
+  const W3Sums got = w3_sums(items, [](const auto& it) { return cents(it.c_numeric); });
   double s = seconds_since(t0);
   check_w3(got, want);
   co_return s;

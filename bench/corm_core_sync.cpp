@@ -99,7 +99,7 @@ void w3(corm::Engine& engine, const std::string& dsn) {
                              row.get<double>(6), row.get<bool>(7), row.get<corm::Timestamp>(8),
                              row.get<corm::Date>(9), row.get<corm::Uuid>(10)});
     }
-    const W3Sums got = w3_sums(items, [](const auto& it) { return cents_of(it.c_numeric.str()); });
+    const W3Sums got = w3_sums(items, [](const auto& it) { return cents(it.c_numeric); });
     check_w3(got, want);
   }), [&] { return raw::w3_pass(raw.conn(), want); }, [&] { peak = peak_rss_mb(); });
   p.report("W3", peer, "rows_per_s", w3_rows);

@@ -21,6 +21,7 @@
 
 #include "async_common.hpp"
 #include "corm_async_workloads.hpp"
+#include "cents.hpp"
 #include "common.hpp"
 #include "orm_models.hpp"
 
@@ -123,7 +124,7 @@ awaitable<double> w3_pass(corm::AsyncEngine& engine, const W3Sums& want) {
   auto t0 = Clock::now();
   corm::AsyncSession session(engine);
   auto items = co_await session.scalars(corm::select<Item>());
-  const W3Sums got = w3_sums(items, [](const auto& it) { return cents_of(it.c_numeric.str()); });
+  const W3Sums got = w3_sums(items, [](const auto& it) { return cents(it.c_numeric); });
   co_await session.close();
   double s = seconds_since(t0);
   check_w3(got, want);

@@ -11,6 +11,7 @@
 #include <corm/orm/session.hpp>
 #include <thread>
 
+#include "cents.hpp"
 #include "common.hpp"
 #include "raw_libpq_baseline.hpp"
 #include "orm_models.hpp"
@@ -70,7 +71,7 @@ void w3(corm::Engine& engine, const std::string& dsn) {
   const PairedTimes p = paired(whole([&] {
     corm::Session session(engine);
     auto items = session.scalars(corm::select<Item>());
-    const W3Sums got = w3_sums(items, [](const auto& it) { return cents_of(it.c_numeric.str()); });
+    const W3Sums got = w3_sums(items, [](const auto& it) { return cents(it.c_numeric); });
     session.close();
     check_w3(got, want);
   }), [&] { return raw::w3_pass(raw.conn(), want); }, [&] { peak = peak_rss_mb(); });

@@ -315,8 +315,10 @@ Date decode_date(const Cell& c) {
 Decimal decode_decimal(const Cell& c) {
   require_not_null(c, "corm::Decimal");
   if (is_pg_binary(c)) {
-    if (c.pg_type == pg_oid::numeric)  // straight from the wire digits, without a Cell copy
+    if (c.pg_type == pg_oid::numeric) {  // straight from the wire digits, without a Cell copy
+      if (auto n = pg_binary_numeric_scaled(c.s)) return Decimal::from_scaled(n->units, n->digits);
       if (auto text = pg_binary_numeric(c.s)) return decimal_from_canonical(std::move(*text));
+    }
     return via_text(c, decode_decimal);
   }
   switch (c.kind) {

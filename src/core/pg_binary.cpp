@@ -177,6 +177,38 @@ std::optional<std::string> pg_binary_numeric(std::string_view v) {
   return out;
 }
 
+std::optional<ScaledNumeric> pg_binary_numeric_scaled(std::string_view v) noexcept {
+  if (v.size() < 8) return std::nullopt;
+  const char* p = v.data();
+  const int ndigits = pg_wire::u16(p);
+  const int weight = static_cast<std::int16_t>(pg_wire::u16(p + 2));
+  const std::uint16_t sign = pg_wire::u16(p + 4);
+  const int dscale = pg_wire::u16(p + 6);
+  if (v.size() != 8 + 2 * static_cast<std::size_t>(ndigits) || (sign != 0x0000 && sign != 0x4000)) return std::nullopt;
+  // Base-10000 groups from the highest integer one (position `weight`, or the units group) down
+  // to the last group that holds a digit within dscale.
+  const int groups_after_point = (dscale + 3) / 4;
+  std::uint64_t acc = 0;
+  for (int pos = weight > 0 ? weight : 0; pos >= -groups_after_point; --pos) {
+    const int i = weight - pos;
+    std::uint64_t d = 0;
+    if (i >= 0 && i < ndigits) {
+      d = pg_wire::u16(p + 8 + 2 * i);
+      if (d > 9999) return std::nullopt;
+    }
+    if (acc > (std::numeric_limits<std::uint64_t>::max() - 9999) / 10000) return std::nullopt;
+    acc = acc * 10000 + d;
+  }
+  // acc is the value × 10^(4 · groups_after_point); the digits past dscale are dropped.
+  static constexpr std::uint64_t drop[] = {1, 10, 100, 1000};
+  acc /= drop[4 * groups_after_point - dscale];
+  if (acc > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return std::nullopt;
+  // A negative zero is left to the text form, which spells it as the server would.
+  if (sign == 0x4000 && acc == 0) return std::nullopt;
+  const auto units = static_cast<std::int64_t>(acc);
+  return ScaledNumeric{sign == 0x4000 ? -units : units, dscale};
+}
+
 std::string pg_binary_text(const Cell& c) {
   switch (c.kind) {
     case Cell::Kind::integer: return std::to_string(c.i);

@@ -111,5 +111,13 @@ std::optional<Timestamp> pg_binary_timestamp(std::string_view v) noexcept;
 std::optional<Date> pg_binary_date(std::string_view v) noexcept;
 /// numeric as its text ("-12.3400", "NaN", "Infinity"); nullopt when malformed.
 std::optional<std::string> pg_binary_numeric(std::string_view v);
+/// A finite numeric as `units` × 10^-`digits` (digits = the value's dscale), truncated where
+/// numeric_out truncates; nullopt when the units do not fit in 64 bits, for NaN / ±Infinity, or
+/// when malformed — pg_binary_numeric() then has the text.
+struct ScaledNumeric {
+  std::int64_t units;
+  int digits;
+};
+std::optional<ScaledNumeric> pg_binary_numeric_scaled(std::string_view v) noexcept;
 
 }  // namespace corm::detail

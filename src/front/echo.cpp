@@ -15,13 +15,13 @@ std::string render_value(const Value& v) {
         if constexpr (std::is_same_v<T, Null>) return "NULL";
         else if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
         else if constexpr (std::is_same_v<T, std::int64_t> || std::is_same_v<T, double>) return fmt::format("{}", x);
-        else if constexpr (std::is_same_v<T, std::string>) return "'" + x + "'";
+        else if constexpr (std::is_same_v<T, std::string>) return fmt::format("'{}'", x);
         else if constexpr (std::is_same_v<T, Bytes>) return fmt::format("<{} bytes>", x.size());
-        else if constexpr (std::is_same_v<T, Timestamp>) return "'" + format_timestamp(x) + "'";
-        else if constexpr (std::is_same_v<T, Date>) return "'" + format_date(x) + "'";
+        else if constexpr (std::is_same_v<T, Timestamp>) return fmt::format("'{}'", format_timestamp(x));
+        else if constexpr (std::is_same_v<T, Date>) return fmt::format("'{}'", format_date(x));
         else if constexpr (std::is_same_v<T, Decimal>) return x.str();
-        else if constexpr (std::is_same_v<T, Uuid>) return "'" + x.str() + "'";
-        else if constexpr (std::is_same_v<T, Json>) return "'" + x.text + "'";
+        else if constexpr (std::is_same_v<T, Uuid>) return fmt::format("'{}'", x.str());
+        else if constexpr (std::is_same_v<T, Json>) return fmt::format("'{}'", x.text);
         else {
           std::string out = "[";
           for (std::size_t i = 0; i < x.items.size(); ++i) out += (i ? ", " : "") + render_value(x.items[i]);

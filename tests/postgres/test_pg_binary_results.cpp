@@ -9,6 +9,8 @@
 #include <corm/corm.hpp>
 
 #include <functional>
+#include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,7 +39,10 @@ const char* const all_types_sql =
     "'2024-02-29 13:45:01.123+00'::timestamptz, '1900-01-01 00:00:00.000001+00'::timestamptz, "
     "0::numeric, (-12.3400)::numeric, 0.00012::numeric, 10000::numeric, 1.0001::numeric, "
     "123456789012345678901234567890.000000001::numeric, (-0.5)::numeric(10, 4), 'NaN'::numeric, "
-    "'Infinity'::numeric, '-Infinity'::numeric, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid";
+    "'Infinity'::numeric, '-Infinity'::numeric, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid, "
+    "9223372036854775807::numeric, (-9223372036854775808)::numeric, 9223372036854775808::numeric, "
+    "12345678.90123456789::numeric, 0.000000000000000000001::numeric, 1e30::numeric, 5::numeric(10, 6), "
+    "(-0.00)::numeric(6, 2)";
 
 // Everything a column can be read as, spelled out, so the two runs compare as strings.
 std::string typed_reads(const Row& row, std::size_t col) {
@@ -118,6 +123,17 @@ TEST_CASE("every supported type reads the same from a statement's text run and i
   CHECK(r2.get<std::string>(43) == "-0.5000");
   CHECK(r2.get<std::string>(45) == "Infinity");
   CHECK(r2.get<Uuid>(47).str() == "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+  // Numerics at and past the edge of 64-bit units (held as integer and scale up to it, as text past it).
+  CHECK(r2.get<Decimal>(48).scaled(0) == std::numeric_limits<std::int64_t>::max());
+  CHECK(r2.get<Decimal>(49).scaled(0) == std::numeric_limits<std::int64_t>::min());
+  CHECK(r2.get<Decimal>(50).str() == "9223372036854775808");
+  CHECK(r2.get<Decimal>(50).scaled(0) == std::nullopt);
+  CHECK(r2.get<Decimal>(51).str() == "12345678.90123456789");
+  CHECK(r2.get<Decimal>(52).scaled(21) == 1);
+  CHECK(r2.get<Decimal>(53).str() == "1000000000000000000000000000000");
+  CHECK(r2.get<Decimal>(54).str() == "5.000000");
+  CHECK(r2.get<Decimal>(55).str() == "0.00");
+  CHECK(r2.get<Decimal>(55) == Decimal("0"));
 }
 
 TEST_CASE("binary reads keep the text run's errors for values with no C++ counterpart", "[pg][binary]") {

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "corm/core/codec.hpp"
 #include "corm/core/error.hpp"
@@ -235,6 +237,53 @@ TEST_CASE("decimals decode from numeric text and from SQLite integers and reals"
   CHECK(decode<corm::Decimal>(real_cell(-123456.789)).str() == "-123456.789");
   CHECK_THROWS_WITH(decode<corm::Decimal>(text_cell("12,5")), Contains("'12,5'") && Contains("Decimal"));
   CHECK_THROWS_AS(decode<corm::Decimal>(blob_cell("1")), DataError);
+}
+
+namespace {
+// A PostgreSQL binary numeric (numeric_send's layout: ndigits, weight, sign, dscale, then the
+// base-10000 digits, all big-endian) decoded as a Decimal.
+corm::Decimal numeric_wire(int weight, std::uint16_t sign, int dscale, std::vector<int> digits) {
+  std::string bytes;
+  auto u16 = [&bytes](int v) {
+    bytes += static_cast<char>((v >> 8) & 0xff);
+    bytes += static_cast<char>(v & 0xff);
+  };
+  u16(static_cast<int>(digits.size()));
+  u16(weight);
+  u16(sign);
+  u16(dscale);
+  for (int d : digits) u16(d);
+  Cell c = blob_cell(bytes);
+  c.pg_type = oid::numeric;
+  return decode<corm::Decimal>(c);
+}
+}  // namespace
+
+TEST_CASE("decimals decode from PostgreSQL's binary numeric, narrow ones without their text", "[codec][decimal]") {
+  constexpr std::uint16_t pos = 0x0000, neg = 0x4000;
+  CHECK(numeric_wire(0, pos, 0, {}).str() == "0");
+  CHECK(numeric_wire(0, pos, 2, {}).str() == "0.00");
+  CHECK(numeric_wire(1, pos, 2, {1, 2345, 6700}).str() == "12345.67");
+  CHECK(numeric_wire(1, pos, 2, {1, 2345, 6700}).scaled(2) == 1234567);
+  CHECK(numeric_wire(0, neg, 4, {12, 3400}).str() == "-12.3400");
+  CHECK(numeric_wire(-1, pos, 5, {1, 2000}).str() == "0.00012");  // 0.0001 2000
+  CHECK(numeric_wire(-6, pos, 21, {1000}).str() == "0.000000000000000000001");
+  CHECK(numeric_wire(1, pos, 0, {1}).str() == "10000");  // digits past ndigits are zeros
+  // numeric_out stops at dscale: the digits of a group past it are not printed.
+  CHECK(numeric_wire(0, pos, 2, {1, 2345}).str() == "1.23");
+  // The edges of 64 bits, and past them the text form.
+  CHECK(numeric_wire(4, pos, 0, {922, 3372, 368, 5477, 5807}).str() == "9223372036854775807");
+  CHECK(numeric_wire(4, pos, 0, {922, 3372, 368, 5477, 5807}).scaled(0) == std::numeric_limits<std::int64_t>::max());
+  CHECK(numeric_wire(4, neg, 0, {922, 3372, 368, 5477, 5808}).str() == "-9223372036854775808");
+  CHECK(numeric_wire(4, pos, 0, {922, 3372, 368, 5477, 5808}).str() == "9223372036854775808");
+  CHECK(numeric_wire(4, pos, 0, {922, 3372, 368, 5477, 5808}).scaled(0) == std::nullopt);
+  CHECK(numeric_wire(7, pos, 9, {12, 3456, 7890, 1234, 5678, 9012, 3456, 7890, 0, 0, 1000}).str() ==
+        "123456789012345678901234567890.000000001");
+  CHECK(numeric_wire(0, 0xC000, 0, {}).str() == "NaN");
+  CHECK(numeric_wire(0, 0xD000, 0, {}).str() == "Infinity");
+  CHECK(numeric_wire(0, 0xF000, 0, {}).str() == "-Infinity");
+  CHECK_THROWS_AS(numeric_wire(0, pos, 0, {10000}), DataError);  // not a base-10000 digit
+  CHECK_THROWS_AS(numeric_wire(0, 0x1234, 0, {1}), DataError);   // not a sign numeric_send writes
 }
 
 TEST_CASE("uuids decode from text and from a 16-byte blob", "[codec][uuid]") {

@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
+#include <optional>
 
 #include "corm/core/error.hpp"
 #include "corm/core/value.hpp"
@@ -60,6 +63,58 @@ TEST_CASE("decimal converts to the nearest double", "[value][decimal]") {
   CHECK(Decimal("12.5").to_double() == 12.5);
   CHECK(Decimal("-0.25").to_double() == -0.25);
   CHECK(Decimal("3").to_double() == 3.0);
+}
+
+TEST_CASE("decimal gives the number as a whole count of its smallest unit", "[value][decimal]") {
+  constexpr auto max = std::numeric_limits<std::int64_t>::max(), min = std::numeric_limits<std::int64_t>::min();
+  CHECK(Decimal("12.50").scaled(2) == 1250);
+  CHECK(Decimal("12.5").scaled(2) == 1250);
+  CHECK(Decimal("12.300").scaled(2) == 1230);  // trailing zeros are no lost precision
+  CHECK(Decimal("-0.07").scaled(2) == -7);
+  CHECK(Decimal("3").scaled(4) == 30000);
+  CHECK(Decimal("12.345").scaled(2) == std::nullopt);  // not a whole number of cents
+  CHECK(Decimal("9223372036854775807").scaled(0) == max);
+  CHECK(Decimal("9223372036854775807").scaled(1) == std::nullopt);
+  CHECK(Decimal("-9223372036854775808").scaled(0) == min);
+  CHECK(Decimal("-922337203685477580.8").scaled(1) == min);
+  CHECK(Decimal("9223372036854775808").scaled(0) == std::nullopt);
+  CHECK(Decimal("123456789012345678901234567890").scaled(0) == std::nullopt);
+  CHECK(Decimal("0.000000000000000000000000000").scaled(2) == 0);
+  CHECK(Decimal("0.000000000000000000000000001").scaled(2) == std::nullopt);
+  CHECK(Decimal("0").scaled(40) == 0);
+  CHECK(Decimal(".5").scaled(1) == 5);
+  CHECK(Decimal("-007.10").scaled(1) == -71);
+  CHECK(Decimal("NaN").scaled(2) == std::nullopt);
+  CHECK(Decimal("-Infinity").scaled(0) == std::nullopt);
+  CHECK_THROWS_AS(Decimal("1").scaled(-1), corm::UsageError);
+  CHECK_THROWS_WITH(Decimal("1").scaled(-1), Contains("0 or more"));
+}
+
+TEST_CASE("decimal from_scaled spells units and digits as text", "[value][decimal]") {
+  constexpr auto min = std::numeric_limits<std::int64_t>::min();
+  CHECK(Decimal::from_scaled(1250, 2).str() == "12.50");
+  CHECK(Decimal::from_scaled(-5, 3).str() == "-0.005");
+  CHECK(Decimal::from_scaled(0, 2).str() == "0.00");
+  CHECK(Decimal::from_scaled(42, 0).str() == "42");
+  CHECK(Decimal::from_scaled(min, 2).str() == "-92233720368547758.08");
+  CHECK(Decimal::from_scaled(min, 0).str() == "-9223372036854775808");
+  CHECK(Decimal::from_scaled(1250, 2) == Decimal("12.5"));
+  CHECK(Decimal::from_scaled(5, 1) == Decimal("00.50"));
+  CHECK_FALSE(Decimal::from_scaled(5, 1) == Decimal("0.05"));
+  CHECK(Decimal::from_scaled(-125, 1).to_double() == -12.5);
+  CHECK(Decimal::from_scaled(7, 25).to_double() == 7e-25);
+  CHECK(Decimal("9007199254740993").to_double() == 9007199254740992.0);  // past 2^53: nearest even
+  CHECK_THROWS_WITH(Decimal::from_scaled(1, -2), Contains("0 or more"));
+}
+
+TEST_CASE("decimal text reads back exactly, whatever form holds it", "[value][decimal]") {
+  for (const char* t : {"0", "-1", "0.10", "-0.001", "100", "12345678901234.5678", "922337203685477580.7",
+                        "-9223372036854775808", "9223372036854775808", "0.0000000000000000000000000001", "-0",
+                        "-0.00", "007", "00.5", "1.000000000000000000000000"}) {
+    INFO(t);
+    CHECK(Decimal(t).str() == t);
+    CHECK(Decimal(Decimal(t).str()) == Decimal(t));
+  }
 }
 
 TEST_CASE("uuid parses hyphenated and bare hex in any case and prints lower-case canonical form",

@@ -7,6 +7,8 @@
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,32 +31,47 @@ class Decimal;
 namespace detail {
 /// A Decimal of text a driver produced in canonical form (PostgreSQL's binary numeric), taken
 /// without the parse the public constructor does.
-Decimal decimal_from_canonical(std::string text) noexcept;
+Decimal decimal_from_canonical(std::string text);
 }  // namespace detail
 
-/// An exact decimal number kept as its canonical text ("-12.3400"), so no digit is ever lost to
-/// a binary float. Construct from text; a malformed number throws DataError.
+/// An exact decimal number: no digit is ever lost to a binary float, and str() gives back the
+/// text it was made from ("-12.3400" stays "-12.3400"). Construct from text; a malformed number
+/// throws DataError. A number whose digits fit in 64 bits (every price, amount and quantity in
+/// practice) is held as an integer and a scale, so reading one from a result allocates nothing
+/// and `scaled()` is integer arithmetic; wider ones and NaN / ±Infinity are held as text.
 class Decimal {
  public:
-  Decimal() : text_("0") {}
+  /// Zero ("0").
+  Decimal() noexcept = default;
   /// Parses `text` ("12.50", "-3", ".5"; "1e3" is rejected); throws DataError when it is not a
   /// number. PostgreSQL's numeric specials NaN, Infinity and -Infinity are accepted (any case) so
   /// every value a numeric column can hold reads back.
   explicit Decimal(std::string_view text);
-  /// The number as text, exactly as stored.
-  const std::string& str() const noexcept { return text_; }
+  /// `units` × 10^-`digits`: `from_scaled(1250, 2)` is "12.50". Throws UsageError when `digits`
+  /// is negative.
+  static Decimal from_scaled(std::int64_t units, int digits);
+  /// The number as text, exactly as it was made (a leading '+' dropped).
+  std::string str() const;
+  /// The number × 10^`digits` as an exact integer — `price.scaled(2)` is the price in cents — or
+  /// nullopt when that is not a whole number, does not fit in 64 bits, or the value is NaN or
+  /// infinite. Throws UsageError when `digits` is negative.
+  std::optional<std::int64_t> scaled(int digits) const;
   /// Nearest double (lossy; for display and arithmetic that tolerates rounding).
   double to_double() const;
-  friend bool operator==(const Decimal& a, const Decimal& b) noexcept;
+  /// Numeric equality: "1.50" == "1.5", "-0" == "0"; NaN equals NaN (as PostgreSQL sorts it).
+  friend bool operator==(const Decimal& a, const Decimal& b);
 
  private:
-  struct Canonical {};
-  Decimal(Canonical, std::string text) noexcept : text_(std::move(text)) {}
-  friend Decimal detail::decimal_from_canonical(std::string text) noexcept;
-  std::string text_;
-};
+  friend Decimal detail::decimal_from_canonical(std::string text);
+  Decimal(std::int64_t units, std::int32_t digits) noexcept : units_(units), digits_(digits) {}
+  static Decimal from_text(std::string text);
 
-inline Decimal detail::decimal_from_canonical(std::string text) noexcept { return Decimal(Decimal::Canonical{}, std::move(text)); }
+  // The value is units_ × 10^-digits_ unless text_ is set; text_ is shared because a Decimal
+  // never changes after it is made, so copies need not allocate.
+  std::int64_t units_ = 0;
+  std::int32_t digits_ = 0;
+  std::shared_ptr<const std::string> text_;
+};
 
 /// A 128-bit UUID. Parses the canonical 36-character form (hyphens optional, any case).
 class Uuid {

@@ -319,7 +319,7 @@ void SqliteConnection::bind(sqlite3_stmt* stmt, std::string_view sql, std::span<
           } else if constexpr (std::is_same_v<T, Date>) {
             return text(detail::format_date(v), SQLITE_TRANSIENT);
           } else if constexpr (std::is_same_v<T, Decimal>) {
-            return text(v.str(), SQLITE_STATIC);
+            return text(v.str(), SQLITE_TRANSIENT);
           } else if constexpr (std::is_same_v<T, Uuid>) {
             return text(v.str(), SQLITE_TRANSIENT);
           } else if constexpr (std::is_same_v<T, Json>) {
