@@ -79,9 +79,7 @@ void InstanceState::take_snapshot() {
 }
 
 void InstanceState::snapshot_from(const Row& row, std::size_t first) {
-  if (!row.result_set().retainable()) return take_snapshot();
-  for (const ColumnInfo& c : table().columns)
-    if (c.value_from_row == nullptr) return take_snapshot();  // not a mapped model's column
+  if (!ops->snapshot_from_rows || !row.result_set().retainable()) return take_snapshot();
   if (extra_) extra_->snapshot.clear();
   snapshot_rows_ = row.shared_result_set();
   snapshot_row_ = row.index();

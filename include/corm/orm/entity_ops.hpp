@@ -40,6 +40,10 @@ struct EntityOps {
   const TableInfo* info = nullptr;
   std::shared_ptr<void> (*create)() = nullptr;
   std::vector<RelationOps> relations;  ///< Indexed like TableInfo::relationships.
+  /// Every column can read its value back from a retained result row, so a loaded object's
+  /// snapshot can stay a reference to its row (InstanceState::snapshot_from); worked out once
+  /// here rather than per loaded row.
+  bool snapshot_from_rows = false;
 };
 
 template <Mapped T>
@@ -104,6 +108,8 @@ EntityOps build_entity_ops() {
     using P = std::remove_cvref_t<decltype(p)>;
     if constexpr (corm::detail::is_relationship_def<P>::value) e.relations.push_back(make_relation_ops<typename P::holder_type>());
   });
+  e.snapshot_from_rows = true;
+  for (const ColumnInfo& c : e.info->columns) e.snapshot_from_rows = e.snapshot_from_rows && c.value_from_row != nullptr;
   return e;
 }
 }  // namespace detail
