@@ -118,16 +118,35 @@ std::optional<Date> pg_binary_date(std::string_view v) noexcept {
   return Date{days{static_cast<std::int64_t>(d) + pg_epoch_unix_days}};
 }
 
+namespace {
+
 // numeric_send: ndigits, weight (of the first base-10000 digit), sign, dscale (digits after the
-// point), then the base-10000 digits. Rendered as numeric_out does (get_str_from_var).
-std::optional<std::string> pg_binary_numeric(std::string_view v) {
+// point), then the base-10000 digits.
+struct NumericHeader {
+  int ndigits, weight;
+  std::uint16_t sign;
+  int dscale;
+};
+
+// nullopt when `v` is shorter than its header says.
+std::optional<NumericHeader> numeric_header(std::string_view v) noexcept {
   if (v.size() < 8) return std::nullopt;
   const char* p = v.data();
-  const int ndigits = pg_wire::u16(p);
-  const int weight = static_cast<std::int16_t>(pg_wire::u16(p + 2));
-  const std::uint16_t sign = pg_wire::u16(p + 4);
-  const int dscale = pg_wire::u16(p + 6);
-  if (v.size() != 8 + 2 * static_cast<std::size_t>(ndigits)) return std::nullopt;
+  const NumericHeader h{pg_wire::u16(p), static_cast<std::int16_t>(pg_wire::u16(p + 2)), pg_wire::u16(p + 4),
+                        pg_wire::u16(p + 6)};
+  if (v.size() != 8 + 2 * static_cast<std::size_t>(h.ndigits)) return std::nullopt;
+  return h;
+}
+
+}  // namespace
+
+// Rendered as numeric_out does (get_str_from_var).
+std::optional<std::string> pg_binary_numeric(std::string_view v) {
+  const auto h = numeric_header(v);
+  if (!h) return std::nullopt;
+  const char* p = v.data();
+  const int ndigits = h->ndigits, weight = h->weight, dscale = h->dscale;
+  const std::uint16_t sign = h->sign;
   switch (sign) {
     case 0xC000: return std::string("NaN");
     case 0xD000: return std::string("Infinity");
@@ -178,13 +197,11 @@ std::optional<std::string> pg_binary_numeric(std::string_view v) {
 }
 
 std::optional<ScaledNumeric> pg_binary_numeric_scaled(std::string_view v) noexcept {
-  if (v.size() < 8) return std::nullopt;
+  const auto h = numeric_header(v);
+  if (!h || (h->sign != 0x0000 && h->sign != 0x4000)) return std::nullopt;
   const char* p = v.data();
-  const int ndigits = pg_wire::u16(p);
-  const int weight = static_cast<std::int16_t>(pg_wire::u16(p + 2));
-  const std::uint16_t sign = pg_wire::u16(p + 4);
-  const int dscale = pg_wire::u16(p + 6);
-  if (v.size() != 8 + 2 * static_cast<std::size_t>(ndigits) || (sign != 0x0000 && sign != 0x4000)) return std::nullopt;
+  const int ndigits = h->ndigits, weight = h->weight, dscale = h->dscale;
+  const std::uint16_t sign = h->sign;
   // Base-10000 groups from the highest integer one (position `weight`, or the units group) down
   // to the last group that holds a digit within dscale.
   const int groups_after_point = (dscale + 3) / 4;
