@@ -59,10 +59,6 @@ Normalized normalize(std::string_view t) noexcept {
   return {neg, ip, fp};
 }
 
-}  // namespace
-
-namespace {
-
 constexpr std::int64_t pow10_table[] = {1,
                                         10,
                                         100,
@@ -145,13 +141,11 @@ Decimal Decimal::from_scaled(std::int64_t units, int digits) {
   return Decimal(units, digits);
 }
 
-Decimal Decimal::from_text(std::string text) {
+Decimal detail::decimal_from_canonical(std::string text) {
   Decimal d;
   d.text_ = std::make_shared<const std::string>(std::move(text));
   return d;
 }
-
-Decimal detail::decimal_from_canonical(std::string text) { return Decimal::from_text(std::move(text)); }
 
 std::string Decimal::str() const {
   if (text_) return *text_;

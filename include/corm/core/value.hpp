@@ -64,7 +64,6 @@ class Decimal {
  private:
   friend Decimal detail::decimal_from_canonical(std::string text);
   Decimal(std::int64_t units, std::int32_t digits) noexcept : units_(units), digits_(digits) {}
-  static Decimal from_text(std::string text);
 
   // The value is units_ × 10^-digits_ unless text_ is set; text_ is shared because a Decimal
   // never changes after it is made, so copies need not allocate.
