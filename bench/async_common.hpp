@@ -85,6 +85,17 @@ boost::asio::awaitable<void> report_w3(CormPass corm_pass, const char* peer, boo
   report("W3", peer, "peak_rss_mb", peak);
 }
 
+/// W3 read whole, not in slices, paired with raw libpq as report_w3 does; printed to stderr only
+/// (a diagnostic beside the contract's figures): what yield_per gains. PostgreSQL only.
+template <class CormPass>
+boost::asio::awaitable<void> report_w3_whole(CormPass corm_pass, const char* peer, std::string dsn) {
+  const auto want = w3_expect();
+  raw::Baseline raw(dsn);
+  auto raw_pass = [&] { return raw::w3_pass(raw.conn(), want); };
+  const PairedTimes p = co_await paired_async(corm_pass, raw_pass);
+  std::fprintf(stderr, "  W3 %s read whole (no yield_per): ratio_to_raw_libpq %.3f\n", peer, p.ratio_median());
+}
+
 /// Waits for `pending` spawned tasks (no braced lists or lambdas inside co_await: GCC 12).
 struct WaitGroup {
   explicit WaitGroup(boost::asio::any_io_executor ex) : timer(ex, boost::asio::steady_timer::time_point::max()) {}

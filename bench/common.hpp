@@ -24,6 +24,9 @@ inline constexpr int w2_tasks = 64;
 inline constexpr int pool_size = 8;
 inline constexpr int w3_rows = 100'000;
 inline constexpr int w3_passes = 3;
+/// Rows per FETCH of W3's reads through corm on PostgreSQL (`select<Item>().yield_per(n)`,
+/// AsyncConnection::stream): SQLAlchemy's customary yield_per.
+inline constexpr std::size_t w3_yield_per = 1000;
 inline constexpr int w4_authors = 1'000;
 inline constexpr int w4_books = 10'000;
 inline constexpr int w4_loads = 20;

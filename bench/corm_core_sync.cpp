@@ -85,25 +85,41 @@ void w3(corm::Engine& engine, const std::string& dsn) {
   const auto want = w3_expect();
   raw::Baseline raw(dsn);
   double peak = 0;  // the peer's own: read before the first raw pass
-  const PairedTimes p = paired(whole([&] {
+  std::size_t yield_per = w3_yield_per;  // 0: read whole
+  auto read_item = [](const corm::Row& row) {
+    return Item{row.get<std::int64_t>(0), row.get<std::int32_t>(1), row.get<std::int64_t>(2),
+                row.get<std::string>(3), row.get<std::string>(4), row.get<corm::Decimal>(5),
+                row.get<double>(6), row.get<bool>(7), row.get<corm::Timestamp>(8),
+                row.get<corm::Date>(9), row.get<corm::Uuid>(10)};
+  };
+  auto pass = [&] {
     std::vector<Item> items;
     {
       auto conn = engine.connect();
-      corm::Result r = conn.execute(corm::text(
-          "SELECT id, c_int, c_bigint, c_text, c_varchar, c_numeric, c_float, c_bool, c_ts, c_date, c_uuid FROM items"));
+      auto stmt = corm::text(
+          "SELECT id, c_int, c_bigint, c_text, c_varchar, c_numeric, c_float, c_bool, c_ts, c_date, c_uuid FROM items");
+      if (yield_per > 0) {
+        items.reserve(w3_rows);
+        conn.stream(stmt.compile(conn.dialect()), yield_per, [&](corm::Result slice) {
+          for (const corm::Row& row : slice) items.push_back(read_item(row));
+        });
+      } else {
+        corm::Result r = conn.execute(stmt);
+        items.reserve(r.size());
+        for (const corm::Row& row : r) items.push_back(read_item(row));
+      }
       conn.close();
-      items.reserve(r.size());
-      for (const corm::Row& row : r)
-        items.push_back(Item{row.get<std::int64_t>(0), row.get<std::int32_t>(1), row.get<std::int64_t>(2),
-                             row.get<std::string>(3), row.get<std::string>(4), row.get<corm::Decimal>(5),
-                             row.get<double>(6), row.get<bool>(7), row.get<corm::Timestamp>(8),
-                             row.get<corm::Date>(9), row.get<corm::Uuid>(10)});
     }
     const W3Sums got = w3_sums(items, [](const auto& it) { return cents(it.c_numeric); });
     check_w3(got, want);
-  }), [&] { return raw::w3_pass(raw.conn(), want); }, [&] { peak = peak_rss_mb(); });
+  };
+  auto raw_pass = [&] { return raw::w3_pass(raw.conn(), want); };
+  const PairedTimes p = paired(whole(pass), raw_pass, [&] { peak = peak_rss_mb(); });
   p.report("W3", peer, "rows_per_s", w3_rows);
   report("W3", peer, "peak_rss_mb", peak);
+  yield_per = 0;
+  const PairedTimes w = paired(whole(pass), raw_pass);
+  std::fprintf(stderr, "  W3 %s read whole (no yield_per): ratio_to_raw_libpq %.3f\n", peer, w.ratio_median());
 }
 
 struct Book {

@@ -68,15 +68,21 @@ void w3(corm::Engine& engine, const std::string& dsn) {
   const auto want = w3_expect();
   raw::Baseline raw(dsn);
   double peak = 0;  // the peer's own: read before the first raw pass
-  const PairedTimes p = paired(whole([&] {
+  std::size_t yield_per = w3_yield_per;  // 0: read whole
+  auto pass = [&] {
     corm::Session session(engine);
-    auto items = session.scalars(corm::select<Item>());
+    auto items = session.scalars(corm::select<Item>().yield_per(yield_per));
     const W3Sums got = w3_sums(items, [](const auto& it) { return cents(it.c_numeric); });
     session.close();
     check_w3(got, want);
-  }), [&] { return raw::w3_pass(raw.conn(), want); }, [&] { peak = peak_rss_mb(); });
+  };
+  auto raw_pass = [&] { return raw::w3_pass(raw.conn(), want); };
+  const PairedTimes p = paired(whole(pass), raw_pass, [&] { peak = peak_rss_mb(); });
   p.report("W3", peer, "rows_per_s", w3_rows);
   report("W3", peer, "peak_rss_mb", peak);
+  yield_per = 0;
+  const PairedTimes w = paired(whole(pass), raw_pass);
+  std::fprintf(stderr, "  W3 %s read whole (no yield_per): ratio_to_raw_libpq %.3f\n", peer, w.ratio_median());
 }
 
 void w4(corm::Engine& engine) {

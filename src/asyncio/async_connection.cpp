@@ -253,6 +253,42 @@ asio::awaitable<Result> AsyncConnection::execute(Compiled statement) {
   co_return Result(std::move(rs));
 }
 
+asio::awaitable<void> AsyncConnection::stream(Compiled statement, std::size_t yield_per,
+                                              std::function<void(Result)> on_rows) {
+  if (yield_per == 0) throw UsageError("stream(): yield_per must be at least 1 (rows per slice)");
+  Use use(*this);
+  if (!prepared_now()) co_await prepare();
+  if (!autobegin_now()) co_await autobegin();
+  const std::string& sql = *statement.sql;
+  detail::StatementObserver observer(engine_->events, engine_->options, pooled_->id, sql, statement.params,
+                                     statement.from_cache, statement.compiled_at);
+  bool rows_threw = false;
+  std::function<void(std::shared_ptr<const ResultSet>)> on_slice = [&](std::shared_ptr<const ResultSet> rs) {
+    try {
+      on_rows(Result(std::move(rs)));
+    } catch (...) {
+      rows_threw = true;
+      throw;
+    }
+  };
+  std::exception_ptr error;
+  try {
+    co_await driver().async_execute_sliced(sql, statement.params, yield_per, timeout(), on_slice);
+  } catch (const Error& e) {
+    if (!rows_threw) observer.failed(e);
+    error = std::current_exception();
+  } catch (...) {
+    error = std::current_exception();  // cancellation, or on_rows threw
+  }
+  if (error) {
+    // The caller's own exception leaves the transaction as it was: the driver closed the cursor.
+    if (!rows_threw || pooled_->conn->is_broken()) failed(pooled_->conn->is_broken());
+    std::rethrow_exception(error);
+  }
+  autobegin_deferred_ = false;
+  observer.succeeded(nullptr);
+}
+
 asio::awaitable<Result> AsyncConnection::execute(const TextClause& statement, const Params& params) {
   return execute(statement.compile(dialect(), params));
 }

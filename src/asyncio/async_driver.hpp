@@ -5,6 +5,7 @@
 // (ThreadedAsyncConnection). The pool stores them as plain driver::Connections.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -43,6 +44,20 @@ class AsyncDriverConnection : public driver::Connection {
   /// True when plain reads run ahead of a deferred BEGIN here (PostgreSQL whose default
   /// isolation is READ COMMITTED), so a session's reads may use any connection.
   virtual bool reads_precede_begin() const noexcept { return false; }
+  /// Runs a read whose rows come in slices of at most `rows_per_slice`, handing each slice to
+  /// `on_slice` as it arrives. PostgreSQL reads through a server-side cursor and keeps the next
+  /// FETCH in flight while `on_slice` runs; this default runs the statement whole and hands over
+  /// one slice (SQLite has no server to overlap with). Slices are never empty. `timeout` applies
+  /// to each slice's wait.
+  /// When `on_slice` throws, the read is wound down (no further slices) and the exception
+  /// propagates.
+  virtual asio::awaitable<void> async_execute_sliced(
+      std::string_view sql, std::span<const Value> params, std::size_t rows_per_slice,
+      std::chrono::milliseconds timeout, const std::function<void(std::shared_ptr<const ResultSet>)>& on_slice) {
+    (void)rows_per_slice;
+    auto rows = co_await async_execute(sql, params, timeout);
+    if (rows->size() > 0) on_slice(std::move(rows));
+  }
   /// Runs one statement for every parameter row in as few round trips as the driver can.
   virtual asio::awaitable<std::vector<std::shared_ptr<const ResultSet>>> async_execute_many(
       std::string_view sql, std::span<const std::vector<Value>> rows, std::chrono::milliseconds timeout) = 0;

@@ -266,6 +266,40 @@ asio::awaitable<std::vector<std::shared_ptr<const ResultSet>>> PgAsyncConnection
   return drive(timeout, [this] { return pg_->take_batch(); });
 }
 
+// Each slice is handed over between two socket waits, while the FETCH after it is already with
+// the server: the rows are turned into objects during the time a whole-result read spends
+// waiting for the server to produce them.
+asio::awaitable<void> PgAsyncConnection::async_execute_sliced(
+    std::string_view sql, std::span<const Value> params, std::size_t rows_per_slice, std::chrono::milliseconds timeout,
+    const std::function<void(std::shared_ptr<const ResultSet>)>& on_slice) {
+  pg_->start_cursor(sql, params, rows_per_slice);
+  std::exception_ptr failed;
+  for (;;) {
+    auto slices = co_await drive(timeout, [this] { return pg_->take_slices(); });
+    if (pg_->cursor_done()) {
+      auto last = pg_->take_batch();  // throws the read's error
+      for (auto& s : last) slices.push_back(std::move(s));
+    }
+    try {
+      for (auto& s : slices) on_slice(std::move(s));
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    if (failed || !pg_->busy()) break;
+  }
+  if (failed && pg_->busy()) {
+    // The caller gave up on the rows: send no further FETCH, let the ones in flight finish and
+    // close the cursor, so the connection is clean for its next user.
+    pg_->abandon_remaining_steps();
+    co_await wait_until_done();
+    try {
+      (void)pg_->take_batch();
+    } catch (...) {
+    }
+  }
+  if (failed) std::rethrow_exception(failed);
+}
+
 asio::awaitable<void> PgAsyncConnection::async_execute_script(std::string_view sql, std::chrono::milliseconds timeout) {
   pg_->start_script(sql);
   return drive(timeout, [this] { (void)pg_->take_result(); });

@@ -28,6 +28,9 @@ class PgAsyncConnection final : public AsyncDriverConnection {
                                                                   std::chrono::milliseconds timeout) override;
   asio::awaitable<std::vector<std::shared_ptr<const ResultSet>>> async_execute_many(
       std::string_view sql, std::span<const std::vector<Value>> rows, std::chrono::milliseconds timeout) override;
+  asio::awaitable<void> async_execute_sliced(
+      std::string_view sql, std::span<const Value> params, std::size_t rows_per_slice,
+      std::chrono::milliseconds timeout, const std::function<void(std::shared_ptr<const ResultSet>)>& on_slice) override;
   asio::awaitable<void> async_execute_script(std::string_view sql, std::chrono::milliseconds timeout) override;
   asio::awaitable<bool> async_ping() override;
 

@@ -62,6 +62,38 @@ Result Connection::execute(Compiled statement) {
              ahead ? Send::read_ahead : Send::statement);
 }
 
+void Connection::stream(Compiled statement, std::size_t yield_per, const std::function<void(Result)>& on_rows) {
+  if (yield_per == 0) throw UsageError("stream(): yield_per must be at least 1 (rows per slice)");
+  ensure_usable();
+  autobegin();
+  const std::string& sql = *statement.sql;
+  detail::StatementObserver observer(engine_->events, engine_->options, pooled_->id, sql, statement.params,
+                                     statement.from_cache, statement.compiled_at);
+  const bool began_with_this = std::exchange(autobegin_deferred_, false);
+  bool rows_threw = false;
+  auto on_slice = [&](std::shared_ptr<const ResultSet> rs) {
+    try {
+      on_rows(Result(std::move(rs)));
+    } catch (...) {
+      rows_threw = true;
+      throw;
+    }
+  };
+  try {
+    pooled_->conn->execute_sliced(sql, statement.params, yield_per, on_slice);
+  } catch (const Error& e) {
+    if (!rows_threw) observer.failed(e);
+    const bool broken = (!rows_threw && e.poisons_connection()) || pooled_->conn->is_broken();
+    // The caller's own exception leaves the transaction as it was: the driver closed the cursor.
+    if (rows_threw && !broken) throw;
+    if (broken && began_with_this) (void)tx_.end();
+    tx_.on_error(broken);
+    if (broken) release(true);
+    throw;
+  }
+  observer.succeeded(nullptr);
+}
+
 Result Connection::execute(const TextClause& statement, const Params& params) {
   return execute(statement.compile(dialect(), params));
 }

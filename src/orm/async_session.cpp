@@ -1,6 +1,7 @@
 #include "corm/orm/async_session.hpp"
 
 #include <chrono>
+#include <functional>
 
 namespace corm {
 
@@ -98,10 +99,7 @@ asio::awaitable<std::vector<Result>> AsyncSession::run_step(const orm::Step& ste
     core_->record(step, std::chrono::steady_clock::now() - t0);
     co_return out;
   }
-  AsyncConnection& conn = *co_await connection_for(role);
-  if (options_.read_only && conn.dialect() == Dialect::postgresql && !conn.in_transaction() &&
-      conn.isolation_level() != IsolationLevel::autocommit)
-    co_await conn.exec_driver_sql("SET TRANSACTION READ ONLY");  // autobegins; the server refuses writes too
+  AsyncConnection& conn = *co_await connection_to_read(role);
   auto t0 = std::chrono::steady_clock::now();
   std::vector<Result> out;
   if (step.statements.size() == 1) {
@@ -120,6 +118,25 @@ asio::awaitable<std::vector<Result>> AsyncSession::run_step(const orm::Step& ste
   co_return out;
 }
 
+// The session's own connection for `role`; a read-only session's transaction is marked so first.
+asio::awaitable<AsyncConnection*> AsyncSession::connection_to_read(orm::StatementRole role) {
+  AsyncConnection* conn = co_await connection_for(role);
+  if (options_.read_only && conn->dialect() == Dialect::postgresql && !conn->in_transaction() &&
+      conn->isolation_level() != IsolationLevel::autocommit)
+    co_await conn->exec_driver_sql("SET TRANSACTION READ ONLY");  // autobegins; the server refuses writes too
+  co_return conn;
+}
+
+asio::awaitable<void> AsyncSession::run_sliced(const orm::Step& step, orm::StatementRole role, std::size_t yield_per,
+                                               orm::LoadPlan& plan) {
+  AsyncConnection& conn = *co_await connection_to_read(role);
+  auto t0 = std::chrono::steady_clock::now();
+  std::function<void(Result)> on_rows = [&plan](Result slice) { plan.feed_slice(slice); };
+  Compiled c = step.statements.front();
+  co_await conn.stream(std::move(c), yield_per, std::move(on_rows));
+  core_->record(step, std::chrono::steady_clock::now() - t0);
+}
+
 asio::awaitable<void> AsyncSession::run_load(orm::LoadPlan& plan, orm::StatementRole role) {
   while (const orm::Step* st = plan.next()) {
     std::vector<Result> rs = co_await run_step(*st, role);
@@ -129,12 +146,18 @@ asio::awaitable<void> AsyncSession::run_load(orm::LoadPlan& plan, orm::Statement
 
 asio::awaitable<std::vector<std::shared_ptr<void>>> AsyncSession::query(const orm::EntityOps& ops,
                                                                         sql::detail::SelectCore core,
-                                                                        std::vector<LoadOption> opts) {
+                                                                        std::vector<LoadOption> opts,
+                                                                        std::size_t yield_per) {
   if (autoflush_due()) co_await flush();
   auto role = core.for_update.enabled ? orm::StatementRole::read_for_write : orm::StatementRole::read;
   auto plan = core_->query_plan(ops, std::move(core), opts, false);
   // run_load()'s loop, written out: a coroutine frame fewer for every query.
   while (const orm::Step* st = plan.next()) {
+    if (yield_per > 0 && plan.at_main_query() && st->statements.size() == 1) {
+      co_await run_sliced(*st, role, yield_per, plan);
+      plan.feed({});
+      continue;
+    }
     std::vector<Result> rs = co_await run_step(*st, role);
     plan.feed(std::move(rs));
   }

@@ -385,36 +385,61 @@ void LoadPlan::finish_joined(const std::vector<JoinNode>& joins, std::vector<Joi
   }
 }
 
-void LoadPlan::complete_main(Task& t, const std::vector<Result>& rs) {
+bool LoadPlan::at_main_query() const noexcept {
+  return issued_ && !tasks_.empty() && tasks_.front().main && !tasks_.front().lock;
+}
+
+void LoadPlan::feed_slice(const Result& slice) {
+  if (!at_main_query()) throw UsageError("LoadPlan::feed_slice outside the main query's step");
+  const Task& t = tasks_.front();
+  absorb_main(t, main_rows(t), slice);
+}
+
+LoadPlan::MainRows& LoadPlan::main_rows(const Task& t) {
+  if (!main_rows_) {
+    main_rows_.emplace();
+    main_rows_->mark = core_.next_load_mark();
+    main_rows_->acc.resize(t.joins.size());
+  }
+  return *main_rows_;
+}
+
+void LoadPlan::absorb_main(const Task& t, MainRows& m, const Result& r) {
   const TableInfo& info = *t.ops->info;
-  std::vector<std::shared_ptr<InstanceState>> roots;
-  std::size_t rows = 0;
-  for (const Result& r : rs) rows += r.size();
+  const std::size_t rows = r.size();
   core_.reserve_more(rows);
   // The roots are only wanted to load relationships from; a model without any skips a
   // reference count increment and decrement per row.
   const bool keep_roots = !t.ops->relations.empty();
-  if (keep_roots) roots.reserve(rows);
-  results_.reserve(results_.size() + rows);
-  const std::uint64_t mark = core_.next_load_mark();  // joined rows repeat their root
-  std::vector<JoinedRows> acc(t.joins.size());
-  for (const Result& r : rs) {
-    for (const Row& row : r) {
-      auto s = core_.absorb(*t.ops, row, 0, refresh_);
-      if (std::exchange(s->load_mark, mark) != mark) {
-        if (keep_roots) roots.push_back(s);
-        results_.push_back(s->obj);
-      }
-      read_joined(t.joins, row, s, info.columns.size(), acc, refresh_);
+  // Geometric: a read in slices comes here once per slice.
+  auto make_room = [rows](auto& v) {
+    const std::size_t need = v.size() + rows;
+    if (need > v.capacity()) v.reserve(std::max(need, v.capacity() * 2));
+  };
+  if (keep_roots) make_room(m.roots);
+  make_room(results_);
+  for (const Row& row : r) {
+    auto s = core_.absorb(*t.ops, row, 0, refresh_);
+    if (std::exchange(s->load_mark, m.mark) != m.mark) {
+      if (keep_roots) m.roots.push_back(s);
+      results_.push_back(s->obj);
     }
+    read_joined(t.joins, row, s, info.columns.size(), m.acc, refresh_);
   }
+}
+
+void LoadPlan::complete_main(Task& t, const std::vector<Result>& rs) {
+  MainRows& m = main_rows(t);
+  for (const Result& r : rs) absorb_main(t, m, r);
+  MainRows done_rows = std::move(m);
+  main_rows_.reset();
   std::vector<std::size_t> done;
   for (const JoinNode& j : t.joins)
     if (j.parent < 0) done.push_back(j.rel);
   std::optional<sd::SelectCore> source;
   if (!t.compiled) source = t.select;  // a precompiled get() has no select to embed
-  plan_level(*t.ops, roots, t.paths, 0, done, source);
-  finish_joined(t.joins, acc, refresh_, source);
+  plan_level(*t.ops, done_rows.roots, t.paths, 0, done, source);
+  finish_joined(t.joins, done_rows.acc, refresh_, source);
 }
 
 void LoadPlan::complete_relationship(Task& t, const std::vector<Result>& rs) {

@@ -56,11 +56,17 @@ void Session::transaction_ended() {
 }
 // --- end of the routing hook ---
 
-std::vector<Result> Session::run_step(const orm::Step& step, orm::StatementRole role) {
+// The session's connection for `role`; a read-only session's transaction is marked so first.
+Connection& Session::connection_to_read(orm::StatementRole role) {
   Connection& conn = connection_for(role);
   if (options_.read_only && conn.dialect() == Dialect::postgresql && !conn.in_transaction() &&
       conn.isolation_level() != IsolationLevel::autocommit)
     conn.exec_driver_sql("SET TRANSACTION READ ONLY");  // autobegins; the server then refuses writes too
+  return conn;
+}
+
+std::vector<Result> Session::run_step(const orm::Step& step, orm::StatementRole role) {
+  Connection& conn = connection_to_read(role);
   std::vector<Result> out;
   out.reserve(step.statements.size());
   auto t0 = std::chrono::steady_clock::now();
@@ -70,11 +76,25 @@ std::vector<Result> Session::run_step(const orm::Step& step, orm::StatementRole 
 }
 
 std::vector<std::shared_ptr<void>> Session::query(const orm::EntityOps& ops, sql::detail::SelectCore core,
-                                                  const std::vector<LoadOption>& opts) {
+                                                  const std::vector<LoadOption>& opts, std::size_t yield_per) {
   autoflush();
   auto role = core.for_update.enabled ? orm::StatementRole::read_for_write : orm::StatementRole::read;
   auto plan = core_->query_plan(ops, std::move(core), opts, false);
-  run(plan, role);
+  if (yield_per == 0) {
+    run(plan, role);
+    return plan.results();
+  }
+  while (const orm::Step* st = plan.next()) {
+    if (!plan.at_main_query() || st->statements.size() != 1) {
+      plan.feed(run_step(*st, role));
+      continue;
+    }
+    Connection& conn = connection_to_read(role);
+    auto t0 = std::chrono::steady_clock::now();
+    conn.stream(st->statements.front(), yield_per, [&plan](Result slice) { plan.feed_slice(slice); });
+    core_->record(*st, std::chrono::steady_clock::now() - t0);
+    plan.feed({});
+  }
   return plan.results();
 }
 

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -57,6 +58,12 @@ class AsyncConnection {
   boost::asio::awaitable<Result> execute(Compiled statement);
   /// Runs SQL in the dialect's placeholder syntax ($1 / ?1) with positional values.
   boost::asio::awaitable<Result> exec_driver_sql(std::string sql, std::vector<Value> params = {});
+  /// Runs a read and hands its rows to `on_rows` in slices of at most `yield_per` rows as they
+  /// arrive: on PostgreSQL through a server-side cursor (DECLARE / FETCH, inside the open
+  /// transaction or one of its own), the next FETCH already with the server while `on_rows`
+  /// runs; on SQLite as one slice. An exception from `on_rows` stops the read (no further
+  /// FETCH, the cursor is closed) and propagates. UsageError when `yield_per` is 0.
+  boost::asio::awaitable<void> stream(Compiled statement, std::size_t yield_per, std::function<void(Result)> on_rows);
   /// Runs one statement once per parameter row, in as few round trips as possible (PostgreSQL
   /// pipeline mode). Inside a transaction the batch is all-or-nothing. One Result per row.
   boost::asio::awaitable<std::vector<Result>> execute_many(std::string sql, std::vector<std::vector<Value>> rows);

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -92,6 +93,16 @@ class Connection {
   /// inside a transaction or not. Otherwise (the default) exactly execute().
   virtual std::shared_ptr<const ResultSet> execute_read(std::string_view sql, std::span<const Value> params) {
     return execute(sql, params);
+  }
+  /// Runs a read whose rows come in slices of at most `rows_per_slice`, each handed to
+  /// `on_slice` as it arrives (PostgreSQL: a server-side cursor, the next FETCH in flight while
+  /// `on_slice` runs). Slices are never empty. When `on_slice` throws, the read is wound down
+  /// and the exception propagates. The default runs the statement whole: one slice.
+  virtual void execute_sliced(std::string_view sql, std::span<const Value> params, std::size_t rows_per_slice,
+                              const std::function<void(std::shared_ptr<const ResultSet>)>& on_slice) {
+    (void)rows_per_slice;
+    auto rows = execute(sql, params);
+    if (rows->size() > 0) on_slice(std::move(rows));
   }
 };
 

@@ -6,9 +6,10 @@
 
 #include <chrono>
 #include <cstdint>
-#include <span>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,12 @@ class Connection {
   Result execute(Compiled statement);
   /// Runs SQL in the dialect's own placeholder syntax ($1 / ?1) with positional values.
   Result exec_driver_sql(std::string_view sql, std::vector<Value> params = {});
+  /// Runs a read and hands its rows to `on_rows` in slices of at most `yield_per` rows as they
+  /// arrive: on PostgreSQL through a server-side cursor (inside the open transaction, or one of
+  /// its own in autocommit mode), the next FETCH already with the server while `on_rows` runs;
+  /// on SQLite as one slice. An exception from `on_rows` stops the read (the cursor is closed)
+  /// and propagates. UsageError when `yield_per` is 0.
+  void stream(Compiled statement, std::size_t yield_per, const std::function<void(Result)>& on_rows);
   /// Runs several parameterless statements at once (DDL scripts). Autobegins like execute().
   void execute_script(std::string_view sql);
 

@@ -91,11 +91,13 @@ class AsyncSession {
     co_return objs.empty() ? nullptr : std::static_pointer_cast<T>(objs.front());
   }
   /// Runs a select of entities through the identity map, with the loader options attached to it
-  /// (`.options(...)`) and then those given here.
+  /// (`.options(...)`) and then those given here. With `.yield_per(n)` the rows come in slices
+  /// of n (PostgreSQL: a server-side cursor), each turned into objects while the next is on its
+  /// way; the session then holds its own connection, as after a write.
   template <Mapped T, class... Opts>
   boost::asio::awaitable<std::vector<std::shared_ptr<T>>> scalars(Select<T> stmt, Opts... options) {
     std::vector<LoadOption> opts = orm::load_options_of(stmt, options...);
-    auto objs = co_await query(orm::entity_ops<T>(), stmt.core(), std::move(opts));
+    auto objs = co_await query(orm::entity_ops<T>(), stmt.core(), std::move(opts), stmt.rows_per_fetch());
     std::vector<std::shared_ptr<T>> out;
     out.reserve(objs.size());
     for (auto& o : objs) out.push_back(std::static_pointer_cast<T>(std::move(o)));  // no count traffic
@@ -154,7 +156,8 @@ class AsyncSession {
   friend class AsyncSessionTransaction;
   boost::asio::awaitable<std::vector<std::shared_ptr<void>>> query(const orm::EntityOps& ops,
                                                                    sql::detail::SelectCore core,
-                                                                   std::vector<LoadOption> opts);
+                                                                   std::vector<LoadOption> opts,
+                                                                   std::size_t yield_per = 0);
   // get() on an identity-map miss (SessionCore::key_plan).
   boost::asio::awaitable<std::vector<std::shared_ptr<void>>> query_key(const orm::EntityOps& ops, std::vector<Value> key);
   // Checked before co_await flush(), so a session with nothing to flush spends no coroutine.
@@ -163,6 +166,10 @@ class AsyncSession {
   boost::asio::awaitable<std::vector<Result>> run_step(const orm::Step& step,
                                                        orm::StatementRole role = orm::StatementRole::read);
   boost::asio::awaitable<void> run_load(orm::LoadPlan& plan, orm::StatementRole role = orm::StatementRole::read);
+  // The main query of `plan` read in slices of `yield_per` rows (Select::yield_per).
+  boost::asio::awaitable<void> run_sliced(const orm::Step& step, orm::StatementRole role, std::size_t yield_per,
+                                          orm::LoadPlan& plan);
+  boost::asio::awaitable<AsyncConnection*> connection_to_read(orm::StatementRole role);
   bool reads_pipelined(const orm::Step& step, orm::StatementRole role) const;
   boost::asio::awaitable<void> transaction_ended();  // routing hook: ends the reader's transaction
 

@@ -44,6 +44,12 @@ class LoadPlan {
 
   const Step* next();
   void feed(std::vector<Result> results);
+  /// True when the step from next() is the query itself (not a relationship load): its rows may
+  /// then arrive in slices (a read with yield_per).
+  bool at_main_query() const noexcept;
+  /// Builds the objects of one slice of the query's rows as it arrives; feed() with what is left
+  /// (nothing, after the last slice) then ends the step and plans the eager loads.
+  void feed_slice(const Result& slice);
   /// The queried objects in row order, de-duplicated (after the plan is done).
   const std::vector<std::shared_ptr<void>>& results() const noexcept { return results_; }
 
@@ -88,7 +94,15 @@ class LoadPlan {
     std::vector<std::shared_ptr<InstanceState>> states;
     std::unordered_set<const void*> state_seen;
   };
+  /// What the main query's rows have produced so far (they may come in several slices).
+  struct MainRows {
+    std::vector<std::shared_ptr<InstanceState>> roots;
+    std::uint64_t mark = 0;  // joined rows repeat their root
+    std::vector<JoinedRows> acc;
+  };
   bool build(Task& t);
+  MainRows& main_rows(const Task& t);
+  void absorb_main(const Task& t, MainRows& m, const Result& r);
   void complete_main(Task& t, const std::vector<Result>& rs);
   void complete_relationship(Task& t, const std::vector<Result>& rs);
   void plan_level(const EntityOps& ops, const std::vector<std::shared_ptr<InstanceState>>& states,
@@ -110,6 +124,7 @@ class LoadPlan {
   Step step_;
   bool issued_ = false;
   std::vector<std::shared_ptr<void>> results_;
+  std::optional<MainRows> main_rows_;
 };
 
 }  // namespace corm::orm

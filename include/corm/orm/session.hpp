@@ -63,11 +63,13 @@ class Session {
     return objs.empty() ? nullptr : std::static_pointer_cast<T>(objs.front());
   }
   /// Runs a select of entities through the identity map, with the loader options attached to it
-  /// (`.options(...)`) and then those given here.
+  /// (`.options(...)`) and then those given here. With `.yield_per(n)` the rows come in slices
+  /// of n (PostgreSQL: a server-side cursor), each turned into objects while the next is on its
+  /// way.
   template <Mapped T, class... Opts>
   std::vector<std::shared_ptr<T>> scalars(const Select<T>& stmt, const Opts&... options) {
     std::vector<LoadOption> opts = orm::load_options_of(stmt, options...);
-    auto objs = query(orm::entity_ops<T>(), stmt.core(), opts);
+    auto objs = query(orm::entity_ops<T>(), stmt.core(), opts, stmt.rows_per_fetch());
     std::vector<std::shared_ptr<T>> out;
     out.reserve(objs.size());
     for (auto& o : objs) out.push_back(std::static_pointer_cast<T>(std::move(o)));  // no count traffic
@@ -133,12 +135,14 @@ class Session {
  private:
   friend class SessionTransaction;
   std::vector<std::shared_ptr<void>> query(const orm::EntityOps& ops, sql::detail::SelectCore core,
-                                           const std::vector<LoadOption>& opts);
+                                           const std::vector<LoadOption>& opts,
+                                           std::size_t yield_per = 0);
   // get() on an identity-map miss (SessionCore::key_plan).
   std::vector<std::shared_ptr<void>> query_key(const orm::EntityOps& ops, std::span<const Value> key);
   void autoflush();
   Result run_compiled(Compiled c, orm::StatementRole role = orm::StatementRole::write);
   std::vector<Result> run_step(const orm::Step& step, orm::StatementRole role = orm::StatementRole::read);
+  Connection& connection_to_read(orm::StatementRole role);
   template <class Plan>
   void run(Plan& plan, orm::StatementRole role = orm::StatementRole::read) {
     while (const orm::Step* st = plan.next()) plan.feed(run_step(*st, role));

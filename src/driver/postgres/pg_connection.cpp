@@ -238,10 +238,9 @@ bool PgConnection::send_sync(bool ours) {
   return true;
 }
 
-// What precedes a statement in its pipeline: deferred commands (BEGIN), DEALLOCATE for evicted
-// cache entries, and PREPARE when the statement cache is on and this (SQL, parameter types)
-// pair is not prepared yet. Sets op.statement_name when the statement will run prepared.
-bool PgConnection::send_prefix(Op& op) {
+// Deferred commands (BEGIN; not ahead of a plain read at READ COMMITTED) and DEALLOCATEs of
+// evicted cache entries.
+bool PgConnection::send_queued(const Op& op) {
   if (!op.read_ahead) {
     for (auto& d : deferred_)
       if (!send_command(d, true)) return false;
@@ -250,6 +249,14 @@ bool PgConnection::send_prefix(Op& op) {
   for (auto& name : to_deallocate_)
     if (!send_command("DEALLOCATE " + name, false)) return false;
   to_deallocate_.clear();
+  return true;
+}
+
+// What precedes a statement in its pipeline: deferred commands (BEGIN), DEALLOCATE for evicted
+// cache entries, and PREPARE when the statement cache is on and this (SQL, parameter types)
+// pair is not prepared yet. Sets op.statement_name when the statement will run prepared.
+bool PgConnection::send_prefix(Op& op) {
+  if (!send_queued(op)) return false;
   if (options_.statement_cache_size == 0) return true;
   // Parameter types are part of a prepared statement, so they are part of its cache key.
   // Built in a buffer the connection keeps: a cache hit (nearly every statement) allocates nothing.
@@ -347,6 +354,106 @@ bool PgConnection::send_chunk() {
   return true;
 }
 
+void PgConnection::start_cursor(std::string_view sql, std::span<const Value> params, std::size_t rows_per_fetch) {
+  check_idle();
+  if (rows_per_fetch == 0) throw UsageError("a cursor read needs at least one row per fetch (yield_per > 0)");
+  params_.encode(params);
+  op_.emplace();
+  Op& op = *op_;
+  op.kind = Kind::cursor;
+  op.sql.assign(sql);
+  op.fetch_rows = rows_per_fetch;
+  // A cursor lives in a transaction: the caller's (also one whose BEGIN is still queued), or
+  // one of its own around the read.
+  op.own_transaction = !in_transaction();
+  op.cursor = fmt::format("corm_cursor_{}", ++next_cursor_);
+  op.fetch_sql = fmt::format("FETCH {} FROM {}", rows_per_fetch, op.cursor);
+  const std::string declare = fmt::format("DECLARE {} NO SCROLL CURSOR FOR {}", op.cursor, op.sql);
+  if (!enter_pipeline() || !send_queued(op)) return;
+  if (op.own_transaction && !send_command("BEGIN", true)) return;
+  // The DESCRIBE of the cursor tells which columns have binary readers, so the FETCHes can ask
+  // for binary rows; they go out once it is answered.
+  if (!PQsendQueryParams(conn_, declare.c_str(), params_.count(), params_.types(), params_.values(), params_.lengths(),
+                         params_.formats(), 0) ||
+      !PQsendDescribePortal(conn_, op.cursor.c_str())) {
+    fail_lost("declaring the cursor");
+    return;
+  }
+  expect_.push_back({Expect::discard, true});
+  expect_.push_back({Expect::portal, true});
+  if (!send_sync(true)) return;
+  op.flushing = true;
+}
+
+bool PgConnection::send_fetch(Op& op) {
+  if (!PQsendQueryParams(conn_, op.fetch_sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, op.result_format)) {
+    fail_lost("fetching from the cursor");
+    return false;
+  }
+  expect_.push_back({Expect::row, true});
+  if (!send_sync(true)) return false;
+  ++op.fetches;
+  op.flushing = true;
+  return true;
+}
+
+// A sync of the cursor read was read: the DECLARE, one FETCH or the closing step is complete.
+void PgConnection::cursor_synced(Op& op) {
+  switch (op.step) {
+    case CursorStep::declaring:
+      if (op.error || op.abandoned) return end_cursor(op);
+      op.step = CursorStep::fetching;
+      // Two in flight: while the caller reads one slice the server is producing the next.
+      for (int i = 0; i < 2; ++i)
+        if (!send_fetch(op)) return;
+      return;
+    case CursorStep::fetching:
+      --op.fetches;
+      if (op.last_rows < op.fetch_rows) op.exhausted = true;
+      if (!op.exhausted && !op.error && !op.abandoned) {
+        send_fetch(op);
+        return;
+      }
+      if (op.fetches == 0) end_cursor(op);
+      return;
+    case CursorStep::closing:
+      // A cancel request meant for a FETCH can land on the CLOSE instead; the COMMIT behind it
+      // then did not run, and the read's own transaction must still end.
+      if (op.error && op.own_transaction && !op.rolled_back) {
+        op.rolled_back = true;
+        if (send_command("ROLLBACK", true) && send_sync(true)) op.flushing = true;
+        return;
+      }
+      op.done = true;
+      return;
+  }
+}
+
+// Closes the cursor and ends the read's own transaction. After an error a transaction of the
+// caller's stays failed (the caller rolls it back), and its cursor with it.
+void PgConnection::end_cursor(Op& op) {
+  op.step = CursorStep::closing;
+  if (op.error) {
+    if (!op.own_transaction) {
+      op.done = true;
+      return;
+    }
+    op.rolled_back = true;
+    if (!send_command("ROLLBACK", true)) return;
+  } else {
+    if (!send_command("CLOSE " + op.cursor, true)) return;
+    if (op.own_transaction && !send_command("COMMIT", true)) return;
+  }
+  if (!send_sync(true)) return;
+  op.flushing = true;
+}
+
+std::vector<std::shared_ptr<const ResultSet>> PgConnection::take_slices() {
+  std::vector<std::shared_ptr<const ResultSet>> out;
+  if (op_) out.swap(op_->batch);
+  return out;
+}
+
 void PgConnection::record_error(Op& op, PGresult* r, Expect::What what) {
   if (op.error) return;
   if (PQstatus(conn_) == CONNECTION_BAD) {
@@ -409,7 +516,21 @@ bool PgConnection::read_pipeline() {
           if (op.result) PQclear(op.result);
           op.result = r;
           break;
-        case Expect::row: op.batch.push_back(std::make_shared<PgResultSet>(r)); break;
+        case Expect::portal: {
+          bool binary = true;
+          for (int i = 0, n = PQnfields(r); i < n && binary; ++i)
+            binary = detail::pg_binary_kind(PQftype(r, i)) != detail::PgBinaryKind::none;
+          op.result_format = binary ? 1 : 0;
+          PQclear(r);
+          break;
+        }
+        case Expect::row:
+          op.last_rows = static_cast<std::size_t>(PQntuples(r));
+          // A cursor's slices are rows for the caller: an empty FETCH (the end) is not one, and
+          // an abandoned read has nobody to take them.
+          if (op.kind == Kind::cursor && (op.abandoned || op.last_rows == 0)) PQclear(r);
+          else op.batch.push_back(std::make_shared<PgResultSet>(r));
+          break;
         default: PQclear(r); break;
       }
     } else {
@@ -577,8 +698,14 @@ Wait PgConnection::poll() {
       fail_lost("reading the result");
       return Wait::none;
     }
+    if (op.kind == Kind::cursor && !op.batch.empty() && !op.abandoned) return Wait::none;  // a slice to hand over
     if (read_pipeline()) {
       if (op.done) return Wait::none;  // lost while reading
+      if (op.kind == Kind::cursor) {
+        cursor_synced(op);
+        if (op.done) return Wait::none;
+        continue;  // flush what it sent, hand over the slice
+      }
       const bool more = op.kind == Kind::batch && op.next_row < op.rows.size();
       if (more && !op.error && !op.abandoned) {
         if (!send_chunk()) return Wait::none;
@@ -672,6 +799,39 @@ std::shared_ptr<const ResultSet> PgConnection::execute(std::string_view sql, std
 std::shared_ptr<const ResultSet> PgConnection::execute_read(std::string_view sql, std::span<const Value> params) {
   start_execute(sql, params, true);
   return run_blocking();
+}
+
+void PgConnection::execute_sliced(std::string_view sql, std::span<const Value> params, std::size_t rows_per_slice,
+                                  const std::function<void(std::shared_ptr<const ResultSet>)>& on_slice) {
+  start_cursor(sql, params, rows_per_slice);
+  std::exception_ptr failed;
+  while (!failed && busy()) {
+    const Wait w = poll();
+    if (w != Wait::none) {
+      wait_blocking(w, std::nullopt);
+      continue;
+    }
+    auto slices = take_slices();
+    if (cursor_done()) {
+      auto last = take_batch();  // throws the read's error
+      for (auto& s : last) slices.push_back(std::move(s));
+    }
+    try {
+      for (auto& s : slices) on_slice(std::move(s));
+    } catch (...) {
+      failed = std::current_exception();
+    }
+  }
+  if (failed && busy()) {
+    // The caller gave up on the rows: no further FETCH; the ones in flight finish and the cursor
+    // is closed, so the connection is clean for its next statement.
+    abandon_remaining_steps();
+    try {
+      (void)run_blocking();
+    } catch (...) {
+    }
+  }
+  if (failed) std::rethrow_exception(failed);
 }
 
 void PgConnection::execute_script(std::string_view sql) {

@@ -57,6 +57,19 @@ class PgConnection final : public driver::Connection {
   /// Rows sent per pipeline round trip.
   static constexpr std::size_t batch_chunk = 1000;
 
+  /// Starts a read fetched `rows_per_fetch` rows at a time through a server-side cursor
+  /// (DECLARE ... NO SCROLL CURSOR, then FETCHes), two FETCHes in flight so the server produces
+  /// the next slice while the caller reads this one. Outside a transaction it runs in one of its
+  /// own (BEGIN and COMMIT travel in the same pipelines). poll() returns Wait::none whenever a
+  /// slice is ready (take_slices()) and when the read is over (cursor_done(), then take_batch()
+  /// for the last slices or the error). Costs one round trip more than start_execute (the
+  /// cursor's columns decide the FETCHes' result format before they are sent).
+  void start_cursor(std::string_view sql, std::span<const Value> params, std::size_t rows_per_fetch);
+  /// The slices that arrived since the last call, in order.
+  std::vector<std::shared_ptr<const ResultSet>> take_slices();
+  /// True once the cursor read has ended (closed, or failed).
+  bool cursor_done() const noexcept { return !op_ || op_->done; }
+
   /// Starts a parameterless script (simple query protocol; may hold several statements).
   /// Deferred commands are prepended unless `with_deferred` is false (a ping must not begin
   /// a transaction).
@@ -115,6 +128,8 @@ class PgConnection final : public driver::Connection {
   bool discard_deferred() noexcept override;
   bool send_without_reply(std::string_view sql) override;
   std::shared_ptr<const ResultSet> execute_read(std::string_view sql, std::span<const Value> params) override;
+  void execute_sliced(std::string_view sql, std::span<const Value> params, std::size_t rows_per_slice,
+                      const std::function<void(std::shared_ptr<const ResultSet>)>& on_slice) override;
 
   /// The server's default_transaction_isolation is READ COMMITTED (asked once at connect).
   bool default_read_committed() const noexcept { return default_read_committed_; }
@@ -132,7 +147,9 @@ class PgConnection final : public driver::Connection {
   // (a deferred BEGIN, DEALLOCATEs, the PREPARE) costs no round trip of its own, and a ROLLBACK
   // sent without waiting (send_without_reply) is simply read back before the next operation.
   // Scripts use the simple query protocol, which needs pipeline mode off.
-  enum class Kind { statement, batch, script };
+  enum class Kind { statement, batch, script, cursor };
+  // A cursor read's steps, each ended by a sync of its own.
+  enum class CursorStep { declaring, fetching, closing };
   struct Op {
     Kind kind = Kind::statement;
     std::string sql;                 // the user's statement, for errors
@@ -151,13 +168,23 @@ class PgConnection final : public driver::Connection {
     // Batches: one statement, many parameter rows, sent in chunks each ended by a sync.
     std::span<const std::vector<Value>> rows;
     std::size_t next_row = 0;
-    std::vector<std::shared_ptr<const ResultSet>> batch;
+    std::vector<std::shared_ptr<const ResultSet>> batch;  // cursors: slices not yet taken
+    std::size_t last_rows = 0;                            // rows of the latest batch row / slice
+    // Cursors.
+    CursorStep step = CursorStep::declaring;
+    std::string fetch_sql;    // FETCH n FROM <cursor>
+    std::string cursor;
+    std::size_t fetch_rows = 0;
+    int fetches = 0;          // FETCHes sent and not yet synced
+    bool exhausted = false;   // a FETCH came back short: the cursor has no more rows
+    bool own_transaction = false;
+    bool rolled_back = false;  // the own transaction's ROLLBACK is sent
   };
   // One result the server owes, in the order they will arrive. `ours` marks results of the
   // current operation; the others belong to commands sent without waiting, and are read and
   // dropped first (a failure there can only be a lost connection, which the next read sees).
   struct Expect {
-    enum What { discard, prepare, describe, result, row, sync } what;
+    enum What { discard, prepare, describe, portal, result, row, sync } what;
     bool ours;
   };
 
@@ -165,7 +192,11 @@ class PgConnection final : public driver::Connection {
   bool enter_pipeline();
   bool send_command(const std::string& sql, bool ours);
   bool send_sync(bool ours);
+  bool send_queued(const Op& op);
   bool send_prefix(Op& op);
+  bool send_fetch(Op& op);
+  void cursor_synced(Op& op);
+  void end_cursor(Op& op);
   bool send_exec(Op& op, Expect::What what);
   bool send_chunk();
   bool read_pipeline();
@@ -204,6 +235,7 @@ class PgConnection final : public driver::Connection {
   std::string spare_sql_;  // a finished statement's text buffer, for the next one to reuse
   std::vector<std::string> to_deallocate_;
   std::uint64_t next_statement_ = 0;
+  std::uint64_t next_cursor_ = 0;
 };
 
 }  // namespace corm::driver::postgres

@@ -224,6 +224,18 @@ class Select {
   /// The options attached with options(), in order.
   const std::vector<std::any>& attached_options() const noexcept { return options_; }
 
+  /// Fetch the rows `n` at a time (SQLAlchemy's `execution_options(yield_per=n)`), for large
+  /// results: on PostgreSQL the session reads through a server-side cursor and builds the objects
+  /// of one slice while the server produces the next (SQLite reads whole). It does not change
+  /// the SQL; 0 (the default) reads the result whole.
+  Select yield_per(std::size_t n) && {
+    yield_per_ = n;
+    return std::move(*this);
+  }
+  Select yield_per(std::size_t n) const& { return Select(*this).yield_per(n); }
+  /// The rows per fetch set with yield_per(n); 0 when unset.
+  std::size_t rows_per_fetch() const noexcept { return yield_per_; }
+
   /// This select as a named subquery for FROM / JOIN.
   Subquery<R> subquery(std::string_view name) const { return Subquery<R>(core_ptr(), std::string(name)); }
   /// `(SELECT x ...)` as a value: needs exactly one column.
@@ -268,6 +280,7 @@ class Select {
 
   sql::detail::SelectCore core_;
   std::vector<std::any> options_;
+  std::size_t yield_per_ = 0;
 };
 
 /// SELECT all mapped columns of T (in declaration order); rows read back as T.
