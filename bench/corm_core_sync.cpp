@@ -265,6 +265,7 @@ void w6(corm::Engine& engine) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  keep_heap();
   auto args = parse_args(argc, argv);
   if (args.dsn.empty()) fail("usage: bench-corm-core-sync --dsn postgresql://... [--only Wn]");
   try {

@@ -248,6 +248,7 @@ awaitable<void> run_all(Args args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  keep_heap();
   auto args = parse_args(argc, argv);
   sqlite_mode = !args.db.empty();
   if (!sqlite_mode && args.dsn.empty()) fail("usage: bench-corm-orm-async (--dsn postgresql://... | --db file.sqlite) [--only Wn] [--begin-first] [--no-identity-map]");

@@ -182,6 +182,7 @@ void w6(corm::Engine& engine) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  keep_heap();
   auto args = parse_args(argc, argv);
   if (args.dsn.empty()) fail("usage: bench-corm-orm-sync --dsn postgresql://... [--only Wn] [--begin-first]");
   try {

@@ -376,6 +376,7 @@ void w6(const std::string& dsn, PGconn* admin) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  keep_heap();
   auto args = parse_args(argc, argv);
   if (args.dsn.empty()) fail("usage: bench-raw-libpq --dsn postgresql://... [--only Wn]");
   PGconn* c = connect(args.dsn);

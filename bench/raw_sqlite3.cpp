@@ -260,6 +260,7 @@ void w5() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  keep_heap();
   auto args = parse_args(argc, argv);
   if (args.db.empty()) fail("usage: bench-raw-sqlite3 --db file.sqlite [--only Wn]");
   if (sqlite3_open_v2(args.db.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK)

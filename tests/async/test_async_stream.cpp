@@ -5,6 +5,10 @@
 
 #include <corm/asyncio.hpp>
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -16,6 +20,8 @@
 using namespace corm;
 namespace asio = boost::asio;
 using asio::awaitable;
+using namespace std::chrono_literals;
+using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -187,5 +193,30 @@ TEST_CASE("async: stream in autocommit mode reads in a transaction of its own an
     }
     CHECK(refused);
     co_await conn.close();
+  });
+}
+
+TEST_CASE("async: a stream cancelled between slices stops on the server and leaves the connection clean",
+          "[async][cancel][postgres]") {
+  if (!test::is_postgres()) return;  // SQLite's one slice: cancellation is execute()'s (test_async_engine)
+  test::run_async([](asio::any_io_executor ex) -> awaitable<void> {
+    auto engine = create_async_engine(ex, test::database_url());
+    auto conn = co_await engine.connect();
+    std::size_t rows = 0;
+    std::function<void(Result)> on_rows = [&](Result slice) { rows += slice.size(); };
+    // Each row takes the server 20 ms: 200 rows would take 4 s; the timer wins after 150 ms.
+    asio::steady_timer t(ex, 150ms);
+    auto r = co_await (conn.stream(sql("SELECT g, pg_sleep(0.02) FROM generate_series(1, 200) g"), 1, on_rows) ||
+                       t.async_wait(asio::use_awaitable));
+    CHECK(r.index() == 1);
+    CHECK(rows > 0);    // slices arrived before the timer
+    CHECK(rows < 200);  // and the rest never did
+    // As after any cancelled statement: roll back, and the connection answers at once.
+    co_await conn.rollback();
+    auto seven = co_await conn.exec_driver_sql("SELECT 7");
+    CHECK(seven.scalar_one<int>() == 7);
+    CHECK(co_await open_cursors(conn) == 0);
+    co_await conn.close();
+    CHECK(engine.pool_status().checked_out == 0);
   });
 }
