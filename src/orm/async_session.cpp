@@ -99,7 +99,8 @@ asio::awaitable<std::vector<Result>> AsyncSession::run_step(const orm::Step& ste
     core_->record(step, std::chrono::steady_clock::now() - t0);
     co_return out;
   }
-  AsyncConnection& conn = *co_await connection_to_read(role);
+  AsyncConnection& conn = *co_await connection_for(role);
+  if (needs_read_only_mark(conn)) co_await conn.exec_driver_sql("SET TRANSACTION READ ONLY");
   auto t0 = std::chrono::steady_clock::now();
   std::vector<Result> out;
   if (step.statements.size() == 1) {
@@ -118,18 +119,18 @@ asio::awaitable<std::vector<Result>> AsyncSession::run_step(const orm::Step& ste
   co_return out;
 }
 
-// The session's own connection for `role`; a read-only session's transaction is marked so first.
-asio::awaitable<AsyncConnection*> AsyncSession::connection_to_read(orm::StatementRole role) {
-  AsyncConnection* conn = co_await connection_for(role);
-  if (options_.read_only && conn->dialect() == Dialect::postgresql && !conn->in_transaction() &&
-      conn->isolation_level() != IsolationLevel::autocommit)
-    co_await conn->exec_driver_sql("SET TRANSACTION READ ONLY");  // autobegins; the server refuses writes too
-  co_return conn;
+// A read-only session marks its transaction before the first statement (SET TRANSACTION READ
+// ONLY autobegins it), so the server refuses writes too. A test, not a coroutine: the statement
+// path spends no frame on it.
+bool AsyncSession::needs_read_only_mark(const AsyncConnection& conn) const {
+  return options_.read_only && conn.dialect() == Dialect::postgresql && !conn.in_transaction() &&
+         conn.isolation_level() != IsolationLevel::autocommit;
 }
 
 asio::awaitable<void> AsyncSession::run_sliced(const orm::Step& step, orm::StatementRole role, std::size_t yield_per,
                                                orm::LoadPlan& plan) {
-  AsyncConnection& conn = *co_await connection_to_read(role);
+  AsyncConnection& conn = *co_await connection_for(role);
+  if (needs_read_only_mark(conn)) co_await conn.exec_driver_sql("SET TRANSACTION READ ONLY");
   auto t0 = std::chrono::steady_clock::now();
   std::function<void(Result)> on_rows = [&plan](Result slice) { plan.feed_slice(slice); };
   Compiled c = step.statements.front();

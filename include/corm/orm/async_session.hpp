@@ -169,7 +169,7 @@ class AsyncSession {
   // The main query of `plan` read in slices of `yield_per` rows (Select::yield_per).
   boost::asio::awaitable<void> run_sliced(const orm::Step& step, orm::StatementRole role, std::size_t yield_per,
                                           orm::LoadPlan& plan);
-  boost::asio::awaitable<AsyncConnection*> connection_to_read(orm::StatementRole role);
+  bool needs_read_only_mark(const AsyncConnection& conn) const;
   bool reads_pipelined(const orm::Step& step, orm::StatementRole role) const;
   boost::asio::awaitable<void> transaction_ended();  // routing hook: ends the reader's transaction
 
