@@ -62,8 +62,9 @@ class PgConnection final : public driver::Connection {
   /// the next slice while the caller reads this one. Outside a transaction it runs in one of its
   /// own (BEGIN and COMMIT travel in the same pipelines). poll() returns Wait::none whenever a
   /// slice is ready (take_slices()) and when the read is over (cursor_done(), then take_batch()
-  /// for the last slices or the error). Costs one round trip more than start_execute (the
-  /// cursor's columns decide the FETCHes' result format before they are sent).
+  /// for the last slices or the error). Costs two round trips more than start_execute: the
+  /// cursor's columns decide the FETCHes' result format before they are sent, and the CLOSE
+  /// (with the own transaction's COMMIT) is waited for.
   void start_cursor(std::string_view sql, std::span<const Value> params, std::size_t rows_per_fetch);
   /// The slices that arrived since the last call, in order.
   std::vector<std::shared_ptr<const ResultSet>> take_slices();

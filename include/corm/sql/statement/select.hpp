@@ -225,9 +225,10 @@ class Select {
   const std::vector<std::any>& attached_options() const noexcept { return options_; }
 
   /// Fetch the rows `n` at a time (SQLAlchemy's `execution_options(yield_per=n)`), for large
-  /// results: on PostgreSQL the session reads through a server-side cursor and builds the objects
-  /// of one slice while the server produces the next (SQLite reads whole). It does not change
-  /// the SQL; 0 (the default) reads the result whole.
+  /// results: on PostgreSQL `scalars()` reads through a server-side cursor and builds the objects
+  /// of one slice while the server produces the next (SQLite reads whole; eager loads below the
+  /// query read whole). It does not change the SQL; 0 (the default) reads the result whole. Rows
+  /// without the ORM: `conn.stream(statement, n, on_rows)`.
   Select yield_per(std::size_t n) && {
     yield_per_ = n;
     return std::move(*this);
