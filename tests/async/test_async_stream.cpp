@@ -91,6 +91,13 @@ TEST_CASE("async: stream hands a read over in slices of yield_per rows, every ro
     co_await conn.stream(sql("SELECT id FROM " + t + " WHERE id < 0"), 1000, on_rows);
     CHECK(slices.empty());
 
+    // A slice never holds more than the driver's FETCH size (1,000 on PostgreSQL), whatever
+    // yield_per asks.
+    slices.clear();
+    co_await conn.stream(sql("SELECT id FROM " + t), 2500, on_rows);
+    if (test::is_postgres()) CHECK(slices == std::vector<std::size_t>{1000, 1000, 500});
+    else CHECK(slices == std::vector<std::size_t>{stream_rows});
+
     // Parameters bind as in execute().
     slices.clear();
     ids.clear();

@@ -60,8 +60,8 @@ class AsyncConnection {
   boost::asio::awaitable<Result> exec_driver_sql(std::string sql, std::vector<Value> params = {});
   /// Runs a read and hands its rows to `on_rows` in slices of at most `yield_per` rows as they
   /// arrive: on PostgreSQL through a server-side cursor (DECLARE / FETCH, inside the open
-  /// transaction or one of its own), the next FETCH already with the server while `on_rows`
-  /// runs; on SQLite as one slice. An exception from `on_rows` stops the read (no further
+  /// transaction or one of its own; at most 1,000 rows per FETCH), the next FETCH already with
+  /// the server while `on_rows` runs; on SQLite as one slice. An exception from `on_rows` stops the read (no further
   /// FETCH, the cursor is closed) and propagates. UsageError when `yield_per` is 0.
   boost::asio::awaitable<void> stream(Compiled statement, std::size_t yield_per, std::function<void(Result)> on_rows);
   /// Runs one statement once per parameter row, in as few round trips as possible (PostgreSQL

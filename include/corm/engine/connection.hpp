@@ -54,8 +54,8 @@ class Connection {
   Result exec_driver_sql(std::string_view sql, std::vector<Value> params = {});
   /// Runs a read and hands its rows to `on_rows` in slices of at most `yield_per` rows as they
   /// arrive: on PostgreSQL through a server-side cursor (inside the open transaction, or one of
-  /// its own in autocommit mode), the next FETCH already with the server while `on_rows` runs;
-  /// on SQLite as one slice. An exception from `on_rows` stops the read (the cursor is closed)
+  /// its own in autocommit mode; at most 1,000 rows per FETCH), the next FETCH already with the
+  /// server while `on_rows` runs; on SQLite as one slice. An exception from `on_rows` stops the read (the cursor is closed)
   /// and propagates. UsageError when `yield_per` is 0.
   void stream(Compiled statement, std::size_t yield_per, const std::function<void(Result)>& on_rows);
   /// Runs several parameterless statements at once (DDL scripts). Autobegins like execute().

@@ -362,12 +362,12 @@ void PgConnection::start_cursor(std::string_view sql, std::span<const Value> par
   Op& op = *op_;
   op.kind = Kind::cursor;
   op.sql.assign(sql);
-  op.fetch_rows = rows_per_fetch;
+  op.fetch_rows = std::min(rows_per_fetch, max_fetch_rows);
   // A cursor lives in a transaction: the caller's (also one whose BEGIN is still queued), or
   // one of its own around the read.
   op.own_transaction = !in_transaction();
   op.cursor = fmt::format("corm_cursor_{}", ++next_cursor_);
-  op.fetch_sql = fmt::format("FETCH {} FROM {}", rows_per_fetch, op.cursor);
+  op.fetch_sql = fmt::format("FETCH {} FROM {}", op.fetch_rows, op.cursor);
   const std::string declare = fmt::format("DECLARE {} NO SCROLL CURSOR FOR {}", op.cursor, op.sql);
   if (!enter_pipeline() || !send_queued(op)) return;
   if (op.own_transaction && !send_command("BEGIN", true)) return;

@@ -57,9 +57,9 @@ class PgConnection final : public driver::Connection {
   /// Rows sent per pipeline round trip.
   static constexpr std::size_t batch_chunk = 1000;
 
-  /// Starts a read fetched `rows_per_fetch` rows at a time through a server-side cursor
-  /// (DECLARE ... NO SCROLL CURSOR, then FETCHes), two FETCHes in flight so the server produces
-  /// the next slice while the caller reads this one. Outside a transaction it runs in one of its
+  /// Starts a read fetched `rows_per_fetch` rows (at most max_fetch_rows) at a time through a
+  /// server-side cursor (DECLARE ... NO SCROLL CURSOR, then FETCHes), two FETCHes in flight so
+  /// the server produces the next slice while the caller reads this one. Outside a transaction it runs in one of its
   /// own (BEGIN and COMMIT travel in the same pipelines). poll() returns Wait::none whenever a
   /// slice is ready (take_slices()) and when the read is over (cursor_done(), then take_batch()
   /// for the last slices or the error). Costs two round trips more than start_execute: the
@@ -70,6 +70,10 @@ class PgConnection final : public driver::Connection {
   std::vector<std::shared_ptr<const ResultSet>> take_slices();
   /// True once the cursor read has ended (closed, or failed).
   bool cursor_done() const noexcept { return !op_ || op_->done; }
+  /// Rows per FETCH at most, whatever yield_per asks: W3 read through FETCHes of 3,000–5,000 rows
+  /// took twice as long as through FETCHes of 500–2,000, with corm and with plain libpq alike
+  /// (docs/benchmarks.md, item 38); a slice is "at most yield_per rows", so smaller is allowed.
+  static constexpr std::size_t max_fetch_rows = 1000;
 
   /// Starts a parameterless script (simple query protocol; may hold several statements).
   /// Deferred commands are prepended unless `with_deferred` is false (a ping must not begin
