@@ -154,8 +154,8 @@ asio::awaitable<std::vector<std::shared_ptr<void>>> AsyncSession::query(const or
   auto plan = core_->query_plan(ops, std::move(core), opts, false);
   // run_load()'s loop, written out: a coroutine frame fewer for every query.
   while (const orm::Step* st = plan.next()) {
-    if (yield_per > 0 && plan.at_main_query() && st->statements.size() == 1) {
-      co_await run_sliced(*st, role, yield_per, plan);
+    if (const std::size_t slice = plan.rows_per_fetch(yield_per); slice > 0) {
+      co_await run_sliced(*st, role, slice, plan);
       plan.feed({});
       continue;
     }

@@ -385,14 +385,21 @@ void LoadPlan::finish_joined(const std::vector<JoinNode>& joins, std::vector<Joi
   }
 }
 
-bool LoadPlan::at_main_query() const noexcept {
-  return issued_ && !tasks_.empty() && tasks_.front().main && !tasks_.front().lock;
+std::size_t LoadPlan::rows_per_fetch(std::size_t yield_per) const noexcept {
+  if (!issued_ || tasks_.empty() || step_.statements.size() != 1) return 0;
+  const Task& t = tasks_.front();
+  if (t.lock) return 0;
+  if (t.main) return yield_per;
+  if (core_.dialect() != Dialect::postgresql || t.parents.size() < eager_slice_min_parents) return 0;
+  return core_.options().eager_yield_per;
 }
 
 void LoadPlan::feed_slice(const Result& slice) {
-  if (!at_main_query()) throw UsageError("LoadPlan::feed_slice outside the main query's step");
+  if (!issued_ || tasks_.empty() || tasks_.front().lock)
+    throw UsageError("LoadPlan::feed_slice without a step from next() that reads rows");
   const Task& t = tasks_.front();
-  absorb_main(t, main_rows(t), slice);
+  if (t.main) absorb_main(t, main_rows(t), slice);
+  else absorb_relationship(t, rel_rows(t), slice);
 }
 
 LoadPlan::MainRows& LoadPlan::main_rows(const Task& t) {
@@ -442,76 +449,108 @@ void LoadPlan::complete_main(Task& t, const std::vector<Result>& rs) {
   finish_joined(t.joins, done_rows.acc, refresh_, source);
 }
 
-void LoadPlan::complete_relationship(Task& t, const std::vector<Result>& rs) {
-  const RelationshipInfo& r = t.parents.front()->table().relationships[t.rel];
-  const TableInfo& target = *t.ops->info;
-  const bool m2m = r.kind == RelationshipKind::many_to_many;
+// What a relationship load's rows have produced so far: they may come in several slices (a
+// cursor read), each absorbed as it arrives; complete_relationship() then fills the holders.
+struct LoadPlan::RelRows {
   struct Group {
     explicit Group(std::pmr::memory_resource* pool) : objs(pool) {}
     std::pmr::vector<std::shared_ptr<void>> objs;  // a thousand small vectors: from the session's pool
     std::unordered_set<const void*> seen;
     std::size_t count = 0;
   };
-  // A row can name the same child twice only through joined rows, association rows or a child
-  // the identity map already supplied; a plain selectin load of a one-to-many (W4's shape: 10,000
-  // books) skips the de-duplication sets.
-  const bool may_repeat = m2m || !t.joins.empty() || !t.known.empty();
-  // Integer keys (nearly every foreign key) group without building a string per child.
-  std::unordered_map<std::int64_t, Group> by_int;
-  std::unordered_map<std::string, Group> by_key;
-  // Without repeats the rows are grouped in two passes — count, then fill vectors sized once —
-  // instead of growing a vector per parent (five reallocations for ten children).
-  std::vector<std::pair<Group*, const InstanceState*>> placed;
-  auto group_for = [&](const Value& key) -> Group& {
+  RelRows(SessionCore& session, const Task& t)
+      : core(session),
+        m2m(t.parents.front()->table().relationships[t.rel].kind == RelationshipKind::many_to_many),
+        // A row can name the same child twice only through joined rows, association rows or a
+        // child the identity map already supplied; a plain selectin load of a one-to-many (W4's
+        // shape: 10,000 books) skips the de-duplication sets.
+        may_repeat(m2m || !t.joins.empty() || !t.known.empty()),
+        mark(session.next_load_mark()),
+        acc(t.joins.size()) {}
+
+  Group& group_for(const Value& key) {
     const auto* i = std::get_if<std::int64_t>(&key.storage());
-    return i ? by_int.try_emplace(*i, core_.pool()).first->second
-             : by_key.try_emplace(encode_key(key), core_.pool()).first->second;
-  };
-  auto add_to = [&](const Value& key, const std::shared_ptr<void>& obj) {
+    return i ? by_int.try_emplace(*i, core.pool()).first->second
+             : by_key.try_emplace(encode_key(key), core.pool()).first->second;
+  }
+  void add_to(const Value& key, const std::shared_ptr<void>& obj) {
     Group& g = group_for(key);
     if (g.seen.insert(obj.get()).second) g.objs.push_back(obj);
-  };
-  auto group_of = [&](const Value& key) -> const Group* {
+  }
+  const Group* group_of(const Value& key) const {
     if (const auto* i = std::get_if<std::int64_t>(&key.storage())) {
       auto it = by_int.find(*i);
       return it == by_int.end() ? nullptr : &it->second;
     }
     auto it = by_key.find(encode_key(key));
     return it == by_key.end() ? nullptr : &it->second;
-  };
-  std::vector<std::shared_ptr<InstanceState>> children;
-  std::size_t rows = 0;
-  for (const Result& res : rs) rows += res.size();
-  core_.reserve_more(rows);
-  children.reserve(rows);
-  if (!may_repeat) placed.reserve(rows);
-  const std::uint64_t mark = core_.next_load_mark();
-  std::vector<JoinedRows> acc(t.joins.size());
-  // the association's parent key follows the entity's columns; joined entities follow both
-  const std::size_t joined_first = target.columns.size() + (m2m ? 1 : 0);
-  for (const Result& res : rs) {
-    for (const Row& row : res) {
-      auto cs = core_.absorb(*t.ops, row, 0, false);
-      if (m2m) {
-        add_to(SessionCore::cell_value(row, target.columns.size()), cs->obj);
-      } else if (may_repeat) {
-        add_to(target.columns[r.remote_column].get(cs->ptr()), cs->obj);
-      } else {
-        Group& g = group_for(target.columns[r.remote_column].get(cs->ptr()));
-        ++g.count;
-        placed.emplace_back(&g, cs.get());  // the identity map keeps the state alive
-      }
-      if (std::exchange(cs->load_mark, mark) != mark) children.push_back(cs);
-      read_joined(t.joins, row, cs, joined_first, acc, false);
-    }
   }
-  for (auto& [key, g] : by_int) g.objs.reserve(g.count);
-  for (auto& [key, g] : by_key) g.objs.reserve(g.count);
-  for (const auto& [g, cs] : placed) g->objs.push_back(cs->obj);
+
+  SessionCore& core;
+  const bool m2m;
+  const bool may_repeat;
+  const std::uint64_t mark;  // joined rows repeat a child
+  // Integer keys (nearly every foreign key) group without building a string per child.
+  std::unordered_map<std::int64_t, Group> by_int;
+  std::unordered_map<std::string, Group> by_key;
+  // Without repeats the rows are grouped in two passes — count, then fill vectors sized once —
+  // instead of growing a vector per parent (five reallocations for ten children).
+  std::vector<std::pair<Group*, const InstanceState*>> placed;
+  std::vector<std::shared_ptr<InstanceState>> children;
+  std::vector<JoinedRows> acc;
+};
+
+LoadPlan::~LoadPlan() = default;
+LoadPlan::LoadPlan(LoadPlan&&) noexcept = default;
+
+LoadPlan::RelRows& LoadPlan::rel_rows(const Task& t) {
+  if (!rel_rows_) rel_rows_ = std::make_unique<RelRows>(core_, t);
+  return *rel_rows_;
+}
+
+void LoadPlan::absorb_relationship(const Task& t, RelRows& g, const Result& res) {
+  const RelationshipInfo& r = t.parents.front()->table().relationships[t.rel];
+  const TableInfo& target = *t.ops->info;
+  const std::size_t rows = res.size();
+  core_.reserve_more(rows);
+  // Geometric: a read in slices comes here once per slice.
+  auto make_room = [rows](auto& v) {
+    const std::size_t need = v.size() + rows;
+    if (need > v.capacity()) v.reserve(std::max(need, v.capacity() * 2));
+  };
+  make_room(g.children);
+  if (!g.may_repeat) make_room(g.placed);
+  // the association's parent key follows the entity's columns; joined entities follow both
+  const std::size_t joined_first = target.columns.size() + (g.m2m ? 1 : 0);
+  for (const Row& row : res) {
+    auto cs = core_.absorb(*t.ops, row, 0, false);
+    if (g.m2m) {
+      g.add_to(SessionCore::cell_value(row, target.columns.size()), cs->obj);
+    } else if (g.may_repeat) {
+      g.add_to(target.columns[r.remote_column].get(cs->ptr()), cs->obj);
+    } else {
+      RelRows::Group& grp = g.group_for(target.columns[r.remote_column].get(cs->ptr()));
+      ++grp.count;
+      g.placed.emplace_back(&grp, cs.get());  // the identity map keeps the state alive
+    }
+    if (std::exchange(cs->load_mark, g.mark) != g.mark) g.children.push_back(cs);
+    read_joined(t.joins, row, cs, joined_first, g.acc, false);
+  }
+}
+
+void LoadPlan::complete_relationship(Task& t, const std::vector<Result>& rs) {
+  for (const Result& res : rs) absorb_relationship(t, rel_rows(t), res);
+  RelRows& g = rel_rows(t);
+  const std::unique_ptr<RelRows> done_rows = std::move(rel_rows_);
+  const RelationshipInfo& r = t.parents.front()->table().relationships[t.rel];
+  const TableInfo& target = *t.ops->info;
+  for (auto& [key, grp] : g.by_int) grp.objs.reserve(grp.count);
+  for (auto& [key, grp] : g.by_key) grp.objs.reserve(grp.count);
+  for (const auto& [grp, cs] : g.placed) grp->objs.push_back(cs->obj);
   std::vector<std::shared_ptr<InstanceState>> from_map;  // not in the rows: no joined data
   for (auto& obj : t.known) {
-    add_to(target.columns[r.remote_column].get(obj.get()), obj);
-    if (auto cs = core_.shared_state_of(obj.get()); cs && std::exchange(cs->load_mark, mark) != mark)
+    g.add_to(target.columns[r.remote_column].get(obj.get()), obj);
+    if (auto cs = core_.shared_state_of(obj.get()); cs && std::exchange(cs->load_mark, g.mark) != g.mark)
       from_map.push_back(cs);
   }
   if (t.order_on_client) {
@@ -521,25 +560,26 @@ void LoadPlan::complete_relationship(Task& t, const std::vector<Result>& rs) {
     auto key_less = [&](const std::shared_ptr<void>& a, const std::shared_ptr<void>& b) {
       return int_key(pk, a) < int_key(pk, b);
     };
-    auto order = [&](Group& g) {
-      if (!std::is_sorted(g.objs.begin(), g.objs.end(), key_less)) std::sort(g.objs.begin(), g.objs.end(), key_less);
+    auto order = [&](RelRows::Group& grp) {
+      if (!std::is_sorted(grp.objs.begin(), grp.objs.end(), key_less))
+        std::sort(grp.objs.begin(), grp.objs.end(), key_less);
     };
-    for (auto& [key, g] : by_int) order(g);
-    for (auto& [key, g] : by_key) order(g);
+    for (auto& [key, grp] : g.by_int) order(grp);
+    for (auto& [key, grp] : g.by_key) order(grp);
   }
   for (auto& p : t.parents) {
-    const Group* g = group_of(p->table().columns[r.local_column].get(p->ptr()));
+    const RelRows::Group* grp = g.group_of(p->table().columns[r.local_column].get(p->ptr()));
     std::span<const std::shared_ptr<void>> objs;
-    if (g) objs = g->objs;
+    if (grp) objs = grp->objs;
     if (r.to_one() && objs.size() > 1) set_holder(core_, *p, t.rel, objs.first(1), false);
     else set_holder(core_, *p, t.rel, objs, false);
   }
   std::vector<std::size_t> done;
   for (const JoinNode& j : t.joins)
     if (j.parent < 0) done.push_back(j.rel);
-  plan_level(*t.ops, children, t.paths, t.depth + 1, done, t.source);
+  plan_level(*t.ops, g.children, t.paths, t.depth + 1, done, t.source);
   plan_level(*t.ops, from_map, t.paths, t.depth + 1, {}, std::nullopt);
-  finish_joined(t.joins, acc, false, t.source);
+  finish_joined(t.joins, g.acc, false, t.source);
 }
 
 void LoadPlan::plan_level(const EntityOps& ops, const std::vector<std::shared_ptr<InstanceState>>& states,

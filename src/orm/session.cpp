@@ -80,18 +80,15 @@ std::vector<std::shared_ptr<void>> Session::query(const orm::EntityOps& ops, sql
   autoflush();
   auto role = core.for_update.enabled ? orm::StatementRole::read_for_write : orm::StatementRole::read;
   auto plan = core_->query_plan(ops, std::move(core), opts, false);
-  if (yield_per == 0) {
-    run(plan, role);
-    return plan.results();
-  }
   while (const orm::Step* st = plan.next()) {
-    if (!plan.at_main_query() || st->statements.size() != 1) {
+    const std::size_t slice = plan.rows_per_fetch(yield_per);
+    if (slice == 0) {
       plan.feed(run_step(*st, role));
       continue;
     }
     Connection& conn = connection_to_read(role);
     auto t0 = std::chrono::steady_clock::now();
-    conn.stream(st->statements.front(), yield_per, [&plan](Result slice) { plan.feed_slice(slice); });
+    conn.stream(st->statements.front(), slice, [&plan](Result rows) { plan.feed_slice(rows); });
     core_->record(*st, std::chrono::steady_clock::now() - t0);
     plan.feed({});
   }

@@ -41,15 +41,24 @@ class LoadPlan {
   /// A query for entities of `ops` that is already compiled (get() by primary key): no eager
   /// options, and nothing below it embeds it (default subqueryloads run as selectin).
   LoadPlan(SessionCore& core, const EntityOps& ops, Compiled statement);
+  LoadPlan(LoadPlan&&) noexcept;
+  ~LoadPlan();
 
   const Step* next();
   void feed(std::vector<Result> results);
-  /// True when the step from next() is the query itself (not a relationship load): its rows may
-  /// then arrive in slices (a read with yield_per).
-  bool at_main_query() const noexcept;
-  /// Builds the objects of one slice of the query's rows as it arrives; feed() with what is left
-  /// (nothing, after the last slice) then ends the step and plans the eager loads.
+  /// How the rows of the step from next() are best read: in slices of this many rows, or whole
+  /// (0). The query itself is read in slices of `yield_per` (the statement's yield_per, 0 when
+  /// unset); a selectin load for at least eager_slice_min_parents parents on PostgreSQL in slices
+  /// of SessionOptions::eager_yield_per, so its objects are built while the server still
+  /// produces rows. A step of several statements, or a locking one, is read whole.
+  std::size_t rows_per_fetch(std::size_t yield_per) const noexcept;
+  /// Builds the objects of one slice of the step's rows as it arrives; feed() with what is left
+  /// (nothing, after the last slice) then ends the step and plans the loads below it.
   void feed_slice(const Result& slice);
+  /// Parents a selectin load needs before it is read in slices: a smaller one is likely a
+  /// statement of few rows, which a cursor would only slow down (DECLARE is planned afresh and
+  /// costs a round trip more than a prepared statement).
+  static constexpr std::size_t eager_slice_min_parents = 100;
   /// The queried objects in row order, de-duplicated (after the plan is done).
   const std::vector<std::shared_ptr<void>>& results() const noexcept { return results_; }
 
@@ -100,8 +109,11 @@ class LoadPlan {
     std::uint64_t mark = 0;  // joined rows repeat their root
     std::vector<JoinedRows> acc;
   };
+  struct RelRows;  // load_plan.cpp: what a relationship load's rows have produced so far
   bool build(Task& t);
   MainRows& main_rows(const Task& t);
+  RelRows& rel_rows(const Task& t);
+  void absorb_relationship(const Task& t, RelRows& g, const Result& r);
   void absorb_main(const Task& t, MainRows& m, const Result& r);
   void complete_main(Task& t, const std::vector<Result>& rs);
   void complete_relationship(Task& t, const std::vector<Result>& rs);
@@ -125,6 +137,7 @@ class LoadPlan {
   bool issued_ = false;
   std::vector<std::shared_ptr<void>> results_;
   std::optional<MainRows> main_rows_;
+  std::unique_ptr<RelRows> rel_rows_;
 };
 
 }  // namespace corm::orm

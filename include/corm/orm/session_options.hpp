@@ -23,6 +23,10 @@ struct SessionOptions {
   /// Keys per `IN` list of a selectin load; more keys send more statements (one batch). The
   /// list is bound as ONE array parameter, so this bounds statement size, not a parameter limit.
   std::size_t in_chunk_size = 25000;
+  /// Rows per FETCH of a selectin load for many parents (LoadPlan::eager_slice_min_parents) on
+  /// PostgreSQL: its rows are read through a server-side cursor and each slice becomes objects
+  /// while the server produces the next (W4: 10,000 books). 0 reads them whole, in one result.
+  std::size_t eager_yield_per = 1000;
   /// The N+1 detector fires when lazy loads send the same statement shape this many times.
   std::size_t n_plus_one_threshold = 10;
   /// Throw NPlusOneError instead of logging a warning when the detector fires.
