@@ -46,6 +46,24 @@ std::size_t IdentityKey::hash_of(const TableInfo* table, std::string_view v) noe
   return static_cast<std::size_t>(fmix64(h));
 }
 
+std::size_t IdentityKey::hash_of(const TableInfo* table, std::int64_t v) noexcept {
+  // Distinct from every encoded key's hash only by chance, which is all a hash needs: equality
+  // compares the kind of key too.
+  const std::uint64_t h = reinterpret_cast<std::uintptr_t>(table) * 0x9e3779b97f4a7c15ULL ^
+                          static_cast<std::uint64_t>(v) * 0x87c37b91114253d5ULL;
+  return static_cast<std::size_t>(fmix64(h));
+}
+
+IdentityKey IdentityKey::of(const TableInfo* table, const Value& value) {
+  if (const auto* i = std::get_if<std::int64_t>(&value.storage())) return IdentityKey(table, *i);
+  return IdentityKey(table, encode_key(value));
+}
+
+IdentityKey IdentityKey::of(const TableInfo* table, std::span<const Value> values) {
+  if (values.size() == 1) return of(table, values[0]);
+  return IdentityKey(table, encode_key(values));
+}
+
 std::string encode_key(const Value& v) {
   // Integer keys are nearly all keys: written straight into one short string.
   if (const auto* i = std::get_if<std::int64_t>(&v.storage())) {

@@ -75,6 +75,15 @@ std::string attribute_name(const InstanceState& s, std::size_t rel) {
   return s.table().name + "." + s.table().relationships[rel].name;
 }
 
+// The identity key of object `obj` of table `t`: no vector for the common single-column key.
+IdentityKey key_of(const TableInfo& t, const void* obj) {
+  if (t.primary_key.size() == 1) return IdentityKey::of(&t, t.columns[t.primary_key.front()].get(obj));
+  std::vector<Value> pk;
+  pk.reserve(t.primary_key.size());
+  for (std::size_t i : t.primary_key) pk.push_back(t.columns[i].get(obj));
+  return IdentityKey::of(&t, pk);
+}
+
 // Makes `s` the state of its identity key, replacing the state that had the key before.
 void put_identity(SessionMaps& maps, InstanceState& s) {
   if (auto it = maps.identity.find(s.key); it != maps.identity.end()) {
@@ -320,7 +329,7 @@ std::shared_ptr<InstanceState> SessionCore::shared_state_of(const void* obj) con
 }
 
 std::shared_ptr<void> SessionCore::lookup(const EntityOps& ops, std::span<const Value> pk) const {
-  auto it = maps_->identity.find(IdentityKey{ops.info, encode_key(pk)});
+  auto it = maps_->identity.find(IdentityKey::of(ops.info, pk));
   if (it == maps_->identity.end()) return nullptr;
   const InstanceState& s = **it;
   if (s.expired || s.status != ObjectStatus::persistent) return nullptr;
@@ -395,14 +404,7 @@ void SessionCore::register_key(InstanceState& s) {
     if (it != maps_->identity.end() && *it == &s) maps_->identity.erase(it);
   }
   const TableInfo& t = s.table();
-  if (t.primary_key.size() == 1) {  // as absorb(): no vector for the common single-column key
-    s.key = IdentityKey{&t, encode_key(t.columns[t.primary_key.front()].get(s.ptr()))};
-  } else {
-    std::vector<Value> pk;
-    pk.reserve(t.primary_key.size());
-    for (std::size_t i : t.primary_key) pk.push_back(t.columns[i].get(s.ptr()));
-    s.key = IdentityKey{&t, encode_key(pk)};
-  }
+  s.key = key_of(t, s.ptr());
   s.has_key = true;
   put_identity(*maps_, s);
 }
@@ -447,16 +449,7 @@ std::shared_ptr<InstanceState> SessionCore::absorb(const EntityOps& ops, const R
   const TableInfo& t = *ops.info;
   std::shared_ptr<void> tmp = ops.create();
   corm::detail::hydrate(t, tmp.get(), row, first);
-  std::string encoded;
-  if (t.primary_key.size() == 1) {
-    encoded = encode_key(t.columns[t.primary_key.front()].get(tmp.get()));
-  } else {
-    std::vector<Value> pk;
-    pk.reserve(t.primary_key.size());
-    for (std::size_t i : t.primary_key) pk.push_back(t.columns[i].get(tmp.get()));
-    encoded = encode_key(pk);
-  }
-  IdentityKey key{&t, std::move(encoded)};
+  IdentityKey key = key_of(t, tmp.get());
   if (auto it = maps_->identity.find(key); it != maps_->identity.end()) {
     InstanceState& s = **it;
     if ((refresh || s.expired) && s.status != ObjectStatus::deleted) {
@@ -468,7 +461,7 @@ std::shared_ptr<InstanceState> SessionCore::absorb(const EntityOps& ops, const R
   }
   auto s = track(ops, std::move(tmp), ObjectStatus::persistent);
   s->snapshot_from(row, first);
-  s->key = std::move(key);  // as register_key(), without encoding the key a second time
+  s->key = std::move(key);  // as register_key(), without making the key a second time
   s->has_key = true;
   maps_->identity.insert(s.get());
   return s;

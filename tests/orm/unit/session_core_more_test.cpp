@@ -58,23 +58,31 @@ TEST_CASE("identity keys hash every byte of the key and the table apart", "[orm]
   TableInfo authors, books;
   std::unordered_set<std::size_t> seen;
   std::size_t keys = 0;
-  auto add = [&](const TableInfo& t, std::string v) {
-    const orm::IdentityKey k(&t, std::move(v));
-    CHECK(k == orm::IdentityKey(&t, std::string(k.values())));
-    CHECK(k.hash() == orm::IdentityKey(&t, std::string(k.values())).hash());
+  auto add = [&](const TableInfo& t, const Value& v) {
+    const orm::IdentityKey k = orm::IdentityKey::of(&t, v);
+    CHECK(k == orm::IdentityKey::of(&t, Value(v)));
+    CHECK(k.hash() == orm::IdentityKey::of(&t, Value(v)).hash());
     seen.insert(k.hash());
     ++keys;
   };
   for (std::int64_t i = 1; i <= 50'000; ++i) {
-    add(authors, orm::encode_key(Value(i)));  // "i1" .. "i50000": under 8 bytes
-    add(books, orm::encode_key(Value(i)));    // the same values on another table
+    add(authors, Value(i));  // integer keys: held as the integer
+    add(books, Value(i));    // the same values on another table
   }
   for (std::int64_t i = 0; i < 20'000; ++i) {
-    add(authors, orm::encode_key(Value(std::int64_t{1'000'000'000'000} + i)));  // 14 bytes: the second word
-    add(authors, orm::encode_key(Value("code-" + std::to_string(i) + "-long-enough")));  // over 16 bytes
+    add(authors, Value("k" + std::to_string(i)));                              // short text: one word
+    add(authors, Value("code-" + std::to_string(i % 1000) + "-" + std::to_string(i / 1000)));  // up to 16 bytes
+    add(authors, Value("code-" + std::to_string(i) + "-long-enough"));  // over 16 bytes
   }
   CHECK(seen.size() == keys);
-  CHECK(orm::IdentityKey(&authors, "i7") != orm::IdentityKey(&books, "i7"));
+  CHECK(orm::IdentityKey::of(&authors, Value(7)) != orm::IdentityKey::of(&books, Value(7)));
+  // One number is one key whatever the width it arrives in; its text is another key.
+  CHECK(orm::IdentityKey::of(&authors, Value(std::int32_t{7})) == orm::IdentityKey::of(&authors, Value(std::int64_t{7})));
+  CHECK(orm::IdentityKey::of(&authors, Value(7)) != orm::IdentityKey::of(&authors, Value("7")));
+  // A composite key is encoded: (1, "x") and ("x", 1) differ.
+  const std::vector<Value> ab{Value(std::int64_t{1}), Value("x")}, ba{Value("x"), Value(std::int64_t{1})};
+  CHECK(orm::IdentityKey::of(&authors, ab) != orm::IdentityKey::of(&authors, ba));
+  CHECK(orm::IdentityKey::of(&authors, std::vector<Value>{Value(9)}) == orm::IdentityKey::of(&authors, Value(9)));
 }
 
 TEST_CASE("rolling back to a savepoint forgets the objects added after it", "[orm][unit][transactions]") {
