@@ -85,6 +85,24 @@ boost::asio::awaitable<void> report_w3(CormPass corm_pass, const char* peer, boo
   report("W3", peer, "peak_rss_mb", peak);
 }
 
+/// W4 for a coroutine peer: on SQLite its own passes (median of 3 after a warm-up); on PostgreSQL
+/// paired with raw libpq's loads. `corm_pass` returns an awaitable<double> of the seconds
+/// w4_loads loads took.
+template <class CormPass>
+boost::asio::awaitable<void> report_w4(CormPass corm_pass, const char* peer, bool sqlite, std::string dsn) {
+  if (sqlite) {
+    std::vector<double> t;
+    for (int r = 0; r < 4; ++r) t.push_back(co_await corm_pass());
+    report("W4", peer, "loads_per_s", w4_loads / median3(t));
+    co_return;
+  }
+  const auto want = w4_pages_sum();
+  raw::Baseline raw(dsn);
+  auto raw_pass = [&] { return raw::w4_pass(raw.conn(), want); };
+  const PairedTimes p = co_await paired_async(corm_pass, raw_pass);
+  p.report("W4", peer, "loads_per_s", w4_loads);
+}
+
 /// W3 read whole, not in slices, paired with raw libpq as report_w3 does; printed to stderr only
 /// (a diagnostic beside the contract's figures): what yield_per gains. PostgreSQL only.
 template <class CormPass>

@@ -151,15 +151,16 @@ awaitable<void> w4_load(corm::AsyncEngine& engine, std::int64_t want_pages) {
   co_await session.close();
 }
 
-awaitable<void> w4(corm::AsyncEngine& engine) {
+awaitable<double> w4_pass(corm::AsyncEngine& engine, std::int64_t want_pages) {
+  auto t0 = Clock::now();
+  for (int i = 0; i < w4_loads; ++i) co_await w4_load(engine, want_pages);
+  co_return seconds_since(t0);
+}
+
+awaitable<void> w4(corm::AsyncEngine& engine, const Args& args) {
   const auto want_pages = w4_pages_sum();
-  std::vector<double> t;
-  for (int r = 0; r < 4; ++r) {
-    auto t0 = Clock::now();
-    for (int i = 0; i < w4_loads; ++i) co_await w4_load(engine, want_pages);
-    t.push_back(seconds_since(t0));
-  }
-  report("W4", peer(), "loads_per_s", w4_loads / median3(t));
+  auto pass = [&] { return w4_pass(engine, want_pages); };
+  co_await report_w4(pass, peer(), sqlite_mode, args.dsn);
 }
 
 // --- W5 -----------------------------------------------------------------------------------
@@ -239,7 +240,7 @@ awaitable<void> run_all(Args args) {
   if (args.wants("W1")) { std::fprintf(stderr, "%s W1\n", peer()); co_await w1(engine, args); }
   if (!sqlite_mode && args.wants("W2")) { std::fprintf(stderr, "%s W2\n", peer()); co_await w2(engine); }
   if (args.wants("W3")) { std::fprintf(stderr, "%s W3\n", peer()); co_await w3(engine, args); }
-  if (args.wants("W4")) { std::fprintf(stderr, "%s W4\n", peer()); co_await w4(engine); }
+  if (args.wants("W4")) { std::fprintf(stderr, "%s W4\n", peer()); co_await w4(engine, args); }
   if (args.wants("W5")) { std::fprintf(stderr, "%s W5\n", peer()); co_await w5(engine); }
   if (!sqlite_mode && args.wants("W6")) { std::fprintf(stderr, "%s W6\n", peer()); co_await w6(engine); }
   engine.dispose();

@@ -85,17 +85,20 @@ void w3(corm::Engine& engine, const std::string& dsn) {
   std::fprintf(stderr, "  W3 %s read whole (no yield_per): ratio_to_raw_libpq %.3f\n", peer, w.ratio_median());
 }
 
-void w4(corm::Engine& engine) {
+void w4(corm::Engine& engine, const std::string& dsn) {
   const auto want_pages = w4_pages_sum();
-  double t = median_of_3(whole([&] {
-    for (int i = 0; i < w4_loads; ++i) {
-      corm::Session session(engine);
-      auto authors = session.scalars(corm::select<Author>(), corm::selectinload(&Author::books));
-      check_w4(authors, want_pages);
-      session.close();
-    }
-  }));
-  report("W4", peer, "loads_per_s", w4_loads / t);
+  raw::Baseline raw(dsn);
+  auto raw_pass = [&] { return raw::w4_pass(raw.conn(), want_pages); };
+  const PairedTimes p = paired(whole([&] {
+                                 for (int i = 0; i < w4_loads; ++i) {
+                                   corm::Session session(engine);
+                                   auto authors = session.scalars(corm::select<Author>(), corm::selectinload(&Author::books));
+                                   check_w4(authors, want_pages);
+                                   session.close();
+                                 }
+                               }),
+                               raw_pass);
+  p.report("W4", peer, "loads_per_s", w4_loads);
 }
 
 void w5_clean(corm::Engine& engine) {
@@ -194,7 +197,7 @@ int main(int argc, char** argv) {
     if (args.wants("W1")) { std::fprintf(stderr, "%s W1\n", peer); w1(engine, args.dsn); }
     if (args.wants("W2")) { std::fprintf(stderr, "%s W2\n", peer); w2(engine); }
     if (args.wants("W3")) { std::fprintf(stderr, "%s W3\n", peer); w3(engine, args.dsn); }
-    if (args.wants("W4")) { std::fprintf(stderr, "%s W4\n", peer); w4(engine); }
+    if (args.wants("W4")) { std::fprintf(stderr, "%s W4\n", peer); w4(engine, args.dsn); }
     if (args.wants("W5")) { std::fprintf(stderr, "%s W5\n", peer); w5(engine); }
     if (args.wants("W6")) { std::fprintf(stderr, "%s W6\n", peer); w6(engine); }
     engine.dispose();

@@ -100,58 +100,10 @@ void w3(PGconn* c) {
 
 // --- W4 ---------------------------------------------------------------------------------------
 
-struct Book {
-  std::int64_t id;
-  std::int64_t author_id;
-  std::string title;
-  std::int32_t pages;
-  std::int64_t price_cents;
-  std::int64_t published_us;
-};
-struct AuthorWithBooks {
-  Author a;
-  std::vector<Book> books;
-};
-
 void w4(PGconn* c) {
   const auto want_pages = w4_pages_sum();
-  prepare(c, "w4a", "SELECT id, name, email, created_at FROM authors", 0, nullptr);
-  Oid t8a[] = {int8_array_oid};
-  prepare(c, "w4b", "SELECT id, author_id, title, pages, price, published_at FROM books WHERE author_id = ANY($1)", 1,
-          t8a);
-  auto load = [&] {
-    std::vector<AuthorWithBooks> authors;
-    std::unordered_map<std::int64_t, std::size_t> by_id;
-    {
-      Res r(PQexecPrepared(c, "w4a", 0, nullptr, nullptr, nullptr, 1));
-      expect(c, r, PGRES_TUPLES_OK, "w4 authors");
-      const int n = PQntuples(r);
-      authors.reserve(static_cast<std::size_t>(n));
-      for (int i = 0; i < n; ++i) {
-        authors.push_back({Author{get_i64(r, i, 0), get_str(r, i, 1), get_str(r, i, 2), get_i64(r, i, 3) + pg_epoch_shift_us}, {}});
-        by_id.emplace(authors.back().a.id, authors.size() - 1);
-      }
-    }
-    std::string arr = "{";
-    for (const auto& a : authors) {
-      if (arr.size() > 1) arr += ',';
-      arr += std::to_string(a.a.id);
-    }
-    arr += '}';
-    const char* vals[] = {arr.c_str()};
-    Res r(PQexecPrepared(c, "w4b", 1, vals, nullptr, nullptr, 1));
-    expect(c, r, PGRES_TUPLES_OK, "w4 books");
-    const int n = PQntuples(r);
-    for (int i = 0; i < n; ++i) {
-      Book b{get_i64(r, i, 0), get_i64(r, i, 1), get_str(r, i, 2), get_i32(r, i, 3), get_cents(r, i, 4),
-             get_i64(r, i, 5) + pg_epoch_shift_us};
-      authors[by_id.at(b.author_id)].books.push_back(std::move(b));
-    }
-    check_w4(authors, want_pages);
-  };
-  double t = median_of_3(whole([&] {
-    for (int i = 0; i < w4_loads; ++i) load();
-  }));
+  prepare_w4(c);
+  double t = median_of_3([&] { return w4_pass(c, want_pages); });
   report("W4", "raw-libpq", "loads_per_s", w4_loads / t);
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // raw-libpq, the physical-limit baseline: libpq with prepared statements and binary results
 // decoded straight into structs. Shared by bench-raw-libpq (every workload) and the corm peers,
-// which time W1 and W3 through it in their own process, pass for pass alternating with their
+// which time W1, W3 and W4 through it in their own process, pass for pass alternating with their
 // own (bench::raw::Baseline, bench::paired), so that a ratio is taken on one machine state:
 // between two processes a minute apart a loopback round trip moves by ±20 %, more than the
 // difference being measured.
@@ -14,6 +14,7 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common.hpp"
@@ -180,12 +181,74 @@ inline double w3_pass(PGconn* c, const W3Sums& want) {
   return seconds_since(t0);
 }
 
-/// A raw-libpq connection inside a corm peer's process, W1's and W3's statements prepared.
+// --- W4 ---------------------------------------------------------------------------------------
+
+struct Book {
+  std::int64_t id;
+  std::int64_t author_id;
+  std::string title;
+  std::int32_t pages;
+  std::int64_t price_cents;
+  std::int64_t published_us;
+};
+struct AuthorWithBooks {
+  Author a;
+  std::vector<Book> books;
+};
+
+inline void prepare_w4(PGconn* c) {
+  prepare(c, "w4a", "SELECT id, name, email, created_at FROM authors", 0, nullptr);
+  Oid t8a[] = {int8_array_oid};
+  prepare(c, "w4b", "SELECT id, author_id, title, pages, price, published_at FROM books WHERE author_id = ANY($1)", 1,
+          t8a);
+}
+
+/// One W4 load: the authors, then their books by one array of ids, joined in memory.
+inline void w4_load(PGconn* c, std::int64_t want_pages) {
+  std::vector<AuthorWithBooks> authors;
+  std::unordered_map<std::int64_t, std::size_t> by_id;
+  {
+    Res r(PQexecPrepared(c, "w4a", 0, nullptr, nullptr, nullptr, 1));
+    expect(c, r, PGRES_TUPLES_OK, "w4 authors");
+    const int n = PQntuples(r);
+    authors.reserve(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      authors.push_back({Author{get_i64(r, i, 0), get_str(r, i, 1), get_str(r, i, 2), get_i64(r, i, 3) + pg_epoch_shift_us}, {}});
+      by_id.emplace(authors.back().a.id, authors.size() - 1);
+    }
+  }
+  std::string arr = "{";
+  for (const auto& a : authors) {
+    if (arr.size() > 1) arr += ',';
+    arr += std::to_string(a.a.id);
+  }
+  arr += '}';
+  const char* vals[] = {arr.c_str()};
+  Res r(PQexecPrepared(c, "w4b", 1, vals, nullptr, nullptr, 1));
+  expect(c, r, PGRES_TUPLES_OK, "w4 books");
+  const int n = PQntuples(r);
+  for (int i = 0; i < n; ++i) {
+    Book b{get_i64(r, i, 0), get_i64(r, i, 1), get_str(r, i, 2), get_i32(r, i, 3), get_cents(r, i, 4),
+           get_i64(r, i, 5) + pg_epoch_shift_us};
+    authors[by_id.at(b.author_id)].books.push_back(std::move(b));
+  }
+  check_w4(authors, want_pages);
+}
+
+/// One W4 pass: w4_loads loads; returns the seconds it took.
+inline double w4_pass(PGconn* c, std::int64_t want_pages) {
+  auto t0 = Clock::now();
+  for (int i = 0; i < w4_loads; ++i) w4_load(c, want_pages);
+  return seconds_since(t0);
+}
+
+/// A raw-libpq connection inside a corm peer's process, W1's, W3's and W4's statements prepared.
 class Baseline {
  public:
   explicit Baseline(const std::string& dsn) : c_(connect(dsn)) {
     prepare_w1(c_);
     prepare_w3(c_);
+    prepare_w4(c_);
   }
   ~Baseline() { PQfinish(c_); }
   Baseline(const Baseline&) = delete;

@@ -86,6 +86,11 @@ struct Codec<std::string> {
     if (c.kind == Cell::Kind::text) return std::string(c.s);  // the common case, inline
     return detail::decode_string(c);
   }
+  /// decode() into an existing string, reusing its buffer (loading a row into an object).
+  static void decode_into(const Cell& c, std::string& out) {
+    if (c.kind == Cell::Kind::text) out.assign(c.s.data(), c.s.size());
+    else out = detail::decode_string(c);
+  }
   static constexpr std::string_view name = "std::string";
 };
 

@@ -29,7 +29,8 @@ class ResultSet {
   virtual Cell cell(std::size_t row, std::size_t col) const = 0;
   /// Views of the `n` cells of row `row` from column `first` on, into `out[0..n)`: what `n` calls
   /// of cell() return, for one virtual call per row where an object is built from many columns.
-  /// The caller keeps `row < size()` and `first + n <= column_count()`.
+  /// The caller keeps `row < size()` and `first + n <= column_count()`; `out` may be raw storage
+  /// (each cell is assigned whole, never read).
   virtual void cells(std::size_t row, std::size_t first, std::size_t n, Cell* out) const {
     for (std::size_t i = 0; i < n; ++i) out[i] = cell(row, first + i);
   }

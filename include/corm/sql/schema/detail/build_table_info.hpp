@@ -92,7 +92,10 @@ void column_set(void* obj, const Row& row, std::size_t col) {
 template <Mapped T, std::size_t I>
 void column_set_cell(void* obj, const Cell& cell) {
   using M = typename std::remove_cvref_t<decltype(part<T, I>())>::member_type;
-  static_cast<T*>(obj)->*(part<T, I>().member) = Codec<M>::decode(cell);
+  M& member = static_cast<T*>(obj)->*(part<T, I>().member);
+  // In place where the codec can (a string keeps its buffer: no temporary to move from).
+  if constexpr (requires { Codec<M>::decode_into(cell, member); }) Codec<M>::decode_into(cell, member);
+  else member = Codec<M>::decode(cell);
 }
 
 // What column_get() reads from the member right after column_set() wrote it from the same cell.
