@@ -7,7 +7,7 @@
 //   corm-core-async-checkout  W1 with a connection checked out and closed per lookup
 //                             (web-request style, like the ORM's fresh session per lookup)
 //   corm-core-sqlite          W1, W3, W4, W5 on a SQLite file
-//   W1 and W3 on PostgreSQL also print `ratio_to_raw_libpq`: each timed pass paired with a raw
+//   W1, W3 and W4 on PostgreSQL also print `ratio_to_raw_libpq`: each timed pass paired with a raw
 //   libpq pass in this process (bench::paired), the median of raw time / corm time
 
 #include <boost/asio/co_spawn.hpp>

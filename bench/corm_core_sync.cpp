@@ -5,7 +5,7 @@
 //                            W5 one-by-one inserts (the sync front has no execute_many);
 //                            W6 8 threads carrying the 32 tasks
 //   corm-core-sync-checkout  W1 with a connection checked out and closed per lookup
-//   W1 and W3 also print `ratio_to_raw_libpq`: each timed pass paired with a raw libpq pass in
+//   W1, W3 and W4 also print `ratio_to_raw_libpq`: each timed pass paired with a raw libpq pass in
 //   this process (bench::paired), the median of raw time / corm time
 
 #include <corm/corm.hpp>

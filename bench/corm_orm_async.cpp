@@ -6,7 +6,7 @@
 //                    in a fresh session per load; W5 add_all + commit (pipelined flush);
 //                    W6 32 tasks, a session per transaction, SELECT ... FOR UPDATE through the ORM
 //   corm-orm-sqlite  W1, W3, W4, W5 on a SQLite file
-//   W1 and W3 on PostgreSQL also print `ratio_to_raw_libpq`: each timed pass paired with a raw
+//   W1, W3 and W4 on PostgreSQL also print `ratio_to_raw_libpq`: each timed pass paired with a raw
 //   libpq pass in this process (bench::paired), the median of raw time / corm time
 //   corm-orm-async-identity-map (W1, ns_per_hit): get<Author>(id) of an object the session
 //                    already holds — no statement, the identity map answers

@@ -4,7 +4,7 @@
 //   W1 a fresh session per get<Author>(id); W2 8 threads, a session per lookup; W3 100,000
 //   mapped Items; W4 selectinload in a fresh session per load; W5 add_all + commit;
 //   W6 8 threads carrying the 32 tasks, a session per transaction, SELECT ... FOR UPDATE
-//   W1 and W3 also print `ratio_to_raw_libpq`: each timed pass paired with a raw libpq pass in
+//   W1, W3 and W4 also print `ratio_to_raw_libpq`: each timed pass paired with a raw libpq pass in
 //   this process (bench::paired), the median of raw time / corm time
 
 #include <corm/corm.hpp>

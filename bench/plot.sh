@@ -2,7 +2,7 @@
 # Draws the benchmark bar chart from a run's `W<n> <peer> <metric> <value>` lines:
 # each corm peer's throughput as a ratio to the raw peer measured in the same run
 # (raw-libpq for PostgreSQL, raw-sqlite3 for SQLite; W5: the pipelined async flush and
-# execute_many against raw-libpq-pipelined), with the issue-8 bar (0.9x) marked. W1 and W3 use the
+# execute_many against raw-libpq-pipelined), with the issue-8 bar (0.9x) marked. W1, W3 and W4 use the
 # ratio each corm peer took in its own process (passes paired with raw libpq's) where it printed one.
 #   bench/plot.sh RESULTS OUT.png
 set -euo pipefail
@@ -32,7 +32,7 @@ for w in ["W1", "W2", "W3", "W4", "W5", "W6"]:
         if w == "W5" and c in ("corm-orm-async", "corm-core-async"):
             base = "raw-libpq-pipelined"
         v, b = val.get((w, c)), val.get((w, base))
-        if (w, c) in same:  # W1, W3: the ratio the peer took in its own process
+        if (w, c) in same:  # W1, W3, W4: the ratio the peer took in its own process
             out.append(f"{same[(w, c)]:.3f}")
         else:
             out.append(f"{v / b:.3f}" if v and b else "-")
@@ -42,7 +42,7 @@ PY
 gnuplot <<GP
 set terminal pngcairo size 1200,650 font "DejaVu Sans,11"
 set output "$PNG"
-set title "corm throughput as a ratio to the raw driver in the same run (W1, W3: passes paired in the same process; raw = 1.0; higher is better)"
+set title "corm throughput as a ratio to the raw driver in the same run (W1, W3, W4: passes paired in the same process; raw = 1.0; higher is better)"
 set datafile missing "-"
 set style data histograms
 set style histogram clustered gap 1.5

@@ -6,7 +6,7 @@ minutes apart on the same server — and only then summarised across runs.
 
 Baselines as in table.py: raw-libpq (raw-sqlite3 for SQLite peers); for W1 and W5, corm-orm-async
 and corm-core-async are also compared with raw-libpq-pipelined where the bar asks for it (W5).
-For W1 and W3 the corm peers also print `ratio_to_raw_libpq`, taken inside their own process
+For W1, W3 and W4 the corm peers also print `ratio_to_raw_libpq`, taken inside their own process
 (each pass paired with a raw libpq pass seconds apart): those rows read "raw-libpq, same process".
 
 usage: ratios.py RESULTS_FILE...

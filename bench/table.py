@@ -4,7 +4,7 @@
 ratio = value / the same workload's and metric's baseline from the same run: raw-libpq (one
 statement per round trip) for PostgreSQL peers, raw-sqlite3 for SQLite peers (peak_rss_mb: lower
 is better, ratio shown as is); "ratio to raw pipelined" compares corm peers with raw-libpq-pipelined
-where that variant exists (W1, W5). `ratio_to_raw_libpq` rows (W1, W3) are a corm peer's ratio
+where that variant exists (W1, W5). `ratio_to_raw_libpq` rows (W1, W3, W4) are a corm peer's ratio
 taken inside its own process, each pass paired with a raw libpq pass: printed as they are.
 
 usage: table.py RESULTS_FILE
