@@ -46,15 +46,23 @@ boost::asio::awaitable<PairedTimes> paired_async(CormPass corm, RawPass raw, std
   co_return p;
 }
 
+/// A coroutine peer's own passes, where there is no raw libpq to pair with (SQLite): the median
+/// of 3 after a warm-up, in seconds.
+template <class CormPass>
+boost::asio::awaitable<double> median_of_own_passes(CormPass corm_pass) {
+  std::vector<double> t;
+  for (int r = 0; r < 4; ++r) t.push_back(co_await corm_pass());
+  co_return median3(t);
+}
+
 /// W1 for a coroutine peer: on SQLite its own passes (median of 3 after a warm-up); on PostgreSQL
 /// paired with raw libpq's lookups of the same `ids`. `corm_pass` returns an awaitable<double>.
 template <class CormPass>
 boost::asio::awaitable<void> report_w1(CormPass corm_pass, const char* peer, bool sqlite, std::string dsn,
                                        const std::vector<std::int64_t>& ids, std::int64_t want) {
   if (sqlite) {
-    std::vector<double> t;
-    for (int r = 0; r < 4; ++r) t.push_back(co_await corm_pass());
-    report("W1", peer, "ops_per_s", w1_lookups / median3(t));
+    const double t = co_await median_of_own_passes(corm_pass);
+    report("W1", peer, "ops_per_s", w1_lookups / t);
     co_return;
   }
   raw::Baseline raw(dsn);
@@ -69,9 +77,8 @@ boost::asio::awaitable<void> report_w1(CormPass corm_pass, const char* peer, boo
 template <class CormPass>
 boost::asio::awaitable<void> report_w3(CormPass corm_pass, const char* peer, bool sqlite, std::string dsn) {
   if (sqlite) {
-    std::vector<double> t;
-    for (int r = 0; r < 4; ++r) t.push_back(co_await corm_pass());
-    report("W3", peer, "rows_per_s", w3_rows / median3(t));
+    const double t = co_await median_of_own_passes(corm_pass);
+    report("W3", peer, "rows_per_s", w3_rows / t);
     report("W3", peer, "peak_rss_mb", peak_rss_mb());
     co_return;
   }
@@ -91,9 +98,8 @@ boost::asio::awaitable<void> report_w3(CormPass corm_pass, const char* peer, boo
 template <class CormPass>
 boost::asio::awaitable<void> report_w4(CormPass corm_pass, const char* peer, bool sqlite, std::string dsn) {
   if (sqlite) {
-    std::vector<double> t;
-    for (int r = 0; r < 4; ++r) t.push_back(co_await corm_pass());
-    report("W4", peer, "loads_per_s", w4_loads / median3(t));
+    const double t = co_await median_of_own_passes(corm_pass);
+    report("W4", peer, "loads_per_s", w4_loads / t);
     co_return;
   }
   const auto want = w4_pages_sum();

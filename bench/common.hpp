@@ -94,6 +94,31 @@ void check_w4(const Authors& authors, std::int64_t want_pages) {
 
 // --- expected results, from the seed.sql formulas ----------------------------------------------
 
+/// An author as the raw peers decode it (W1, W4): created_at in microseconds since the Unix epoch.
+struct RawAuthor {
+  std::int64_t id;
+  std::string name;
+  std::string email;
+  std::int64_t created_at_us;
+};
+
+/// A W4 book as the raw peers decode it: the price in hundredths, published_at in microseconds
+/// since the Unix epoch.
+struct RawBook {
+  std::int64_t id;
+  std::int64_t author_id;
+  std::string title;
+  std::int32_t pages;
+  std::int64_t price_cents;
+  std::int64_t published_us;
+};
+
+/// A W4 author with its books, joined in memory by the raw peers.
+struct RawAuthorWithBooks {
+  RawAuthor a;
+  std::vector<RawBook> books;
+};
+
 /// A W3 row as the raw peers decode it: binary values, the numeric in hundredths.
 struct RawItem {
   std::int64_t id;

@@ -49,7 +49,7 @@ void w1(PGconn* c) {
         auto st = PQresultStatus(r);
         if (st == PGRES_PIPELINE_SYNC) { PQclear(r); break; }
         if (st != PGRES_TUPLES_OK) fail(std::string("w1 pipelined: ") + PQerrorMessage(c));
-        Author a{get_i64(r, 0, 0), get_str(r, 0, 1), get_str(r, 0, 2), get_i64(r, 0, 3) + pg_epoch_shift_us};
+        RawAuthor a{get_i64(r, 0, 0), get_str(r, 0, 1), get_str(r, 0, 2), get_i64(r, 0, 3) + pg_epoch_shift_us};
         got += a.id;
         ++rows;
         PQclear(r);

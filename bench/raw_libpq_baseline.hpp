@@ -115,13 +115,6 @@ inline constexpr Oid int8_oid = 20, int4_oid = 23, text_oid = 25, numeric_oid = 
 
 // --- W1/W2 ------------------------------------------------------------------------------------
 
-struct Author {
-  std::int64_t id;
-  std::string name;
-  std::string email;
-  std::int64_t created_at_us;
-};
-
 inline const char* const w1_sql = "SELECT id, name, email, created_at FROM authors WHERE id = $1";
 
 inline void prepare_w1(PGconn* c) {
@@ -129,7 +122,7 @@ inline void prepare_w1(PGconn* c) {
   prepare(c, "w1", w1_sql, 1, t);
 }
 
-inline Author lookup(PGconn* c, std::int64_t id) {
+inline RawAuthor lookup(PGconn* c, std::int64_t id) {
   std::uint64_t be = __builtin_bswap64(static_cast<std::uint64_t>(id));
   const char* vals[] = {reinterpret_cast<const char*>(&be)};
   int lens[] = {8};
@@ -137,9 +130,8 @@ inline Author lookup(PGconn* c, std::int64_t id) {
   Res r(PQexecPrepared(c, "w1", 1, vals, lens, fmts, 1));
   expect(c, r, PGRES_TUPLES_OK, "w1 lookup");
   check(PQntuples(r) == 1, "w1: one row");
-  return Author{get_i64(r, 0, 0), get_str(r, 0, 1), get_str(r, 0, 2), get_i64(r, 0, 3) + pg_epoch_shift_us};
+  return RawAuthor{get_i64(r, 0, 0), get_str(r, 0, 1), get_str(r, 0, 2), get_i64(r, 0, 3) + pg_epoch_shift_us};
 }
-
 
 inline const char* const w3_sql =
     "SELECT id, c_int, c_bigint, c_text, c_varchar, c_numeric, c_float, c_bool, c_ts, c_date, c_uuid FROM items";
@@ -183,19 +175,6 @@ inline double w3_pass(PGconn* c, const W3Sums& want) {
 
 // --- W4 ---------------------------------------------------------------------------------------
 
-struct Book {
-  std::int64_t id;
-  std::int64_t author_id;
-  std::string title;
-  std::int32_t pages;
-  std::int64_t price_cents;
-  std::int64_t published_us;
-};
-struct AuthorWithBooks {
-  Author a;
-  std::vector<Book> books;
-};
-
 inline void prepare_w4(PGconn* c) {
   prepare(c, "w4a", "SELECT id, name, email, created_at FROM authors", 0, nullptr);
   Oid t8a[] = {int8_array_oid};
@@ -205,7 +184,7 @@ inline void prepare_w4(PGconn* c) {
 
 /// One W4 load: the authors, then their books by one array of ids, joined in memory.
 inline void w4_load(PGconn* c, std::int64_t want_pages) {
-  std::vector<AuthorWithBooks> authors;
+  std::vector<RawAuthorWithBooks> authors;
   std::unordered_map<std::int64_t, std::size_t> by_id;
   {
     Res r(PQexecPrepared(c, "w4a", 0, nullptr, nullptr, nullptr, 1));
@@ -213,7 +192,7 @@ inline void w4_load(PGconn* c, std::int64_t want_pages) {
     const int n = PQntuples(r);
     authors.reserve(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) {
-      authors.push_back({Author{get_i64(r, i, 0), get_str(r, i, 1), get_str(r, i, 2), get_i64(r, i, 3) + pg_epoch_shift_us}, {}});
+      authors.push_back({RawAuthor{get_i64(r, i, 0), get_str(r, i, 1), get_str(r, i, 2), get_i64(r, i, 3) + pg_epoch_shift_us}, {}});
       by_id.emplace(authors.back().a.id, authors.size() - 1);
     }
   }
@@ -228,7 +207,7 @@ inline void w4_load(PGconn* c, std::int64_t want_pages) {
   expect(c, r, PGRES_TUPLES_OK, "w4 books");
   const int n = PQntuples(r);
   for (int i = 0; i < n; ++i) {
-    Book b{get_i64(r, i, 0), get_i64(r, i, 1), get_str(r, i, 2), get_i32(r, i, 3), get_cents(r, i, 4),
+    RawBook b{get_i64(r, i, 0), get_i64(r, i, 1), get_str(r, i, 2), get_i32(r, i, 3), get_cents(r, i, 4),
            get_i64(r, i, 5) + pg_epoch_shift_us};
     authors[by_id.at(b.author_id)].books.push_back(std::move(b));
   }

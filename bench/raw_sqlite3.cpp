@@ -93,14 +93,8 @@ std::int64_t col_cents(sqlite3_stmt* s, int i) {
                                    static_cast<std::size_t>(sqlite3_column_bytes(s, i))));
 }
 
-struct Author {
-  std::int64_t id;
-  std::string name;
-  std::string email;
-  std::int64_t created_at_us;
-};
-Author read_author(sqlite3_stmt* s) {
-  return Author{sqlite3_column_int64(s, 0), col_str(s, 1), col_str(s, 2), col_ts_us(s, 3)};
+RawAuthor read_author(sqlite3_stmt* s) {
+  return RawAuthor{sqlite3_column_int64(s, 0), col_str(s, 1), col_str(s, 2), col_ts_us(s, 3)};
 }
 
 void w1() {
@@ -121,7 +115,6 @@ void w1() {
   report("W1", "raw-sqlite3", "ops_per_s", w1_lookups / t);
 }
 
-
 void w3() {
   const auto want = w3_expect();
   Stmt st("SELECT id, c_int, c_bigint, c_text, c_varchar, c_numeric, c_float, c_bool, c_ts, c_date, c_uuid FROM items");
@@ -141,26 +134,13 @@ void w3() {
   report("W3", "raw-sqlite3", "peak_rss_mb", peak_rss_mb());
 }
 
-struct Book {
-  std::int64_t id;
-  std::int64_t author_id;
-  std::string title;
-  std::int32_t pages;
-  std::int64_t price_cents;
-  std::int64_t published_us;
-};
-struct AuthorWithBooks {
-  Author a;
-  std::vector<Book> books;
-};
-
 void w4() {
   const auto want_pages = w4_pages_sum();
   Stmt sa("SELECT id, name, email, created_at FROM authors");
   Stmt sb("SELECT id, author_id, title, pages, price, published_at FROM books "
           "WHERE author_id IN (SELECT value FROM json_each(?1))");
   auto load = [&] {
-    std::vector<AuthorWithBooks> authors;
+    std::vector<RawAuthorWithBooks> authors;
     std::unordered_map<std::int64_t, std::size_t> by_id;
     exec("BEGIN");  // one read snapshot for both statements, as a session's transaction gives
     while (sqlite3_step(sa) == SQLITE_ROW) {
@@ -176,7 +156,7 @@ void w4() {
     json += ']';
     sqlite3_bind_text(sb, 1, json.c_str(), static_cast<int>(json.size()), SQLITE_STATIC);
     while (sqlite3_step(sb) == SQLITE_ROW) {
-      Book b{sqlite3_column_int64(sb, 0), sqlite3_column_int64(sb, 1), col_str(sb, 2), sqlite3_column_int(sb, 3),
+      RawBook b{sqlite3_column_int64(sb, 0), sqlite3_column_int64(sb, 1), col_str(sb, 2), sqlite3_column_int(sb, 3),
              col_cents(sb, 4), col_ts_us(sb, 5)};
       authors[by_id.at(b.author_id)].books.push_back(std::move(b));
     }
