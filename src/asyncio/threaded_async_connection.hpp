@@ -65,13 +65,13 @@ class ThreadedAsyncConnection final : public AsyncDriverConnection {
   asio::awaitable<void> async_execute_script(std::string_view sql, std::chrono::milliseconds timeout) override;
   asio::awaitable<bool> async_ping() override;
 
-  Dialect dialect() const noexcept override { return Dialect::sqlite; }
+  Dialect dialect() const noexcept override { return inner_ ? inner_->dialect() : Dialect::sqlite; }
   std::shared_ptr<const ResultSet> execute(std::string_view sql, std::span<const Value> params) override;
   void execute_script(std::string_view sql) override;
   bool ping() noexcept override;
   bool is_broken() const noexcept override { return !inner_ || inner_->is_broken(); }
   bool in_transaction() const noexcept override;
-  int backend_pid() const noexcept override { return 0; }
+  int backend_pid() const noexcept override { return inner_ ? inner_->backend_pid() : 0; }
   void close() noexcept override;
   bool cancel() noexcept override { return inner_ && inner_->cancel(); }
   // SQLite has no round trips, only thread hops: a deferred BEGIN runs in the same worker job as

@@ -11,7 +11,12 @@ namespace corm::detail {
 IsolationLevel TransactionState::isolation_level() const noexcept {
   if (level_) return *level_;
   if (engine_level_) return *engine_level_;
-  return dialect_ == Dialect::postgresql ? IsolationLevel::read_committed : IsolationLevel::serializable;
+  switch (dialect_) {
+    case Dialect::postgresql: return IsolationLevel::read_committed;
+    case Dialect::mysql: return IsolationLevel::repeatable_read;  // InnoDB's default
+    case Dialect::sqlite: break;
+  }
+  return IsolationLevel::serializable;
 }
 
 void TransactionState::set_isolation_level(IsolationLevel level) {
@@ -44,10 +49,16 @@ std::vector<std::string> TransactionState::begin_statements() const {
   }
   // The engine-wide PostgreSQL level travels in the startup packet; only a per-connection
   // level needs spelling out. An explicit begin() under AUTOCOMMIT still opens a transaction.
-  if (dialect_ == Dialect::postgresql && level_ && level != IsolationLevel::autocommit)
+  if (dialect_ == Dialect::postgresql && level_ && level != IsolationLevel::autocommit) {
     out.push_back(fmt::format("BEGIN ISOLATION LEVEL {}", to_sql(level)));
-  else
+  } else if (dialect_ == Dialect::mysql && level_ && level != IsolationLevel::autocommit) {
+    // MySQL's START TRANSACTION takes no level: SET TRANSACTION (without SESSION) applies to the
+    // next transaction only.
+    out.push_back(fmt::format("SET TRANSACTION ISOLATION LEVEL {}", to_sql(level)));
     out.emplace_back("BEGIN");
+  } else {
+    out.emplace_back("BEGIN");
+  }
   return out;
 }
 

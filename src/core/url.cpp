@@ -12,7 +12,8 @@ namespace {
 namespace urls = boost::urls;
 
 constexpr std::string_view examples =
-    "expected e.g. postgresql://user:password@host:5432/dbname or sqlite:///relative/file.db";
+    "expected e.g. postgresql://user:password@host:5432/dbname, mysql://user:password@host:3306/dbname or "
+    "sqlite:///relative/file.db";
 
 // RFC 3986 character classes for each part, used both to diagnose a URL Boost rejected and to
 // percent-encode when rendering. '%' is in none of them, so it is always encoded.
@@ -74,10 +75,14 @@ Dialect dialect_for(std::string_view scheme) {
   if (s == "sqlite" || s == "sqlite3") return Dialect::sqlite;
   const auto plus = s.find('+');
   const std::string db = s.substr(0, plus);
+  // SQLAlchemy names the Python driver after '+' (mysql+aiomysql, mysql+asyncmy, mysql+pymysql):
+  // corm has one MySQL driver of its own, so the part is accepted and ignored.
+  if (db == "mysql" || db == "mariadb") return Dialect::mysql;
   if (plus != std::string::npos && (db == "postgresql" || db == "postgres" || db == "sqlite"))
     throw ConfigError("unsupported driver '" + s.substr(plus + 1) + "' in URL; corm has its own " +
                       "drivers: write " + db + "://" + (db == "sqlite" ? "" : " (or postgresql+libpq://)"));
-  throw ConfigError("unsupported database '" + db + "' in URL; corm supports postgresql:// and sqlite://");
+  throw ConfigError("unsupported database '" + db + "' in URL; corm supports postgresql://, mysql:// (or mariadb://) "
+                    "and sqlite://");
 }
 
 // Checks the parts Boost's grammar cannot name for us: the port (whose text Boost accepts as
@@ -137,7 +142,7 @@ std::optional<int> check_port(const Parts& p, const std::string& shown) {
     fail("the user name or password holds a character that must be percent-encoded ('/' as %2F, "
          "'?' as %3F, '#' as %23, '@' as %40)",
          shown);
-  if (p.port.empty()) fail("empty port after ':' (omit the ':' to use the default port 5432)", shown);
+  if (p.port.empty()) fail("empty port after ':' (omit the ':' to use the default port)", shown);
   if (p.port.find_first_not_of("0123456789") != std::string_view::npos)
     fail("invalid port " + detail::quote_excerpt(p.port) + ": the port must be a number from 1 to 65535", shown);
   if (p.port.size() > 5 || std::stoi(std::string(p.port)) < 1 || std::stoi(std::string(p.port)) > 65535)

@@ -87,8 +87,9 @@ Revision parse_revision(std::string_view text, const std::string& path) {
     } else if (key == "dialect") {
       if (value == "postgresql") r.dialect = Dialect::postgresql;
       else if (value == "sqlite") r.dialect = Dialect::sqlite;
+      else if (value == "mysql") r.dialect = Dialect::mysql;
       else if (!value.empty())
-        throw ConfigError(where(path, line_no) + ": unknown dialect '" + value + "'; write postgresql or sqlite");
+        throw ConfigError(where(path, line_no) + ": unknown dialect '" + value + "'; write postgresql, mysql or sqlite");
     }
   }
   const std::string name = path.empty() ? std::string("a revision") : path;

@@ -24,6 +24,9 @@ DriverQuery version_table_exists_query(Dialect d) {
     return {"SELECT CASE WHEN to_regclass(quote_ident(current_schema()) || '.' || quote_ident($1)) IS NULL THEN 0 "
             "ELSE 1 END::int8",
             {Value(std::string(version_table_name))}};
+  if (d == Dialect::mysql)
+    return {"SELECT count(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
+            {Value(std::string(version_table_name))}};
   return {"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", {Value(std::string(version_table_name))}};
 }
 

@@ -7,13 +7,17 @@
 
 namespace corm {
 
-// The scan happens once per text(); both dialects' SQL are produced in the same pass and shared
+// The scan happens once per text(); every dialect's SQL is produced in the same pass and shared
 // by every copy of the clause, so compile() only assembles the parameter vector.
 struct TextClause::Parsed {
   std::string source;
   std::vector<std::string> names;
   std::string postgresql_sql;
   std::string sqlite_sql;
+  // MySQL's `?` is positional: the n-th `?` takes the n-th value, so a name used twice is bound
+  // twice. mysql_order[k] is the index into `names` of the k-th `?`.
+  std::string mysql_sql;
+  std::vector<std::size_t> mysql_order;
 };
 
 namespace {
@@ -40,7 +44,7 @@ std::size_t skip_quoted(std::string_view sql, std::size_t i, char quote, bool ba
       else return j + 1;
     }
   }
-  unterminated(quote == '"' ? "quoted identifier" : "string literal", sql, i);
+  unterminated(quote == '\'' ? "string literal" : "quoted identifier", sql, i);
 }
 
 std::size_t skip_line_comment(std::string_view sql, std::size_t i) {
@@ -110,13 +114,16 @@ TextClause::TextClause(std::string_view sql) {
   p->source.assign(sql);
   std::string& pg = p->postgresql_sql;
   std::string& lite = p->sqlite_sql;
+  std::string& my = p->mysql_sql;
   pg.reserve(sql.size() + 8);
   lite.reserve(sql.size() + 8);
+  my.reserve(sql.size() + 8);
 
   std::size_t copied = 0;  // sql[copied, i) is pending plain text for both outputs
   auto flush = [&](std::size_t upto) {
     pg.append(sql.substr(copied, upto - copied));
     lite.append(sql.substr(copied, upto - copied));
+    my.append(sql.substr(copied, upto - copied));
   };
   bool has_content = false;
   std::size_t i = 0;
@@ -147,6 +154,8 @@ TextClause::TextClause(std::string_view sql) {
       i = skip_quoted(sql, i, '\'', e_string);
     } else if (c == '"') {
       i = skip_quoted(sql, i, '"', false);
+    } else if (c == '`') {
+      i = skip_quoted(sql, i, '`', false);  // a MySQL quoted identifier
     } else if (c == '$') {
       const auto end = skip_dollar_quote(sql, i);
       i = end == std::string_view::npos ? i + 1 : end;
@@ -162,6 +171,8 @@ TextClause::TextClause(std::string_view sql) {
       flush(i);
       append_placeholder(pg, Dialect::postgresql, index + 1);
       append_placeholder(lite, Dialect::sqlite, index + 1);
+      append_placeholder(my, Dialect::mysql, p->mysql_order.size() + 1);
+      p->mysql_order.push_back(index);
       copied = i = j;
     } else if (c == '\\' && i + 1 < sql.size() && sql[i + 1] == ':') {
       flush(i);  // drop the backslash, keep the colon
@@ -202,8 +213,10 @@ Compiled TextClause::compile(Dialect d, const Params& params) const {
   const auto& names = parsed_->names;
   Compiled out;
   // Aliasing shared_ptr: the SQL lives as long as the parse it came from, with no copy.
-  out.sql = std::shared_ptr<const std::string>(
-      parsed_, d == Dialect::postgresql ? &parsed_->postgresql_sql : &parsed_->sqlite_sql);
+  const std::string* text = &parsed_->sqlite_sql;
+  if (d == Dialect::postgresql) text = &parsed_->postgresql_sql;
+  else if (d == Dialect::mysql) text = &parsed_->mysql_sql;
+  out.sql = std::shared_ptr<const std::string>(parsed_, text);
   out.params.resize(names.size());
   std::vector<bool> given(names.size(), false);
   for (const auto& [index, value] : bound_) {
@@ -226,6 +239,12 @@ Compiled TextClause::compile(Dialect d, const Params& params) const {
   if (!missing.empty())
     throw UsageError("no value for bind parameter " + missing +
                      "; pass it to execute() or call .bind(name, value) (use corm::Null{} for NULL)");
+  if (!dialect_traits(d).numbered_placeholders) {
+    std::vector<Value> positional;
+    positional.reserve(parsed_->mysql_order.size());
+    for (std::size_t index : parsed_->mysql_order) positional.push_back(out.params[index]);
+    out.params = std::move(positional);
+  }
   return out;
 }
 

@@ -32,6 +32,7 @@ namespace {
 // A statement that takes about `ms` milliseconds on either backend.
 std::string slow_query(int ms) {
   if (test::is_postgres()) return "SELECT pg_sleep(" + std::to_string(ms / 1000.0) + ")";
+  if (test::is_mysql()) return "SELECT SLEEP(" + std::to_string(ms / 1000.0) + ")";
   // SQLite has no sleep: a recursive count long enough to be interrupted.
   return "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < " +
          std::to_string(ms * 20000) + ") SELECT count(*) FROM c";

@@ -35,8 +35,11 @@ awaitable<std::string> make_rows(AsyncEngine& engine) {
   co_await conn.commit();
   std::vector<std::vector<Value>> rows;
   for (int i = 1; i <= stream_rows; ++i) rows.push_back({Value(i), Value("row " + std::to_string(i))});
-  const std::string insert = conn.dialect() == Dialect::postgresql ? "INSERT INTO " + t + " VALUES ($1, $2)"
-                                                                    : "INSERT INTO " + t + " VALUES (?1, ?2)";
+  std::string insert = "INSERT INTO " + t + " VALUES (";
+  append_placeholder(insert, conn.dialect(), 1);
+  insert += ", ";
+  append_placeholder(insert, conn.dialect(), 2);
+  insert += ")";
   co_await conn.execute_many(insert, std::move(rows));
   co_await conn.commit();
   co_await conn.close();

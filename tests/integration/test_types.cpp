@@ -20,6 +20,10 @@ std::string create_types_table(Connection& conn) {
     conn.execute_script("CREATE TABLE " + q + " (id bigint PRIMARY KEY, b boolean, i16 smallint, i32 integer, "
                         "i64 bigint, f real, d double precision, s text, bin bytea, ts timestamptz, dt date, "
                         "num numeric(40,10), u uuid, j jsonb)");
+  } else if (test::is_mysql()) {
+    conn.execute_script("CREATE TABLE " + q + " (id BIGINT PRIMARY KEY, b BOOLEAN, i16 SMALLINT, i32 INT, "
+                        "i64 BIGINT, f FLOAT, d DOUBLE, s LONGTEXT, bin LONGBLOB, ts DATETIME(6), dt DATE, "
+                        "num DECIMAL(40,10), u CHAR(36), j JSON) CHARACTER SET utf8mb4");
   } else {
     conn.execute_script("CREATE TABLE " + q + " (id INTEGER PRIMARY KEY, b BOOLEAN, i16 SMALLINT, i32 INTEGER, "
                         "i64 BIGINT, f REAL, d DOUBLE, s TEXT, bin BLOB, ts TIMESTAMP, dt DATE, "

@@ -73,7 +73,8 @@ struct corm::Model<corm::test_models::Author> {
       "authors",
       corm::column("id", &A::id, corm::primary_key, corm::identity),
       corm::column("name", &A::name, corm::max_length(100), corm::indexed),
-      corm::column("email", &A::email, corm::unique),
+      // Unique, so it needs a length: MySQL cannot index an unbounded string.
+      corm::column("email", &A::email, corm::max_length(200), corm::unique),
       corm::has_many("books", &A::books, &B::author_id, corm::loader(corm::LoaderStrategy::selectin),
                      corm::cascade(corm::cascade_all_delete_orphan), corm::back_populates("author")),
       corm::has_one("profile", &A::profile, &corm::test_models::Profile::author_id));
@@ -113,7 +114,7 @@ struct corm::Model<corm::test_models::Tag> {
   using T = corm::test_models::Tag;
   static constexpr auto table = corm::table("tags",
                                             corm::column("id", &T::id, corm::primary_key, corm::identity),
-                                            corm::column("label", &T::label, corm::unique));
+                                            corm::column("label", &T::label, corm::max_length(100), corm::unique));
 };
 
 template <>

@@ -56,6 +56,24 @@ std::string pgbouncer_url() {
   return url;
 }
 
+std::string mysql_url() {
+  const char* url = std::getenv("CORM_TEST_MYSQL");
+  if (url == nullptr || *url == '\0') {
+    FAIL("CORM_TEST_MYSQL is not set. MySQL tests need a server: run ./scripts/test (it starts a "
+         "throwaway MariaDB 10.11), or export CORM_TEST_MYSQL=mysql://user@127.0.0.1:3306/db");
+  }
+  return url;
+}
+
+std::string mysql_replica_url() {
+  const char* url = std::getenv("CORM_TEST_MYSQL_REPLICA");
+  if (url == nullptr || *url == '\0') {
+    FAIL("CORM_TEST_MYSQL_REPLICA is not set. Replica tests need a replica of CORM_TEST_MYSQL: "
+         "run ./scripts/test (it starts one replicating by GTID)");
+  }
+  return url;
+}
+
 std::string temp_dir() {
   static std::atomic<int> counter{0};
   auto base = std::filesystem::temp_directory_path() /

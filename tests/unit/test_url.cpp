@@ -87,15 +87,31 @@ TEST_CASE("url parsing follows SQLAlchemy's rules for SQLite paths and memory da
   CHECK(Url::parse("sqlite:///app.db?mode=ro").query().at("mode") == "ro");
 }
 
+TEST_CASE("url parsing reads MySQL and MariaDB URLs as SQLAlchemy users write them", "[url][mysql]") {
+  for (const char* scheme : {"mysql", "mariadb", "mysql+aiomysql", "mysql+asyncmy", "mysql+pymysql", "MySQL"}) {
+    const Url u = Url::parse(std::string(scheme) + "://app:s%40cret@db.local:3307/shop?charset=utf8mb4");
+    CHECK(u.dialect() == Dialect::mysql);
+    CHECK(u.username() == "app");
+    CHECK(u.password() == "s@cret");
+    CHECK(u.host() == "db.local");
+    CHECK(u.port() == 3307);
+    CHECK(u.database() == "shop");
+    CHECK(u.query().at("charset") == "utf8mb4");
+  }
+  const Url sock = Url::parse("mysql://app@localhost/shop?unix_socket=/run/mysqld/mysqld.sock");
+  CHECK(sock.query().at("unix_socket") == "/run/mysqld/mysqld.sock");
+  CHECK(Url::parse("mysql://app:pw@h/db").str() == "mysql://app:***@h/db");
+}
+
 TEST_CASE("url parsing rejects a SQLite URL with a host, user or port", "[url][sqlite]") {
   CHECK_THAT(parse_error("sqlite://relative.db"), Contains("sqlite:///relative.db"));
   CHECK_THROWS_AS(Url::parse("sqlite://user@/x.db"), ConfigError);
 }
 
 TEST_CASE("url parsing names an unsupported database or driver", "[url]") {
-  CHECK(parse_error("mysql://u:p@h/db") ==
-        "unsupported database 'mysql' in URL; corm supports postgresql:// and sqlite://");
-  CHECK_THAT(parse_error("mysql+pymysql://u@h/db"), Contains("'mysql'"));
+  CHECK(parse_error("oracle://u:p@h/db") ==
+        "unsupported database 'oracle' in URL; corm supports postgresql://, mysql:// (or mariadb://) and sqlite://");
+  CHECK_THAT(parse_error("mssql+pyodbc://u@h/db"), Contains("'mssql'"));
   CHECK_THAT(parse_error("postgresql+asyncpg://u@h/db"), Contains("'asyncpg'") && Contains("postgresql://"));
 }
 

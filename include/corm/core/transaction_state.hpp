@@ -46,7 +46,7 @@ class TransactionState {
   bool autobegins_plainly() const noexcept {
     const IsolationLevel level = isolation_level();
     return needs_autobegin() && !(dialect_ == Dialect::sqlite && level == IsolationLevel::read_uncommitted) &&
-           !(dialect_ == Dialect::postgresql && level_);
+           !((dialect_ == Dialect::postgresql || dialect_ == Dialect::mysql) && level_);
   }
   /// True when a plain read may run before this transaction's BEGIN reaches the server: the
   /// BEGIN names no level of its own (the connection's default applies, which the driver

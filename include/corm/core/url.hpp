@@ -1,6 +1,7 @@
 #pragma once
 // Database URLs as SQLAlchemy users write them:
 //   postgresql://user:pass@host:5432/db?application_name=svc&connect_timeout=5
+//   mysql://user:pass@host:3306/db?charset=utf8mb4   mariadb://…   mysql+aiomysql://… (driver ignored)
 //   sqlite:///relative/path.db   sqlite:////absolute/path.db   sqlite://  (in-memory)
 // The password is kept but never rendered: str() masks it, so a URL can be logged safely.
 
@@ -17,7 +18,8 @@ namespace corm {
 /// which part is wrong (and never echoing the password).
 class Url {
  public:
-  /// Parses `text`. Accepted schemes: postgresql, postgres, postgresql+libpq, sqlite, sqlite3.
+  /// Parses `text`. Accepted schemes: postgresql, postgres, postgresql+libpq, mysql, mariadb (with
+  /// any `+driver`, such as mysql+aiomysql, which is ignored), sqlite, sqlite3.
   static Url parse(std::string_view text);
 
   Dialect dialect() const noexcept { return dialect_; }
@@ -29,7 +31,7 @@ class Url {
   bool has_password() const noexcept { return has_password_; }
   const std::string& host() const noexcept { return host_; }
   std::optional<int> port() const noexcept { return port_; }
-  /// Database name (PostgreSQL) or file path (SQLite; empty for memory).
+  /// Database name (PostgreSQL, MySQL) or file path (SQLite; empty for memory).
   const std::string& database() const noexcept { return database_; }
   /// Query options (`?key=value`), decoded, in key order.
   const std::map<std::string, std::string>& query() const noexcept { return query_; }

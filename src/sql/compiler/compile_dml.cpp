@@ -1,10 +1,49 @@
 // INSERT (with ON CONFLICT), UPDATE, DELETE, RETURNING.
 
 #include "corm/core/error.hpp"
+#include "corm/sql/schema/ddl.hpp"
 #include "corm/sql/schema/table_info.hpp"
 #include "sql/compiler/sql_writer.hpp"
 
 namespace corm::sql::detail {
+
+// The SQL-standard-ish spellings PostgreSQL and SQLite share; a dialect that differs overrides.
+void DialectRules::excluded(SqlWriter& w, const std::string& column) const {
+  w.raw("excluded.");
+  w.ident(column);
+}
+
+void DialectRules::default_values(SqlWriter& w) const { w.raw(" DEFAULT VALUES"); }
+
+std::string DialectRules::cast_type(const SqlWriter& w, ColumnType t) const { return sql_type_name(w.dialect, t); }
+
+void DialectRules::on_conflict(SqlWriter& w, const InsertCore& s) const {
+  const TableInfo& t = *s.table;
+  w.raw(" ON CONFLICT");
+  if (!s.conflict_target.empty()) {
+    w.raw(" (");
+    for (std::size_t i = 0; i < s.conflict_target.size(); ++i) {
+      if (i) w.raw(", ");
+      w.ident(t.columns[s.conflict_target[i]].name);
+    }
+    w.raw(")");
+  }
+  if (s.conflict == Conflict::do_nothing) {
+    w.raw(" DO NOTHING");
+    return;
+  }
+  w.raw(" DO UPDATE SET ");
+  for (std::size_t i = 0; i < s.conflict_set.size(); ++i) {
+    if (i) w.raw(", ");
+    w.ident(t.columns[s.conflict_set[i].first].name);
+    w.raw(" = ");
+    w.expr(*s.conflict_set[i].second);
+  }
+  if (s.conflict_where) {
+    w.raw(" WHERE ");
+    w.expr(*s.conflict_where);
+  }
+}
 
 void SqlWriter::returning(const std::vector<NodePtr>& items) {
   if (items.empty()) return;
@@ -27,7 +66,7 @@ void SqlWriter::insert(const InsertCore& s) {
   if (s.columns.empty()) {
     if (s.rows.size() > 1)
       throw UsageError("an INSERT into '" + t.name + "' with no columns can add only one row (DEFAULT VALUES)");
-    raw(" DEFAULT VALUES");
+    rules.default_values(*this);
   } else {
     raw(" (");
     for (std::size_t i = 0; i < s.columns.size(); ++i) {
@@ -45,32 +84,7 @@ void SqlWriter::insert(const InsertCore& s) {
       raw(")");
     }
   }
-  if (s.conflict != Conflict::none) {
-    raw(" ON CONFLICT");
-    if (!s.conflict_target.empty()) {
-      raw(" (");
-      for (std::size_t i = 0; i < s.conflict_target.size(); ++i) {
-        if (i) raw(", ");
-        ident(t.columns[s.conflict_target[i]].name);
-      }
-      raw(")");
-    }
-    if (s.conflict == Conflict::do_nothing) {
-      raw(" DO NOTHING");
-    } else {
-      raw(" DO UPDATE SET ");
-      for (std::size_t i = 0; i < s.conflict_set.size(); ++i) {
-        if (i) raw(", ");
-        ident(t.columns[s.conflict_set[i].first].name);
-        raw(" = ");
-        expr(*s.conflict_set[i].second);
-      }
-      if (s.conflict_where) {
-        raw(" WHERE ");
-        expr(*s.conflict_where);
-      }
-    }
-  }
+  if (s.conflict != Conflict::none) rules.on_conflict(*this, s);
   returning(s.returning);
 }
 
@@ -90,6 +104,9 @@ void SqlWriter::update(const UpdateCore& s) {
     raw(" WHERE ");
     expr(*s.where);
   }
+  if (!s.returning.empty() && !dialect_traits(dialect).supports_update_returning)
+    throw UsageError("UPDATE ... RETURNING is not available on " + std::string(dialect_name(dialect)) +
+                     "; run the UPDATE, then SELECT the rows it changed");
   returning(s.returning);
 }
 

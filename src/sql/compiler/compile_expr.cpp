@@ -77,14 +77,21 @@ void SqlWriter::expr(const Node& n, int min_prec) {
       ident(n.text);
       break;
     case NodeKind::excluded:
-      raw("excluded.");
-      ident(n.column->name);
+      rules.excluded(*this, n.column->name);
       break;
     case NodeKind::bind:
       bind(n.value);
       break;
     case NodeKind::list_bind:
-      bind(rules.list_param(n.value));
+      if (rules.expands_lists()) {
+        const auto& items = std::get<Array>(n.value.storage()).items;
+        for (std::size_t i = 0; i < items.size(); ++i) {
+          if (i) raw(", ");
+          bind(items[i]);
+        }
+      } else {
+        bind(rules.list_param(n.value));
+      }
       break;
     case NodeKind::null_literal:
       raw("NULL");
@@ -103,7 +110,7 @@ void SqlWriter::expr(const Node& n, int min_prec) {
       // except for the associative AND/OR chains. Comparisons never chain unparenthesised.
       const bool assoc = n.op == Op::and_ || n.op == Op::or_;
       expr(*n.args[0], p == prec_cmp ? p + 1 : p);
-      raw(binary_sql(n.op));
+      raw(n.op == Op::div && n.flag ? rules.integer_division() : binary_sql(n.op));
       expr(*n.args[1], assoc ? p : p + 1);
       break;
     }
@@ -129,11 +136,21 @@ void SqlWriter::expr(const Node& n, int min_prec) {
       expr(*n.args[2], prec_add);
       break;
     case NodeKind::like:
-      expr(*n.args[0], prec_add);
-      raw(" ");
-      raw(rules.like_keyword(n.op));
-      raw(" ");
-      expr(*n.args[1], prec_add);
+      if ((n.op == Op::ilike || n.op == Op::not_ilike) && rules.case_folds_ilike()) {
+        raw("LOWER(");
+        expr(*n.args[0]);
+        raw(") ");
+        raw(rules.like_keyword(n.op));
+        raw(" LOWER(");
+        expr(*n.args[1]);
+        raw(")");
+      } else {
+        expr(*n.args[0], prec_add);
+        raw(" ");
+        raw(rules.like_keyword(n.op));
+        raw(" ");
+        expr(*n.args[1], prec_add);
+      }
       if (n.flag) raw(" ESCAPE '\\'");
       break;
     case NodeKind::func:
@@ -156,7 +173,7 @@ void SqlWriter::expr(const Node& n, int min_prec) {
       raw("CAST(");
       expr(*n.args[0]);
       raw(" AS ");
-      raw(sql_type_name(dialect, n.cast_type));
+      raw(rules.cast_type(*this, n.cast_type));
       raw(")");
       break;
     case NodeKind::scalar_select:

@@ -28,8 +28,19 @@ void SqlWriter::order_by(const std::vector<OrderTerm>& terms) {
     if (i) raw(", ");
     const OrderTerm& t = terms[i];
     // A labelled term orders by the select-list item of that name.
-    if (t.expr->kind == NodeKind::label) ident(t.expr->text);
-    else expr(*t.expr);
+    auto term = [&] {
+      if (t.expr->kind == NodeKind::label) ident(t.expr->text);
+      else expr(*t.expr);
+    };
+    if (t.nulls != Nulls::unspecified && rules.emulates_nulls_order()) {
+      // `x IS NULL` sorts false (0) before true (1): ascending puts NULLs last.
+      term();
+      raw(t.nulls == Nulls::first ? " IS NULL DESC, " : " IS NULL, ");
+      term();
+      if (t.desc) raw(" DESC");
+      continue;
+    }
+    term();
     if (t.desc) raw(" DESC");
     if (t.nulls == Nulls::first) raw(" NULLS FIRST");
     else if (t.nulls == Nulls::last) raw(" NULLS LAST");

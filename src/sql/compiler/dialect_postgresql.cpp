@@ -62,7 +62,12 @@ const DialectRules& postgresql_rules() {
 }
 
 const DialectRules& rules_for(Dialect d) {
-  return d == Dialect::postgresql ? postgresql_rules() : sqlite_rules();
+  switch (d) {
+    case Dialect::postgresql: return postgresql_rules();
+    case Dialect::mysql: return mysql_rules();
+    case Dialect::sqlite: break;
+  }
+  return sqlite_rules();
 }
 
 }  // namespace corm::sql::detail

@@ -31,7 +31,14 @@ void ShapeWalker::node(const NodePtr& np) {
       params.push_back(n.value);
       return;
     case NodeKind::list_bind:
-      params.push_back(rules_.list_param(n.value));
+      if (rules_.expands_lists()) {
+        // One placeholder per item: the length is part of the SQL text.
+        const auto& items = std::get<Array>(n.value.storage()).items;
+        size(items.size());
+        params.insert(params.end(), items.begin(), items.end());
+      } else {
+        params.push_back(rules_.list_param(n.value));
+      }
       return;
     case NodeKind::column:
     case NodeKind::excluded:
@@ -75,6 +82,8 @@ void ShapeWalker::order_by(const std::vector<OrderTerm>& terms) {
       str(t.expr->text);
     } else {
       node(t.expr);
+      // Written twice where NULLS FIRST / LAST is emulated (SqlWriter::order_by).
+      if (t.nulls != Nulls::unspecified && rules_.emulates_nulls_order()) node(t.expr);
     }
   }
 }

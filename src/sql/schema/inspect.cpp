@@ -8,8 +8,11 @@ namespace corm {
 InspectPlan::InspectPlan(Dialect d, std::vector<std::string> only) : s_(std::make_unique<State>()) {
   s_->dialect = d;
   s_->only = std::move(only);
-  if (d == Dialect::postgresql) sql::detail::start_postgresql_inspection(*s_);
-  else sql::detail::start_sqlite_inspection(*s_);
+  switch (d) {
+    case Dialect::postgresql: sql::detail::start_postgresql_inspection(*s_); break;
+    case Dialect::mysql: sql::detail::start_mysql_inspection(*s_); break;
+    case Dialect::sqlite: sql::detail::start_sqlite_inspection(*s_); break;
+  }
 }
 InspectPlan::~InspectPlan() = default;
 InspectPlan::InspectPlan(InspectPlan&&) noexcept = default;

@@ -34,6 +34,7 @@ struct InspectPlan::State {
 namespace sql::detail {
 void start_postgresql_inspection(InspectPlan::State& s);
 void start_sqlite_inspection(InspectPlan::State& s);
+void start_mysql_inspection(InspectPlan::State& s);
 /// "CASCADE" → FkAction::cascade, ... (unknown → no_action).
 FkAction parse_fk_action(std::string_view s);
 }  // namespace sql::detail

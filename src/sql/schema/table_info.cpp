@@ -92,8 +92,8 @@ TableSchema TableInfo::schema(Dialect d) const {
   }
   for (std::size_t i : primary_key) s.primary_key.push_back(columns[i].name);
   s.indexes = indexes;
-  if (d == Dialect::sqlite)
-    for (IndexSchema& ix : s.indexes) ix.include.clear();  // SQLite has no covering INCLUDE
+  if (d != Dialect::postgresql)
+    for (IndexSchema& ix : s.indexes) ix.include.clear();  // only PostgreSQL has a covering INCLUDE
   s.uniques = uniques;
   s.foreign_keys = foreign_keys;
   s.checks = checks;

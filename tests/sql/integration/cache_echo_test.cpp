@@ -31,6 +31,16 @@ TEST_CASE("statements rebuilt with other values reach the driver from the compil
   query(50, {1, 2, 3});
   query(99, {4, 5, 6, 7, 8, 9});
   REQUIRE(sql.size() == 3);
+  if (test::is_mysql()) {
+    // MySQL has no array parameter: in_() writes one '?' per item, so each list length is a
+    // statement of its own (and is cached as one).
+    CHECK(sql[0] != sql[1]);
+    CHECK(cached == std::vector<bool>{false, false, false});
+    query(2, {10, 11, 12});
+    CHECK(sql.back() == sql[1]);
+    CHECK(cached.back());
+    return;
+  }
   CHECK(sql[0] == sql[1]);
   CHECK(sql[1] == sql[2]);
   CHECK(cached == std::vector<bool>{false, true, true});

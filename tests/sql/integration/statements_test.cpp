@@ -231,8 +231,16 @@ TEST_CASE("update and delete report rowcount and return rows", "[sql][integratio
   Library lib(db);
   auto r = db.conn.execute(update<Book>().set(&Book::pages, col(&Book::pages) + 1).where(col(&Book::author_id) == lib.ann));
   CHECK(r.rowcount() == 3);
-  auto ret = db.all(update<Book>().set(&Book::title, "Omega").where(col(&Book::title) == "Delta").returning(col(&Book::title), col(&Book::pages)));
-  CHECK(ret == std::vector<std::tuple<std::string, std::optional<int>>>{{"Omega", 400}});
+  auto omega = update<Book>().set(&Book::title, "Omega").where(col(&Book::title) == "Delta");
+  if (test::is_mysql()) {
+    // Neither MySQL nor MariaDB has UPDATE ... RETURNING: corm says so instead of sending it.
+    CHECK_THROWS_WITH(db.conn.execute(omega.returning(col(&Book::title))),
+                      Catch::Contains("UPDATE ... RETURNING is not available on mysql"));
+    CHECK(db.conn.execute(omega).rowcount() == 1);
+  } else {
+    auto ret = db.all(omega.returning(col(&Book::title), col(&Book::pages)));
+    CHECK(ret == std::vector<std::tuple<std::string, std::optional<int>>>{{"Omega", 400}});
+  }
   auto deleted = db.all(delete_<Book>().where(col(&Book::pages) > 200).returning_all());
   REQUIRE(deleted.size() == 2);
   CHECK(db.conn.execute(delete_<Book>().where(col(&Book::author_id) == lib.cy)).rowcount() == 0);
@@ -248,8 +256,12 @@ TEST_CASE("upsert: do nothing and do update", "[sql][integration][upsert]") {
   auto ins = [&](int pages) {
     return insert<Book>().values(set(&Book::author_id, lib.bob), set(&Book::title, "Delta"), set(&Book::pages, pages));
   };
-  CHECK(db.conn.execute(ins(1).on_conflict_do_nothing()).rowcount() == 0);
-  CHECK(db.conn.execute(ins(1).on_conflict(&Book::author_id, &Book::title).do_nothing()).rowcount() == 0);
+  // MySQL's do-nothing is ON DUPLICATE KEY UPDATE of a column to itself: with the found-rows
+  // flag corm sets (an UPDATE counts the rows it matched, as on PostgreSQL) the existing row
+  // counts as one.
+  const std::int64_t untouched = test::is_mysql() ? 1 : 0;
+  CHECK(db.conn.execute(ins(1).on_conflict_do_nothing()).rowcount() == untouched);
+  CHECK(db.conn.execute(ins(1).on_conflict(&Book::author_id, &Book::title).do_nothing()).rowcount() == untouched);
   auto up = db.all(ins(555).on_conflict(&Book::author_id, &Book::title).do_update(&Book::pages).returning(col(&Book::pages)));
   CHECK(up == std::vector<std::tuple<std::optional<int>>>{{555}});
   auto add = db.all(ins(5).on_conflict(&Book::author_id, &Book::title)

@@ -291,8 +291,25 @@ using arithmetic_result_t = std::conditional_t<is_expr_v<L>, operand_t<L>, opera
 CORM_SQL_ARITHMETIC(+, add)
 CORM_SQL_ARITHMETIC(-, sub)
 CORM_SQL_ARITHMETIC(*, mul)
-CORM_SQL_ARITHMETIC(/, div)
 #undef CORM_SQL_ARITHMETIC
+
+namespace detail {
+template <class T>
+inline constexpr bool is_integer_v = std::is_integral_v<std::decay_t<unoptional_t<T>>> &&
+                                     !std::is_same_v<std::decay_t<unoptional_t<T>>, bool>;
+}
+
+/// Division. Integers divide as integers (truncating) on every database: the node is flagged so
+/// MySQL, whose `/` always yields a decimal, writes DIV.
+template <Operand L, Operand R>
+  requires(detail::is_expr_v<L> || detail::is_expr_v<R>) &&
+          (detail::family_of<detail::operand_t<L>>() == detail::Family::numeric) &&
+          (detail::family_of<detail::operand_t<R>>() == detail::Family::numeric)
+Expr<detail::arithmetic_result_t<L, R>> operator/(const L& l, const R& r) {
+  constexpr bool integer = detail::is_integer_v<detail::operand_t<L>> && detail::is_integer_v<detail::operand_t<R>>;
+  return Expr<detail::arithmetic_result_t<L, R>>(sql::detail::make_node(
+      sql::detail::NodeKind::binary, sql::detail::Op::div, {detail::operand(l), detail::operand(r)}, integer));
+}
 
 /// Negation of a number.
 template <class T>
