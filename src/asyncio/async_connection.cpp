@@ -1,5 +1,6 @@
 #include "corm/asyncio/async_connection.hpp"
 
+#include <optional>
 #include <utility>
 
 #include <boost/asio/co_spawn.hpp>
@@ -16,19 +17,33 @@ namespace asio = boost::asio;
 using asyncio_detail::AsyncDriverConnection;
 
 // Marks the connection in use by one coroutine for the duration of an operation, so a second
-// coroutine using it at the same time gets an error instead of a corrupted protocol stream.
+// coroutine using it at the same time gets an error instead of a corrupted protocol stream. A
+// compare-exchange, not a test then a store: coroutines on different threads of the io_context
+// (no strand) would otherwise both pass the test and drive the driver at once.
 class AsyncConnection::Use {
  public:
-  explicit Use(AsyncConnection& c) : c_(c) {
-    if (c_.closed_) throw UsageError("this AsyncConnection is closed; check out a new one with co_await engine.connect()");
-    if (c_.busy_)
+  enum When { open_only, even_closed };
+  explicit Use(AsyncConnection& c, When when = open_only) : c_(c) {
+    if (!try_acquire(c_))
       throw UsageError("this AsyncConnection is already running an operation for another coroutine; a connection "
                        "serves one coroutine at a time — give each coroutine its own connection");
-    c_.busy_ = true;
+    if (when == open_only && c_.closed_) {
+      c_.busy_.store(false, std::memory_order_release);
+      throw UsageError("this AsyncConnection is closed; check out a new one with co_await engine.connect()");
+    }
   }
-  ~Use() { c_.busy_ = false; }
+  ~Use() {
+    if (c_.invalidate_pending_.load(std::memory_order_relaxed) && c_.invalidate_pending_.exchange(false))
+      [[unlikely]] c_.invalidate_now();
+    c_.busy_.store(false, std::memory_order_release);
+  }
   Use(const Use&) = delete;
   Use& operator=(const Use&) = delete;
+
+  static bool try_acquire(AsyncConnection& c) noexcept {
+    bool idle = false;
+    return c.busy_.compare_exchange_strong(idle, true, std::memory_order_acquire, std::memory_order_relaxed);
+  }
 
  private:
   AsyncConnection& c_;
@@ -45,14 +60,15 @@ AsyncConnection::AsyncConnection(AsyncConnection&& o) noexcept
       abandoned_(std::move(o.abandoned_)),
       timeout_(o.timeout_),
       closed_(o.closed_),
-      busy_(o.busy_),
+      busy_(o.busy_.load(std::memory_order_relaxed)),
+      invalidate_pending_(o.invalidate_pending_.load(std::memory_order_relaxed)),
       autobegin_deferred_(o.autobegin_deferred_) {
   o.closed_ = true;
 }
 
 AsyncConnection::~AsyncConnection() {
   if (!pooled_ || !engine_) return;
-  if (busy_) {
+  if (busy_.load(std::memory_order_acquire) || invalidate_pending_.load(std::memory_order_relaxed)) {
     // Destroyed mid-operation (its coroutine frame is going away): the protocol state is
     // unknown, so the physical connection is closed rather than pooled.
     release(true);
@@ -89,6 +105,11 @@ Dialect AsyncConnection::dialect() const noexcept { return engine_->url.dialect(
 
 int AsyncConnection::backend_pid() const noexcept { return pooled_ ? pooled_->conn->backend_pid() : 0; }
 
+void AsyncConnection::set_isolation_level(IsolationLevel level) {
+  Use use(*this);
+  tx_.set_isolation_level(level);
+}
+
 AsyncDriverConnection& AsyncConnection::driver() const noexcept {
   return static_cast<AsyncDriverConnection&>(*pooled_->conn);
 }
@@ -103,7 +124,16 @@ void AsyncConnection::release(bool discard) noexcept {
   engine_->pool->checkin(std::move(pooled_), discard || broken);
 }
 
+// While another coroutine's operation runs, the physical connection is still in its hands (its
+// driver object mid-statement): that operation discards it as it ends (Use's destructor).
 void AsyncConnection::invalidate() noexcept {
+  invalidate_pending_.store(true, std::memory_order_relaxed);
+  if (!Use::try_acquire(*this)) return;
+  if (invalidate_pending_.exchange(false)) invalidate_now();
+  busy_.store(false, std::memory_order_release);
+}
+
+void AsyncConnection::invalidate_now() noexcept {
   if (!pooled_) return;
   tx_.on_error(true);
   release(true);
@@ -381,8 +411,11 @@ asio::awaitable<void> AsyncConnection::finish_transaction(bool send_rollback) {
   for (auto& s : tx_.after_end_statements()) co_await run_control(std::move(s));
 }
 
-asio::awaitable<void> AsyncConnection::commit() {
-  Use use(*this);
+asio::awaitable<void> AsyncConnection::commit() { return commit_impl(true); }
+
+asio::awaitable<void> AsyncConnection::commit_impl(bool take_use) {
+  std::optional<Use> use;
+  if (take_use) use.emplace(*this);
   if (!tx_.in_transaction()) co_return;
   tx_.check_commit();
   co_await settle_abandoned();
@@ -396,8 +429,11 @@ asio::awaitable<void> AsyncConnection::commit() {
   co_await finish_transaction(false);
 }
 
-asio::awaitable<void> AsyncConnection::rollback() {
-  Use use(*this);
+asio::awaitable<void> AsyncConnection::rollback() { return rollback_impl(true); }
+
+asio::awaitable<void> AsyncConnection::rollback_impl(bool take_use) {
+  std::optional<Use> use;
+  if (take_use) use.emplace(*this);
   abandoned_.clear();
   if (!tx_.in_transaction()) co_return;
   co_await finish_transaction(tx_.end());
@@ -406,24 +442,29 @@ asio::awaitable<void> AsyncConnection::rollback() {
 // Only a transaction whose BEGIN never left the client ends here: anything the server has seen
 // needs the ROLLBACK that close() sends.
 bool AsyncConnection::close_now() noexcept {
-  if (closed_) return true;
-  if (busy_) return false;  // close() reports it
-  if (pooled_ && (tx_.in_transaction() || pooled_->conn->in_transaction())) {
-    if (tx_.has_after_end_statements() || !driver().discard_deferred()) return false;
-    (void)tx_.end();
+  if (!Use::try_acquire(*this)) return false;  // close() reports it
+  bool done = true;
+  if (!closed_) {
+    if (pooled_ && (tx_.in_transaction() || pooled_->conn->in_transaction())) {
+      if (tx_.has_after_end_statements() || !driver().discard_deferred()) done = false;
+      else (void)tx_.end();
+    }
+    if (done) {
+      abandoned_.clear();
+      closed_ = true;
+      release(invalidate_pending_.exchange(false));
+    }
   }
-  abandoned_.clear();
-  closed_ = true;
-  release(false);
-  return true;
+  busy_.store(false, std::memory_order_release);
+  return done;
 }
 
 asio::awaitable<void> AsyncConnection::close() {
   if (close_now()) co_return;
-  if (busy_) throw UsageError("cannot close an AsyncConnection while another coroutine is using it");
+  if (!Use::try_acquire(*this))
+    throw UsageError("cannot close an AsyncConnection while another coroutine is using it");
   bool discard = false;
-  if (pooled_ && (tx_.in_transaction() || pooled_->conn->in_transaction())) {
-    busy_ = true;
+  if (!closed_ && pooled_ && (tx_.in_transaction() || pooled_->conn->in_transaction())) {
     try {
       tx_.end();
       const bool done = driver().discard_deferred() || driver().send_without_reply("ROLLBACK");
@@ -432,11 +473,11 @@ asio::awaitable<void> AsyncConnection::close() {
     } catch (...) {
       discard = true;
     }
-    busy_ = false;
   }
   abandoned_.clear();
   closed_ = true;
-  release(discard);
+  release(discard || invalidate_pending_.exchange(false));
+  busy_.store(false, std::memory_order_release);
 }
 
 // --- AsyncTransaction ----------------------------------------------------------------------
@@ -451,23 +492,19 @@ bool AsyncTransaction::is_active() const noexcept {
 }
 
 asio::awaitable<void> AsyncTransaction::commit() {
+  if (conn_ == nullptr) throw UsageError("this transaction is no longer active (already committed or rolled back)");
+  AsyncConnection::Use use(*conn_);
   if (!is_active()) throw UsageError("this transaction is no longer active (already committed or rolled back)");
-  if (!nested_) {
-    co_await conn_->commit();
-  } else {
-    AsyncConnection::Use use(*conn_);
-    co_await conn_->end_savepoint(id_, true);
-  }
+  if (!nested_) co_await conn_->commit_impl(false);
+  else co_await conn_->end_savepoint(id_, true);
 }
 
 asio::awaitable<void> AsyncTransaction::rollback() {
+  if (conn_ == nullptr) co_return;
+  AsyncConnection::Use use(*conn_, AsyncConnection::Use::even_closed);
   if (!is_active()) co_return;
-  if (!nested_) {
-    co_await conn_->rollback();
-  } else {
-    AsyncConnection::Use use(*conn_);
-    co_await conn_->end_savepoint(id_, false);
-  }
+  if (!nested_) co_await conn_->rollback_impl(false);
+  else co_await conn_->end_savepoint(id_, false);
 }
 
 AsyncTransaction::~AsyncTransaction() {

@@ -65,6 +65,11 @@ class AsyncDriverConnection : public driver::Connection {
   virtual asio::awaitable<void> async_execute_script(std::string_view sql, std::chrono::milliseconds timeout) = 0;
   /// Sends a trivial query; false when the connection is dead.
   virtual asio::awaitable<bool> async_ping() = 0;
+  /// Something that interrupts whatever this connection runs when it is called: callable from
+  /// any thread, never blocking, and harmless once the connection is closed or destroyed (the
+  /// pool keeps it beyond the connection's life, for engine.dispose()). Empty when the driver
+  /// cannot do that.
+  virtual std::function<void()> canceller() { return {}; }
 };
 
 /// Opens an async connection for `url` without blocking the calling thread.

@@ -24,17 +24,38 @@ struct AsyncPool::Waiter {
 };
 
 namespace {
-void close_all(std::vector<std::unique_ptr<PooledConnection>>& v) noexcept {
+[[noreturn]] void throw_disposed() {
+  throw UsageError("engine.dispose() was called while this coroutine waited for a connection, so the wait ended; "
+                   "stop using an engine before disposing of it (a later connect() opens new connections)");
+}
+}  // namespace
+
+void AsyncPool::close_all(std::vector<std::unique_ptr<PooledConnection>>& v) noexcept {
+  if (v.empty()) return;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& c : v)
+      if (c) cancellers_.erase(c->id);
+  }
   for (auto& c : v)
     if (c && c->conn) c->conn->close();
   v.clear();
 }
-}  // namespace
 
 AsyncPool::AsyncPool(asio::any_io_executor ex, PoolOptions options, Connector connector, Events& events)
     : ex_(ex), strand_(asio::make_strand(ex)), connector_(std::move(connector)), events_(events), core_(options) {}
 
-AsyncPool::~AsyncPool() { dispose(); }
+// No checkout or checked-out connection can outlive the pool (each holds the engine), so only
+// the idle connections are left to close.
+AsyncPool::~AsyncPool() {
+  std::vector<std::unique_ptr<PooledConnection>> to_close;
+  {
+    std::lock_guard lock(mu_);
+    core_.drain_idle(to_close);
+  }
+  for (auto& c : to_close)
+    if (c && c->conn) c->conn->close();
+}
 
 void AsyncPool::wake(const std::vector<PoolCore::WaiterId>& ids) {
   if (ids.empty()) return;
@@ -60,6 +81,10 @@ asio::awaitable<std::optional<Grant>> AsyncPool::wait_for_grant(PoolCore::Waiter
       waiters_.erase(id);
       co_return g;
     }
+    if (core_.take_disposed(id)) {
+      waiters_.erase(id);
+      throw_disposed();
+    }
   }
   if (!waiter->cancelled) {
     boost::system::error_code ec;
@@ -70,10 +95,17 @@ asio::awaitable<std::optional<Grant>> AsyncPool::wait_for_grant(PoolCore::Waiter
   std::vector<PoolCore::WaiterId> woken;
   std::vector<std::unique_ptr<PooledConnection>> to_close;
   std::optional<Grant> grant;
+  std::string timeout_message;
+  bool disposed = false;
   {
     std::lock_guard lock(mu_);
     grant = core_.take_grant(id);
-    if (!grant) {
+    disposed = !grant && core_.take_disposed(id);
+    if (disposed) {
+      // dispose() removed the wait and freed its grant already.
+    } else if (!grant) {
+      // Counted before this waiter leaves the queue: it was one of those waiting.
+      if (!cancelled) timeout_message = core_.timeout_message();
       core_.cancel_waiter(id, woken, to_close);
     } else if (cancelled) {
       // Granted at the instant the caller gave up: pass the connection on, lose nothing.
@@ -84,6 +116,8 @@ asio::awaitable<std::optional<Grant>> AsyncPool::wait_for_grant(PoolCore::Waiter
   wake(woken);
   close_all(to_close);
   if (cancelled) throw boost::system::system_error(asio::error::operation_aborted);
+  if (disposed) throw_disposed();
+  if (!grant) throw PoolTimeout(timeout_message);
   co_return grant;
 }
 
@@ -133,14 +167,6 @@ asio::awaitable<std::unique_ptr<PooledConnection>> AsyncPool::checkout() {
       error = std::current_exception();
     }
     if (forwarding) slot.clear();
-    if (!error && !grant) {
-      std::string timeout_message;
-      {
-        std::lock_guard lock(mu_);
-        timeout_message = core_.timeout_message();
-      }
-      error = std::make_exception_ptr(PoolTimeout(timeout_message));
-    }
   }
   if (grant && cancelled()) {
     // Cancelled before the connection could be prepared (e.g. the instant it was handed over):
@@ -222,10 +248,12 @@ asio::awaitable<std::unique_ptr<PooledConnection>> AsyncPool::open_new() {
     std::rethrow_exception(failed);
   }
   c->created = PoolCore::Clock::now();
+  auto cancel = static_cast<AsyncDriverConnection&>(*c->conn).canceller();
   {
     std::lock_guard lock(mu_);
     c->id = core_.opened();
     ++opened_;
+    if (cancel) cancellers_.emplace(c->id, std::move(cancel));
   }
   events_.emit_connect({c->id, c->conn->backend_pid()});
   co_return c;
@@ -259,8 +287,9 @@ asio::awaitable<std::unique_ptr<PooledConnection>> AsyncPool::prepare(Grant g) {
       std::rethrow_exception(interrupted);
     }
     if (!alive) {
-      g.idle->conn->close();
-      g.idle.reset();
+      std::vector<std::unique_ptr<PooledConnection>> dead;
+      dead.push_back(std::move(g.idle));
+      close_all(dead);
       co_return co_await open_new();
     }
   }
@@ -298,11 +327,31 @@ std::uint64_t AsyncPool::opened_total() const {
 
 void AsyncPool::dispose() noexcept {
   std::vector<std::unique_ptr<PooledConnection>> to_close;
+  std::vector<PoolCore::WaiterId> failed;
+  std::vector<std::function<void()>> cancels;
   {
     std::lock_guard lock(mu_);
-    core_.drain_idle(to_close);
+    core_.dispose(failed, to_close);
+    for (auto& c : to_close)
+      if (c) cancellers_.erase(c->id);
+    // What remains is held by users (or mid-open): interrupt it, so no statement keeps running
+    // on the server after the program let go of it. Each closes when it comes back.
+    cancels.reserve(cancellers_.size());
+    for (auto& [id, cancel] : cancellers_) cancels.push_back(std::move(cancel));
+    cancellers_.clear();
   }
-  close_all(to_close);
+  for (auto& cancel : cancels) {
+    try {
+      cancel();
+    } catch (...) {
+    }
+  }
+  try {
+    wake(failed);  // each waiter wakes on the strand and fails with UsageError
+  } catch (...) {
+  }
+  for (auto& c : to_close)
+    if (c && c->conn) c->conn->close();
 }
 
 }  // namespace corm::asyncio_detail

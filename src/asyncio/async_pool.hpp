@@ -33,6 +33,10 @@ class AsyncPool : public std::enable_shared_from_this<AsyncPool> {
   /// Returns a connection; `discard` closes it instead of keeping it.
   void checkin(std::unique_ptr<PooledConnection> c, bool discard) noexcept;
   PoolStatus status() const;
+  /// engine.dispose(): closes the idle connections, ends every wait for a connection (each
+  /// waiter fails once, with UsageError), interrupts what the checked-out connections run
+  /// (PostgreSQL: a cancel request) and closes each of them when it is returned. Later
+  /// checkouts open new connections.
   void dispose() noexcept;
   /// Connections ever opened (for tests that bound the number of physical connections).
   std::uint64_t opened_total() const;
@@ -45,6 +49,8 @@ class AsyncPool : public std::enable_shared_from_this<AsyncPool> {
   void wake(const std::vector<PoolCore::WaiterId>& ids);
   /// Hands back a grant its waiter can no longer use (to the next waiter or the pool).
   void give_back(Grant g) noexcept;
+  /// Closes connections the bookkeeping let go of, forgetting their cancellers.
+  void close_all(std::vector<std::unique_ptr<PooledConnection>>& v) noexcept;
 
   asio::any_io_executor ex_;
   asio::strand<asio::any_io_executor> strand_;
@@ -54,6 +60,9 @@ class AsyncPool : public std::enable_shared_from_this<AsyncPool> {
   PoolCore core_;
   std::unordered_map<PoolCore::WaiterId, std::shared_ptr<Waiter>> waiters_;  // strand only
   std::uint64_t opened_ = 0;
+  // Every connection this pool opened and has not closed, by PooledConnection::id, so dispose()
+  // can interrupt the ones users hold. Changes only when a connection opens or closes.
+  std::unordered_map<std::uint64_t, std::function<void()>> cancellers_;
 };
 
 }  // namespace corm::asyncio_detail

@@ -198,6 +198,12 @@ bool PgAsyncConnection::cancel() noexcept {
   }
 }
 
+std::function<void()> PgAsyncConnection::canceller() {
+  return [handle = pg_->cancel_handle()] {
+    asio::post(blocking_executor(), [handle] { (void)driver::postgres::PgConnection::send_cancel(handle.get()); });
+  };
+}
+
 asio::awaitable<void> PgAsyncConnection::cancel_and_drain() {
   pg_->abandon_remaining_steps();
   // Waiting for the request means the server has signalled the backend before this connection

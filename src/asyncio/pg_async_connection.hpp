@@ -51,6 +51,8 @@ class PgAsyncConnection final : public AsyncDriverConnection {
   void close() noexcept override;
   /// Sends a cancel request from the blocking helper pool; returns without waiting for it.
   bool cancel() noexcept override;
+  /// A cancel request through the connection's own PGcancel, which outlives the connection.
+  std::function<void()> canceller() override;
   bool defer(std::string_view sql) override { return pg_->defer(sql); }
   bool discard_deferred() noexcept override { return pg_->discard_deferred(); }
   bool send_without_reply(std::string_view sql) override { return pg_->send_without_reply(sql); }

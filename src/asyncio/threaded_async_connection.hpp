@@ -14,7 +14,8 @@
 
 namespace corm::asyncio_detail {
 
-/// One thread running jobs in order.
+/// One thread running jobs in order. It may be destroyed by one of its own jobs (a job that
+/// ends the last owner of its connection): it then lets its thread finish the queue alone.
 class Worker {
  public:
   /// A queued job; move-only, because it carries an Asio completion handler.
@@ -40,13 +41,24 @@ class Worker {
   }
 
  private:
+  // Shared with the thread, which may outlive this object (see above).
+  struct Queue {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<std::unique_ptr<Job>> jobs;
+    bool stop = false;
+  };
   void enqueue(std::unique_ptr<Job> job);
-  void run();
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::unique_ptr<Job>> jobs_;
-  bool stop_ = false;
+  static void run(Queue& q);
+  std::shared_ptr<Queue> queue_;
   std::thread thread_;
+};
+
+class PendingCompletions;
+/// Where a connection keeps its io_context's PendingCompletions (see the .cpp) between jobs.
+struct PendingCache {
+  const void* context = nullptr;
+  std::shared_ptr<PendingCompletions> pending;
 };
 
 class ThreadedAsyncConnection final : public AsyncDriverConnection {
@@ -82,12 +94,22 @@ class ThreadedAsyncConnection final : public AsyncDriverConnection {
   void reset_cancel() noexcept override {
     if (inner_) inner_->reset_cancel();
   }
+  /// Interrupts the running or queued statements; a no-op once the connection is closed.
+  /// SQLite only (its interrupt neither blocks nor opens a connection); empty otherwise.
+  std::function<void()> canceller() override;
 
  private:
+  // What a canceller reaches the connection through: nulled (under the mutex) when it closes.
+  struct Link {
+    std::mutex mu;
+    ThreadedAsyncConnection* self = nullptr;
+  };
   std::unique_ptr<Worker> worker_;
   std::unique_ptr<driver::Connection> inner_;
   std::vector<std::string> deferred_;         // run on the worker before the next job
   std::shared_ptr<std::atomic<int>> unreplied_ = std::make_shared<std::atomic<int>>(0);
+  std::shared_ptr<Link> link_;
+  PendingCache pending_;
 };
 
 }  // namespace corm::asyncio_detail

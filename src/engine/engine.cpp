@@ -13,6 +13,11 @@ Engine create_engine(std::string_view url_text, EngineOptions options) {
   auto state = std::make_shared<detail::EngineState>();
   state->url = Url::parse(url_text);
   state->options = detail::resolve_options(state->url, std::move(options));
+  // The sync front has no timer of its own: the drivers enforce the limit per statement
+  // (PostgreSQL's statement_timeout, SQLite's progress handler), raising QueryCanceled.
+  auto& connect = state->options.connect;
+  if (state->options.command_timeout.count() > 0 && connect.statement_timeout.count() == 0)
+    connect.statement_timeout = state->options.command_timeout;
   auto* raw = state.get();
   state->pool = std::make_unique<QueuePool>(
       state->options.pool, [raw] { return driver::connect(raw->url, raw->options.connect); }, state->events);

@@ -2,24 +2,18 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 
 namespace corm {
 
 namespace asio = boost::asio;
 
-namespace {
-
-// Marks the session busy while it waits (for a connection or a pipelined read), so a second
-// coroutine using it meanwhile is refused at once instead of corrupting its state.
-struct Busy {
-  bool& flag;
-  explicit Busy(bool& f) : flag(f) { flag = true; }
-  ~Busy() { flag = false; }
-  Busy(const Busy&) = delete;
-  Busy& operator=(const Busy&) = delete;
-};
-
-}  // namespace
+AsyncSession::Use::Use(AsyncSession& s) : s_(s) {
+  bool idle = false;
+  if (!s_.busy_.compare_exchange_strong(idle, true, std::memory_order_acquire, std::memory_order_relaxed))
+    throw UsageError("AsyncSession used by two coroutines at once (another operation of this session is still "
+                     "running); give each coroutine its own session");
+}
 
 AsyncSession::AsyncSession(AsyncEngine engine, SessionOptions options)
     : engine_(std::move(engine)), options_(options),
@@ -29,12 +23,12 @@ AsyncSession::AsyncSession(AsyncEngine engine, SessionOptions options)
 
 AsyncSession::~AsyncSession() { core_->close(); }
 
-asio::awaitable<AsyncConnection*> AsyncSession::connection() {
-  if (connecting_)
-    throw UsageError("AsyncSession used by two coroutines at once (both waiting for its connection); give each "
-                     "coroutine its own session");
+asio::awaitable<AsyncConnection*> AsyncSession::connection() { return connection_impl(true); }
+
+asio::awaitable<AsyncConnection*> AsyncSession::connection_impl(bool take_use) {
+  std::optional<Use> use;
+  if (take_use) use.emplace(*this);
   if (!conn_) {
-    Busy busy(connecting_);
     AsyncConnection c = co_await engine_.connect();
     conn_.emplace(std::move(c));
     if (options_.isolation_level) conn_->set_isolation_level(*options_.isolation_level);
@@ -51,6 +45,7 @@ asio::awaitable<Result> AsyncSession::run_one(Compiled c, orm::StatementRole rol
 
 // --- read/write routing hook ---
 void AsyncSession::set_router(AsyncEngine reader, std::shared_ptr<orm::StatementRouter> router) {
+  Use use(*this);
   if (conn_ || reader_conn_) throw UsageError("set_router(): the session has already run statements; set it first");
   if (reader.dialect() != engine_.dialect())
     throw UsageError("set_router(): the reader engine's dialect differs from the session's engine");
@@ -58,13 +53,13 @@ void AsyncSession::set_router(AsyncEngine reader, std::shared_ptr<orm::Statement
   router_ = std::move(router);
 }
 
-asio::awaitable<AsyncConnection*> AsyncSession::connection_for(orm::StatementRole role) {
-  if (!router_ || !router_->to_reader(role)) co_return co_await connection();
+asio::awaitable<AsyncConnection*> AsyncSession::connection_for(orm::StatementRole role) { return connection_for_impl(role, true); }
+
+asio::awaitable<AsyncConnection*> AsyncSession::connection_for_impl(orm::StatementRole role, bool take_use) {
+  std::optional<Use> use;
+  if (take_use) use.emplace(*this);
+  if (!router_ || !router_->to_reader(role)) co_return co_await connection_impl(false);
   if (!reader_conn_) {
-    if (connecting_)
-      throw UsageError("AsyncSession used by two coroutines at once (both waiting for a connection); give each "
-                       "coroutine its own session");
-    Busy busy(connecting_);
     AsyncConnection c = co_await reader_->connect();
     reader_conn_.emplace(std::move(c));
     if (options_.isolation_level) reader_conn_->set_isolation_level(*options_.isolation_level);
@@ -89,17 +84,13 @@ bool AsyncSession::reads_pipelined(const orm::Step& step, orm::StatementRole rol
 
 asio::awaitable<std::vector<Result>> AsyncSession::run_step(const orm::Step& step, orm::StatementRole role) {
   if (reads_pipelined(step, role)) {
-    if (connecting_)
-      throw UsageError("AsyncSession used by two coroutines at once (both running statements); give each coroutine "
-                       "its own session");
-    Busy busy(connecting_);
     auto t0 = std::chrono::steady_clock::now();
     std::vector<Result> out;
     out.push_back(co_await engine_.execute_pipelined_read(step.statements.front()));
     core_->record(step, std::chrono::steady_clock::now() - t0);
     co_return out;
   }
-  AsyncConnection& conn = *co_await connection_for(role);
+  AsyncConnection& conn = *co_await connection_for_impl(role, false);
   if (needs_read_only_mark(conn)) co_await conn.exec_driver_sql("SET TRANSACTION READ ONLY");
   auto t0 = std::chrono::steady_clock::now();
   std::vector<Result> out;
@@ -129,7 +120,7 @@ bool AsyncSession::needs_read_only_mark(const AsyncConnection& conn) const {
 
 asio::awaitable<void> AsyncSession::run_sliced(const orm::Step& step, orm::StatementRole role, std::size_t yield_per,
                                                orm::LoadPlan& plan) {
-  AsyncConnection& conn = *co_await connection_for(role);
+  AsyncConnection& conn = *co_await connection_for_impl(role, false);
   if (needs_read_only_mark(conn)) co_await conn.exec_driver_sql("SET TRANSACTION READ ONLY");
   auto t0 = std::chrono::steady_clock::now();
   std::function<void(Result)> on_rows = [&plan](Result slice) { plan.feed_slice(slice); };
@@ -149,7 +140,7 @@ asio::awaitable<std::vector<std::shared_ptr<void>>> AsyncSession::query(const or
                                                                         sql::detail::SelectCore core,
                                                                         std::vector<LoadOption> opts,
                                                                         std::size_t yield_per) {
-  if (autoflush_due()) co_await flush();
+  if (autoflush_due()) co_await flush_impl(false);
   auto role = core.for_update.enabled ? orm::StatementRole::read_for_write : orm::StatementRole::read;
   auto plan = core_->query_plan(ops, std::move(core), opts, false);
   // run_load()'s loop, written out: a coroutine frame fewer for every query.
@@ -167,7 +158,7 @@ asio::awaitable<std::vector<std::shared_ptr<void>>> AsyncSession::query(const or
 
 asio::awaitable<std::vector<std::shared_ptr<void>>> AsyncSession::query_key(const orm::EntityOps& ops,
                                                                             std::vector<Value> key) {
-  if (autoflush_due()) co_await flush();
+  if (autoflush_due()) co_await flush_impl(false);
   auto plan = core_->key_plan(ops, key);
   while (const orm::Step* st = plan.next()) {  // run_load()'s loop, as in query()
     std::vector<Result> rs = co_await run_step(*st, orm::StatementRole::read);
@@ -180,7 +171,11 @@ bool AsyncSession::autoflush_due() const noexcept {
   return options_.autoflush && !options_.read_only && !core_->tracked().empty();
 }
 
-asio::awaitable<void> AsyncSession::flush() {
+asio::awaitable<void> AsyncSession::flush() { return flush_impl(true); }
+
+asio::awaitable<void> AsyncSession::flush_impl(bool take_use) {
+  std::optional<Use> use;
+  if (take_use) use.emplace(*this);
   if (options_.read_only || core_->tracked().empty()) co_return;  // nothing tracked, nothing to plan
   auto plan = core_->flush_plan();
   while (const orm::Step* st = plan.next()) {
@@ -190,23 +185,29 @@ asio::awaitable<void> AsyncSession::flush() {
 }
 
 asio::awaitable<void> AsyncSession::commit() {
+  Use use(*this);
   if (options_.read_only) {
-    co_await rollback();
+    co_await rollback_impl(false);
     co_return;
   }
-  co_await flush();
+  co_await flush_impl(false);
   if (conn_) co_await conn_->commit();
   co_await transaction_ended();
   core_->after_commit();
 }
 
-asio::awaitable<void> AsyncSession::rollback() {
+asio::awaitable<void> AsyncSession::rollback() { return rollback_impl(true); }
+
+asio::awaitable<void> AsyncSession::rollback_impl(bool take_use) {
+  std::optional<Use> use;
+  if (take_use) use.emplace(*this);
   if (conn_) co_await conn_->rollback();
   co_await transaction_ended();
   core_->after_rollback();
 }
 
 asio::awaitable<void> AsyncSession::close() {
+  Use use(*this);
   if (conn_) {
     co_await conn_->close();
     conn_.reset();
@@ -220,7 +221,8 @@ asio::awaitable<void> AsyncSession::close() {
 }
 
 asio::awaitable<AsyncSessionTransaction> AsyncSession::begin() {
-  AsyncConnection& c = *co_await connection();
+  Use use(*this);
+  AsyncConnection& c = *co_await connection_impl(false);
   if (c.in_transaction())
     throw UsageError("begin(): a transaction is already open in this session; use begin_nested() for a savepoint");
   AsyncTransaction tx = co_await c.begin();
@@ -228,8 +230,9 @@ asio::awaitable<AsyncSessionTransaction> AsyncSession::begin() {
 }
 
 asio::awaitable<AsyncSessionTransaction> AsyncSession::begin_nested() {
-  co_await flush();
-  AsyncConnection& c = *co_await connection();
+  Use use(*this);
+  co_await flush_impl(false);
+  AsyncConnection& c = *co_await connection_impl(false);
   AsyncTransaction tx = co_await c.begin_nested();
   co_return AsyncSessionTransaction(this, std::move(tx), true, core_->savepoint_mark());
 }
@@ -249,6 +252,7 @@ AsyncSessionTransaction::~AsyncSessionTransaction() {
 }
 
 asio::awaitable<void> AsyncSessionTransaction::commit() {
+  AsyncSession::Use use(*session_);
   if (!active_) throw UsageError("commit(): this session transaction is no longer active");
   if (session_->options_.read_only) {
     active_ = false;
@@ -257,7 +261,7 @@ asio::awaitable<void> AsyncSessionTransaction::commit() {
     session_->core_->after_rollback();
     co_return;
   }
-  co_await session_->flush();  // a failure leaves the transaction active: roll it back
+  co_await session_->flush_impl(false);  // a failure leaves the transaction active: roll it back
   active_ = false;
   co_await tx_->commit();
   if (!nested_) co_await session_->transaction_ended();
@@ -265,6 +269,7 @@ asio::awaitable<void> AsyncSessionTransaction::commit() {
 }
 
 asio::awaitable<void> AsyncSessionTransaction::rollback() {
+  AsyncSession::Use use(*session_);
   if (!active_) co_return;
   active_ = false;
   co_await tx_->rollback();

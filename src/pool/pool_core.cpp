@@ -93,7 +93,8 @@ void PoolCore::release(std::unique_ptr<PooledConnection> c, bool discard, Clock:
                        std::vector<std::unique_ptr<PooledConnection>>& to_close) {
   const bool over = open_ > options_.pool_size;
   if (discard || options_.kind == PoolKind::null || c == nullptr || c->conn == nullptr ||
-      c->conn->is_broken() || expired(*c, now) || (over && waiters_.empty())) {
+      c->conn->is_broken() || expired(*c, now) || (over && waiters_.empty()) ||
+      (retired_through_ > 0 && c->id <= retired_through_)) {
     // Overflow connections are closed on check-in, as are broken and expired ones.
     if (c) to_close.push_back(std::move(c));
     --open_;
@@ -134,6 +135,25 @@ void PoolCore::drain_idle(std::vector<std::unique_ptr<PooledConnection>>& to_clo
     --open_;
   }
 }
+
+void PoolCore::dispose(std::vector<WaiterId>& failed, std::vector<std::unique_ptr<PooledConnection>>& to_close) {
+  drain_idle(to_close);
+  retired_through_ = next_id_;
+  for (auto& [id, g] : granted_) {
+    if (g.idle) to_close.push_back(std::move(g.idle));
+    --open_;  // an idle connection closed, or a permit to open one given back
+    disposed_.insert(id);
+    failed.push_back(id);
+  }
+  granted_.clear();
+  for (WaiterId id : waiters_) {
+    disposed_.insert(id);
+    failed.push_back(id);
+  }
+  waiters_.clear();
+}
+
+bool PoolCore::take_disposed(WaiterId id) { return disposed_.erase(id) > 0; }
 
 PoolStatus PoolCore::status() const noexcept {
   PoolStatus s;

@@ -60,12 +60,21 @@ std::unique_ptr<PooledConnection> QueuePool::checkout() {
     if (!grant) {
       auto id = core_.enqueue_waiter();
       auto deadline = PoolCore::Clock::now() + core_.options().pool_timeout;
+      const auto check_disposed = [&] {
+        if (core_.take_disposed(id))
+          throw UsageError("engine.dispose() was called while this thread waited for a connection, so the wait "
+                           "ended; stop using an engine before disposing of it (a later connect() opens new "
+                           "connections)");
+      };
       while (!(grant = core_.take_grant(id))) {
+        check_disposed();
         if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
           if ((grant = core_.take_grant(id))) break;
+          check_disposed();
+          // Counted before this waiter leaves the queue: it was one of those waiting.
+          std::string msg = core_.timeout_message();
           std::vector<PoolCore::WaiterId> woken;
           core_.cancel_waiter(id, woken, to_close);
-          std::string msg = core_.timeout_message();
           lock.unlock();
           close_all(to_close);
           throw PoolTimeout(msg);
@@ -99,10 +108,12 @@ PoolStatus QueuePool::status() const {
 
 void QueuePool::dispose() noexcept {
   std::vector<std::unique_ptr<PooledConnection>> to_close;
+  std::vector<PoolCore::WaiterId> failed;
   {
     std::lock_guard lock(mu_);
-    core_.drain_idle(to_close);
+    core_.dispose(failed, to_close);
   }
+  if (!failed.empty()) cv_.notify_all();
   close_all(to_close);
 }
 

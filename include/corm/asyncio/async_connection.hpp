@@ -11,6 +11,7 @@
 // Executor: operations complete on the awaiting coroutine's executor.
 // Errors: corm::Error subclasses, as on the sync front.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -38,9 +39,10 @@ class AsyncDriverConnection;
 class ReadPipeline;
 }  // namespace asyncio_detail
 
-/// A checked-out connection for coroutines. Use it from one coroutine at a time (a second
-/// concurrent use throws UsageError). Destroying it returns the connection to the pool, rolling
-/// back anything still open.
+/// A checked-out connection for coroutines. Use it from one coroutine at a time: a second
+/// concurrent use throws UsageError, also when the two run on different threads of the
+/// io_context. Destroying it returns the connection to the pool, rolling back anything still
+/// open.
 class AsyncConnection {
  public:
   AsyncConnection(AsyncConnection&&) noexcept;
@@ -85,12 +87,14 @@ class AsyncConnection {
 
   bool in_transaction() const noexcept { return tx_.in_transaction(); }
   bool in_nested_transaction() const noexcept { return tx_.in_nested_transaction(); }
-  /// Isolation level for transactions begun from now on; throws UsageError inside one.
-  void set_isolation_level(IsolationLevel level) { tx_.set_isolation_level(level); }
+  /// Isolation level for transactions begun from now on; throws UsageError inside one, or while
+  /// another coroutine runs an operation on this connection.
+  void set_isolation_level(IsolationLevel level);
   IsolationLevel isolation_level() const noexcept { return tx_.isolation_level(); }
   /// Client-side limit per statement for this connection (0 = the engine's command_timeout).
   void set_command_timeout(std::chrono::milliseconds timeout) noexcept { timeout_ = timeout; }
-  /// Marks the physical connection unusable; it is closed instead of pooled.
+  /// Marks the physical connection unusable; it is closed instead of pooled (at the end of the
+  /// operation another coroutine is running on it, if any).
   void invalidate() noexcept;
   bool closed() const noexcept { return closed_; }
   Dialect dialect() const noexcept;
@@ -118,7 +122,11 @@ class AsyncConnection {
   boost::asio::awaitable<void> run_control(std::string sql);
   boost::asio::awaitable<void> end_savepoint(std::uint64_t id, bool commit);
   boost::asio::awaitable<void> finish_transaction(bool send_rollback);
+  // commit() / rollback(); false: the caller holds Use already (AsyncTransaction).
+  boost::asio::awaitable<void> commit_impl(bool take_use);
+  boost::asio::awaitable<void> rollback_impl(bool take_use);
   void failed(bool broken) noexcept;
+  void invalidate_now() noexcept;
   void release(bool discard) noexcept;
   std::chrono::milliseconds timeout() const noexcept;
 
@@ -128,7 +136,10 @@ class AsyncConnection {
   std::vector<std::pair<bool, std::uint64_t>> abandoned_;  // (nested, id) dropped while active
   std::chrono::milliseconds timeout_{0};
   bool closed_ = false;
-  bool busy_ = false;
+  // Taken by compare-exchange at the start of every operation (Use), so two threads can never
+  // both drive the connection; every other member is touched only while it is held.
+  std::atomic<bool> busy_{false};
+  std::atomic<bool> invalidate_pending_{false};  // invalidate() while busy_: the operation does it
   bool autobegin_deferred_ = false;  // the implicit BEGIN waits to travel with the next statement
 };
 

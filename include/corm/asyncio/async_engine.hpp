@@ -36,7 +36,10 @@ class AsyncEngine {
   PoolStatus pool_status() const;
   /// Physical connections opened so far (a monitoring counter).
   std::uint64_t connections_opened() const;
-  /// Closes idle pooled connections.
+  /// Closes the idle pooled connections and ends the rest of the engine's work: coroutines
+  /// waiting in connect() complete with UsageError, statements running on checked-out
+  /// connections are cancelled (QueryCanceled), and those connections are closed when they come
+  /// back. The engine stays usable: a later connect() opens new connections.
   void dispose() noexcept;
   const EngineOptions& options() const noexcept;
   /// The executor connections and timers run on.

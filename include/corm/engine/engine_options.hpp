@@ -38,8 +38,9 @@ struct EngineOptions {
   /// pay one round trip per batch instead of one per read. The session takes a connection of its
   /// own at its first write, explicit begin() or non-plain statement, as before.
   bool pipeline_session_reads = true;
-  /// Client-side limit for one statement (async front): when it passes, the statement is
-  /// cancelled on the server and QueryCanceled is raised. 0 = none.
+  /// Limit for one statement: when it passes, the statement is cancelled (PostgreSQL: on the
+  /// server; SQLite: interrupted) and QueryCanceled is raised. The async front times it on the
+  /// io_context; the sync front uses it as connect.statement_timeout when that is unset. 0 = none.
   std::chrono::milliseconds command_timeout{0};
   /// Log every statement with its duration (SQLAlchemy's echo=True).
   bool echo = false;

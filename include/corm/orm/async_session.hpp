@@ -8,8 +8,10 @@
 //
 // Lifetimes across co_await: arguments are copied into the coroutine frame before the first
 // suspension where that matters (statements by value). Use one session from one coroutine at a
-// time. Cancellation and errors: as AsyncConnection (the transaction must then be rolled back).
+// time: a second coroutine using it meanwhile (on any thread) gets UsageError. Cancellation and
+// errors: as AsyncConnection (the transaction must then be rolled back).
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -63,14 +65,19 @@ class AsyncSession {
   ~AsyncSession();
 
   template <Mapped T>
-  void add(std::shared_ptr<T> obj) { core_->add(orm::entity_ops<T>(), std::move(obj)); }
+  void add(std::shared_ptr<T> obj) {
+    Use use(*this);
+    core_->add(orm::entity_ops<T>(), std::move(obj));
+  }
   template <Mapped T>
   void add_all(const std::vector<std::shared_ptr<T>>& objs) {
-    for (const auto& o : objs) add(o);
+    Use use(*this);
+    for (const auto& o : objs) core_->add(orm::entity_ops<T>(), o);
   }
   /// Marks `obj` for DELETE; cascade-delete children are loaded (co_await) and deleted.
   template <Mapped T>
   boost::asio::awaitable<void> delete_(std::shared_ptr<T> obj) {
+    Use use(*this);
     const auto& ops = orm::entity_ops<T>();
     auto erased = std::static_pointer_cast<void>(obj);
     while (orm::LoadPlan* p = core_->cascade_load_plan(ops, erased))
@@ -83,6 +90,7 @@ class AsyncSession {
   template <Mapped T, class... K>
     requires(sizeof...(K) > 0)
   boost::asio::awaitable<std::shared_ptr<T>> get(K... pk) {
+    Use use(*this);
     const auto& ops = orm::entity_ops<T>();
     std::vector<Value> key = orm::key_values(pk...);
     orm::SessionCore::check_key(ops, key);
@@ -96,6 +104,7 @@ class AsyncSession {
   /// way; the session then holds its own connection, as after a write.
   template <Mapped T, class... Opts>
   boost::asio::awaitable<std::vector<std::shared_ptr<T>>> scalars(Select<T> stmt, Opts... options) {
+    Use use(*this);
     std::vector<LoadOption> opts = orm::load_options_of(stmt, options...);
     auto objs = co_await query(orm::entity_ops<T>(), stmt.core(), std::move(opts), stmt.rows_per_fetch());
     std::vector<std::shared_ptr<T>> out;
@@ -106,13 +115,15 @@ class AsyncSession {
   /// Runs any statement as-is (after autoflush).
   template <Executable S>
   boost::asio::awaitable<Result> execute(S stmt) {
-    if (autoflush_due()) co_await flush();
+    Use use(*this);
+    if (autoflush_due()) co_await flush_impl(false);
     Compiled compiled = stmt.compile(engine_.dialect());  // no checkout here: the role picks the connection
     co_return co_await run_one(std::move(compiled), orm::statement_role(stmt));
   }
   /// Loads relationship `rel` of `obj` now — the explicit form of a lazy load.
   template <Mapped T, class H>
   boost::asio::awaitable<void> load(std::shared_ptr<T> obj, H T::*rel) {
+    Use use(*this);
     std::size_t i = detail::relationship_index_of<T>(rel);
     auto plan = core_->relationship_plan(obj.get(), i, false);
     co_await run_load(plan);
@@ -120,16 +131,26 @@ class AsyncSession {
   /// Reloads `obj`'s columns.
   template <Mapped T>
   boost::asio::awaitable<void> refresh(std::shared_ptr<T> obj) {
+    Use use(*this);
     auto plan = core_->refresh_plan(obj.get());
     co_await run_load(plan);
   }
   template <Mapped T>
-  void expunge(const std::shared_ptr<T>& obj) { core_->expunge(obj.get()); }
+  void expunge(const std::shared_ptr<T>& obj) {
+    Use use(*this);
+    core_->expunge(obj.get());
+  }
   /// Expires `obj`: the next query or get() that reaches it reloads it (unflushed changes dropped).
   template <Mapped T>
-  void expire(const std::shared_ptr<T>& obj) { core_->expire(obj.get()); }
+  void expire(const std::shared_ptr<T>& obj) {
+    Use use(*this);
+    core_->expire(obj.get());
+  }
   /// Expires every object of the session.
-  void expire_all() { core_->expire_all(); }
+  void expire_all() {
+    Use use(*this);
+    core_->expire_all();
+  }
 
   boost::asio::awaitable<void> flush();
   boost::asio::awaitable<void> commit();
@@ -154,6 +175,25 @@ class AsyncSession {
 
  private:
   friend class AsyncSessionTransaction;
+  // Held for the whole of every operation: a second coroutine using the session meanwhile gets
+  // UsageError instead of racing on the identity map and the connection. A compare-exchange,
+  // so it holds when the two coroutines run on different threads of the io_context.
+  class Use {
+   public:
+    explicit Use(AsyncSession& s);
+    ~Use() { s_.busy_.store(false, std::memory_order_release); }
+    Use(const Use&) = delete;
+    Use& operator=(const Use&) = delete;
+
+   private:
+    AsyncSession& s_;
+  };
+  // The public operations of the same names; take_use false: the caller holds Use already. The
+  // public ones return these awaitables directly, so the guard costs no coroutine frame.
+  boost::asio::awaitable<void> flush_impl(bool take_use);
+  boost::asio::awaitable<void> rollback_impl(bool take_use);
+  boost::asio::awaitable<AsyncConnection*> connection_impl(bool take_use);
+  boost::asio::awaitable<AsyncConnection*> connection_for_impl(orm::StatementRole role, bool take_use);
   boost::asio::awaitable<std::vector<std::shared_ptr<void>>> query(const orm::EntityOps& ops,
                                                                    sql::detail::SelectCore core,
                                                                    std::vector<LoadOption> opts,
@@ -177,7 +217,7 @@ class AsyncSession {
   SessionOptions options_;
   std::optional<AsyncConnection> conn_;
   std::shared_ptr<orm::SessionCore> core_;
-  bool connecting_ = false;  // also set while a pipelined read is in flight
+  std::atomic<bool> busy_{false};  // see Use
   // routing hook (set_router)
   std::optional<AsyncEngine> reader_;
   std::optional<AsyncConnection> reader_conn_;

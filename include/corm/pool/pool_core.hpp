@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "corm/driver/driver_connection.hpp"
@@ -86,8 +87,16 @@ class PoolCore {
   void release(std::unique_ptr<PooledConnection> c, bool discard, Clock::time_point now,
                std::vector<WaiterId>& woken, std::vector<std::unique_ptr<PooledConnection>>& to_close);
 
-  /// Closes every idle connection (engine.dispose()); checked-out ones close when returned.
+  /// Closes every idle connection; checked-out ones are kept when returned.
   void drain_idle(std::vector<std::unique_ptr<PooledConnection>>& to_close);
+  /// engine.dispose(): every idle connection goes to `to_close`, every connection open now is
+  /// closed when it comes back (release() discards it), and every wait ends — the waiters, and
+  /// those granted a connection they have not taken yet, are appended to `failed` (their grants
+  /// freed); take_grant() gives them nothing and take_disposed() says why. The pool stays usable:
+  /// later checkouts open new connections.
+  void dispose(std::vector<WaiterId>& failed, std::vector<std::unique_ptr<PooledConnection>>& to_close);
+  /// True, once, for a waiter whose wait dispose() ended.
+  bool take_disposed(WaiterId id);
 
   /// Counts for monitoring and for PoolTimeout's message.
   PoolStatus status() const noexcept;
@@ -107,6 +116,8 @@ class PoolCore {
   std::deque<std::unique_ptr<PooledConnection>> idle_;
   std::deque<WaiterId> waiters_;
   std::unordered_map<WaiterId, Grant> granted_;
+  std::unordered_set<WaiterId> disposed_;  // waiters dispose() ended, until they notice
+  std::uint64_t retired_through_ = 0;      // connections with an id up to this close on return
   std::size_t open_ = 0;  // idle + checked out + being opened
   std::uint64_t next_id_ = 0;
   WaiterId next_waiter_ = 0;

@@ -30,7 +30,8 @@ class QueuePool {
   void checkin(std::unique_ptr<PooledConnection> c, bool discard) noexcept;
   /// Counts for monitoring.
   PoolStatus status() const;
-  /// Closes idle connections; checked-out ones are closed when they come back.
+  /// Closes idle connections; checked-out ones are closed when they come back. Threads waiting
+  /// for a connection stop waiting and get UsageError.
   void dispose() noexcept;
 
  private:
