@@ -40,6 +40,7 @@ pg_start() {
     echo "full_page_writes = off"
     echo "wal_level = replica"
     echo "max_wal_senders = 4"
+    echo "max_replication_slots = 4"
     echo "max_prepared_transactions = 20"
     echo "deadlock_timeout = 100ms"
     for line in "$@"; do echo "$line"; done
@@ -55,7 +56,11 @@ pg_start() {
 
 # pg_start_standby VAR PRIMARY_VAR: a streaming hot standby of a cluster started by pg_start,
 # cloned with `pg_basebackup -R` (which writes primary_conninfo and standby.signal); sets VAR_DIR,
-# VAR_PORT, VAR_URL. Returns once the standby accepts read-only connections.
+# VAR_PORT, VAR_URL. Returns once the primary reports the standby as streaming.
+# The standby streams through a physical replication slot (`-C -S`), so the primary keeps every
+# WAL segment the standby has not received: when a test restarts the primary or a walsender is
+# terminated, the standby reconnects (after wal_retrieve_retry_interval) and resumes where it
+# stopped, instead of asking for a segment that a checkpoint has already recycled.
 pg_start_standby() {
   local var="$1" primary="$2"
   local pport dir port
@@ -65,19 +70,36 @@ pg_start_standby() {
   [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
   port="$(pg_free_port)"
   pg_as "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$pport" -U postgres -D "$dir/data" -R -X stream \
-      --no-sync >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; return 1; }
+      -C -S "corm_${var,,}" --no-sync >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; return 1; }
   mkdir -p "$dir/sock"; [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir/sock"
   {
     echo "port = $port"
     echo "unix_socket_directories = '$dir/sock'"
     echo "hot_standby = on"
+    echo "wal_retrieve_retry_interval = 200ms"
   } | pg_as tee -a "$dir/data/postgresql.conf" >/dev/null
   PG_CLUSTERS+=("$dir")
   pg_as "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
     || { cat "$dir/server.log" >&2; return 1; }
+  pg_wait_streaming "$pport" "corm_${var,,}" || { tail -20 "$dir/server.log" >&2; return 1; }
   printf -v "${var}_DIR" '%s' "$dir"
   printf -v "${var}_PORT" '%s' "$port"
   printf -v "${var}_URL" '%s' "postgresql://postgres@127.0.0.1:$port/postgres"
+}
+
+# pg_wait_streaming PRIMARY_PORT SLOT: waits up to 30 s until the primary's pg_stat_replication
+# shows the standby on SLOT as streaming.
+pg_wait_streaming() {
+  local pport="$1" slot="$2" i state
+  for i in $(seq 1 300); do
+    state="$(pg_as "$PG_BIN/psql" -h 127.0.0.1 -p "$pport" -U postgres -d postgres -Atqc \
+        "SELECT r.state FROM pg_stat_replication r JOIN pg_replication_slots s ON s.active_pid = r.pid
+          WHERE s.slot_name = '$slot'" 2>/dev/null || true)"
+    [ "$state" = "streaming" ] && return 0
+    sleep 0.1
+  done
+  echo "pg.sh: the standby on slot $slot is not streaming after 30 s (state '${state}')" >&2
+  return 1
 }
 
 # pg_start_pgbouncer VAR PRIMARY_VAR: Debian's PgBouncer in transaction pooling mode in front of a

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "support/async_test.hpp"
+#include "support/pg_cluster.hpp"
 #include "support/test_db.hpp"
 
 using namespace corm;
@@ -180,18 +181,15 @@ TEST_CASE("async pg: terminated backends are replaced by pre-ping, or fail once 
 }
 
 TEST_CASE("async pg: the engine recovers from a server restart without a process restart", "[async][fault][restart]") {
-  const char* data = std::getenv("CORM_TEST_PG_DATA");
-  const char* bin = std::getenv("CORM_TEST_PG_BIN");
-  if (data == nullptr || bin == nullptr)
-    FAIL("CORM_TEST_PG_DATA and CORM_TEST_PG_BIN must name the test cluster; ./scripts/test sets them");
-  const std::string restart = std::string(::geteuid() == 0 ? "runuser -u postgres -- " : "") + bin +
-                              "/pg_ctl -D " + data + " -l " + data + "/../restart.log -m fast -w restart >/dev/null 2>&1";
+  // A cluster of the test's own: restarting CORM_TEST_PG would cut the standby's stream too.
+  test::Cluster pg;
+  const std::string restart = test::as_postgres(pg.restart_command());
   test::run_async([&](asio::any_io_executor ex) -> awaitable<void> {
     EngineOptions opts;
     opts.pool.pool_size = 4;
     opts.pool.pool_pre_ping = true;
     opts.pool.pool_timeout = 10s;
-    auto engine = create_async_engine(ex, test::pg_url(), opts);
+    auto engine = create_async_engine(ex, pg.url(), opts);
     bool stop = false;
     int before = 0, during_failures = 0, workers = 0;
     for (int w = 0; w < 4; ++w) {

@@ -2,7 +2,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <corm/corm.hpp>
+
 #include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <thread>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
@@ -38,11 +43,37 @@ std::string pg_url() {
   return url;
 }
 
+namespace {
+/// True once the primary's pg_stat_replication shows a standby streaming; waits up to 30 s, so a
+/// standby that is reconnecting after a test restarted a server gets the time it needs.
+bool standby_streaming(const std::string& primary_url) {
+  Engine e = create_engine(primary_url);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    try {
+      Connection c = e.connect();
+      auto n = c.execute(text("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"), {})
+                   .scalar_one<std::int64_t>();
+      if (n > 0) return true;
+    } catch (const Error&) {
+      // the primary itself is briefly unavailable; keep waiting within the bound
+    }
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+}  // namespace
+
 std::string pg_replica_url() {
   const char* url = std::getenv("CORM_TEST_PG_REPLICA");
   if (url == nullptr || *url == '\0') {
     FAIL("CORM_TEST_PG_REPLICA is not set. Replica tests need a streaming standby of CORM_TEST_PG: "
          "run ./scripts/test (it starts one with pg_basebackup -R)");
+  }
+  if (!standby_streaming(pg_url())) {
+    FAIL("the standby CORM_TEST_PG_REPLICA is not streaming from CORM_TEST_PG: pg_stat_replication on "
+         "the primary shows no streaming standby after 30 s. A test that restarts the primary or "
+         "terminates its walsender breaks replica tests; the standby's server.log says why");
   }
   return url;
 }
