@@ -1,6 +1,6 @@
 // A product service in three layers (seed 002): a router that turns requests into service
 // calls and domain errors into status codes, a service that holds the business rules and the
-// transaction boundaries, and a repository — a domain subclass of Repository<Product> with its
+// transaction boundaries, and a repository — a domain subclass of AsyncRepository<Product> with its
 // own queries, soft delete, and unique violations mapped to the domain's DuplicateProduct. Each
 // request runs in its own scope with one session, removed when the request ends.
 // Layers only call downward: the router never sees a session's SQL, the repository never sees a
@@ -54,13 +54,13 @@ struct ProductNotFound : std::runtime_error {
 };
 
 // ---- repository: data access only ----
-class ProductRepository : public corm::ext::Repository<Product> {
+class ProductRepository : public corm::ext::AsyncRepository<Product> {
  public:
-  using Repository::Repository;
+  using AsyncRepository::AsyncRepository;
   /// The domain's own query: products up to a price, cheapest first.
   asio::awaitable<std::vector<std::shared_ptr<Product>>> priced_up_to(std::int64_t max_price) {
-    co_return co_await session().scalars(
-        query().where(col(&Product::price) <= max_price).order_by(col(&Product::price)));
+    co_return co_await mapped(
+        session().scalars(query().where(col(&Product::price) <= max_price).order_by(col(&Product::price))));
   }
 
  protected:

@@ -4,5 +4,6 @@
 
 #include "corm/asyncio/async_connection.hpp"
 #include "corm/asyncio/async_engine.hpp"
+#include "corm/asyncio/async_schema.hpp"
 #include "corm/asyncio/async_transaction.hpp"
 #include "corm/corm.hpp"

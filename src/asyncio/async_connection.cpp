@@ -96,6 +96,7 @@ AsyncConnection::~AsyncConnection() {
         } catch (...) {
           discard = true;
         }
+        discard = discard || !pooled->conn->reset_session();
         engine->pool->checkin(std::move(pooled), discard);
       },
       asio::detached);
@@ -120,8 +121,10 @@ std::chrono::milliseconds AsyncConnection::timeout() const noexcept {
 
 void AsyncConnection::release(bool discard) noexcept {
   if (!pooled_) return;
-  const bool broken = pooled_->conn->is_broken();
-  engine_->pool->checkin(std::move(pooled_), discard || broken);
+  // The next user gets the connection as a fresh one: session state this one changed is reset
+  // (or the connection closed).
+  discard = discard || pooled_->conn->is_broken() || !pooled_->conn->reset_session();
+  engine_->pool->checkin(std::move(pooled_), discard);
 }
 
 // While another coroutine's operation runs, the physical connection is still in its hands (its
@@ -466,9 +469,13 @@ asio::awaitable<void> AsyncConnection::close() {
   bool discard = false;
   if (!closed_ && pooled_ && (tx_.in_transaction() || pooled_->conn->in_transaction())) {
     try {
-      tx_.end();
-      const bool done = driver().discard_deferred() || driver().send_without_reply("ROLLBACK");
-      if (!done) co_await driver().async_execute_script("ROLLBACK", {});
+      const bool send = tx_.end() || pooled_->conn->in_transaction();
+      if (send && !driver().discard_deferred()) {
+        // Echo and listeners see this ROLLBACK like any other (a failed transactional() ends here).
+        detail::StatementObserver observer(engine_->events, engine_->options, pooled_->id, "ROLLBACK", {}, false, {});
+        if (!driver().send_without_reply("ROLLBACK")) co_await driver().async_execute_script("ROLLBACK", {});
+        observer.succeeded(nullptr);
+      }
       for (auto& s : tx_.after_end_statements()) co_await driver().async_execute_script(s, {});
     } catch (...) {
       discard = true;

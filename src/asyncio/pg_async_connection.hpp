@@ -56,6 +56,7 @@ class PgAsyncConnection final : public AsyncDriverConnection {
   bool defer(std::string_view sql) override { return pg_->defer(sql); }
   bool discard_deferred() noexcept override { return pg_->discard_deferred(); }
   bool send_without_reply(std::string_view sql) override { return pg_->send_without_reply(sql); }
+  bool reset_session() noexcept override { return pg_->reset_session(); }
 
   driver::postgres::PgConnection& pg() noexcept { return *pg_; }
 

@@ -90,6 +90,7 @@ class ThreadedAsyncConnection final : public AsyncDriverConnection {
   // the next statement, and a ROLLBACK sent without reply is queued ahead of the next job.
   bool defer(std::string_view sql) override;
   bool discard_deferred() noexcept override;
+  bool reset_session() noexcept override { return inner_ && inner_->reset_session(); }
   bool send_without_reply(std::string_view sql) override;
   void reset_cancel() noexcept override {
     if (inner_) inner_->reset_cancel();

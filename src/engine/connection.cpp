@@ -224,9 +224,14 @@ void Connection::close() noexcept {
   if (tx_.in_transaction() || pooled_->conn->in_transaction()) {
     // Reset on return: the next user must get a connection with no transaction open.
     try {
-      tx_.end();
-      const bool done = pooled_->conn->discard_deferred() || pooled_->conn->send_without_reply("ROLLBACK");
-      if (!done) pooled_->conn->execute_script("ROLLBACK");
+      const bool send = tx_.end() || pooled_->conn->in_transaction();
+      const bool unsent = pooled_->conn->discard_deferred();
+      if (send && !unsent) {
+        // Echo and listeners see this ROLLBACK like any other (a failed transactional() ends here).
+        detail::StatementObserver observer(engine_->events, engine_->options, pooled_->id, "ROLLBACK", {}, false, {});
+        if (!pooled_->conn->send_without_reply("ROLLBACK")) pooled_->conn->execute_script("ROLLBACK");
+        observer.succeeded(nullptr);
+      }
       for (const auto& s : tx_.after_end_statements()) pooled_->conn->execute_script(s);
     } catch (...) {
       discard = true;
@@ -243,8 +248,10 @@ void Connection::invalidate() noexcept {
 
 void Connection::release(bool discard) noexcept {
   if (!pooled_) return;
-  const bool broken = pooled_->conn->is_broken();
-  engine_->pool->checkin(std::move(pooled_), discard || broken);
+  // The next user gets the connection as a fresh one: session state this one changed is reset
+  // (or the connection closed).
+  discard = discard || pooled_->conn->is_broken() || !pooled_->conn->reset_session();
+  engine_->pool->checkin(std::move(pooled_), discard);
 }
 
 int Connection::backend_pid() {

@@ -62,11 +62,15 @@ std::string make_gid(std::string_view prefix, std::string_view group, std::size_
 }  // namespace detail
 
 TransactionalTaskGroup::TransactionalTaskGroup(AsyncEngine engine, TaskGroupOptions options)
-    : engine_(std::move(engine)), options_(std::move(options)) {
+    : TransactionalTaskGroup(AsyncSessionFactory(std::move(engine), options.session), std::move(options)) {}
+
+TransactionalTaskGroup::TransactionalTaskGroup(AsyncSessionFactory sessions, TaskGroupOptions options)
+    : sessions_(std::move(sessions)), options_(std::move(options)) {
   if (options_.two_phase) {
-    if (engine_.dialect() != Dialect::postgresql)
+    const Dialect d = sessions_.writer().dialect();
+    if (d != Dialect::postgresql)
       throw ConfigError("TransactionalTaskGroup: two_phase needs PostgreSQL (PREPARE TRANSACTION); this engine is " +
-                        std::string(dialect_name(engine_.dialect())));
+                        std::string(dialect_name(d)));
     detail::check_gid_prefix(options_.gid_prefix);
   }
 }
@@ -116,7 +120,7 @@ asio::awaitable<void> TransactionalTaskGroup::run() {
   const std::size_t n = tasks_.size();
   std::vector<std::unique_ptr<AsyncSession>> sessions;
   sessions.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) sessions.push_back(std::make_unique<AsyncSession>(engine_, options_.session));
+  for (std::size_t i = 0; i < n; ++i) sessions.push_back(sessions_.make());
 
   auto st = std::make_shared<GroupState>(ex, n);
   for (std::size_t i = 0; i < n; ++i) {

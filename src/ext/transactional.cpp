@@ -46,11 +46,12 @@ std::chrono::milliseconds RetryPolicy::backoff(int retry) const {
 
 namespace detail {
 
-SessionOptions owned_session_options(const TxOptions& opts) {
-  SessionOptions s = opts.session;
-  if (opts.read_only) s.read_only = true;
-  if (opts.isolation_level) s.isolation_level = opts.isolation_level;
-  return s;
+SessionOptions owned_session_options(const TxOptions& opts) { return owned_session_options(opts.session, opts); }
+
+SessionOptions owned_session_options(SessionOptions base, const TxOptions& opts) {
+  if (opts.read_only) base.read_only = true;
+  if (opts.isolation_level) base.isolation_level = opts.isolation_level;
+  return base;
 }
 
 void check_join(const SessionOptions& current, const TxOptions& opts) {

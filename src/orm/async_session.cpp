@@ -21,7 +21,13 @@ AsyncSession::AsyncSession(AsyncEngine engine, SessionOptions options)
   // No lazy runner: an unloaded lazy relationship raises LazyLoadError here.
 }
 
-AsyncSession::~AsyncSession() { core_->close(); }
+AsyncSession::~AsyncSession() {
+  try {
+    core_->report_close_discarding(false);  // the connection's destructor rolls back
+  } catch (...) {
+  }
+  core_->close();
+}
 
 asio::awaitable<AsyncConnection*> AsyncSession::connection() { return connection_impl(true); }
 
@@ -208,6 +214,12 @@ asio::awaitable<void> AsyncSession::rollback_impl(bool take_use) {
 
 asio::awaitable<void> AsyncSession::close() {
   Use use(*this);
+  std::exception_ptr discarding;
+  try {
+    core_->report_close_discarding(true);
+  } catch (...) {
+    discarding = std::current_exception();  // thrown once the session is closed
+  }
   if (conn_) {
     co_await conn_->close();
     conn_.reset();
@@ -218,6 +230,7 @@ asio::awaitable<void> AsyncSession::close() {
   }
   if (router_) router_->transaction_ended();
   core_->close();
+  if (discarding) std::rethrow_exception(discarding);
 }
 
 asio::awaitable<AsyncSessionTransaction> AsyncSession::begin() {

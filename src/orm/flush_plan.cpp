@@ -617,6 +617,7 @@ const Step* FlushPlan::next() {
 
 void FlushPlan::feed(std::vector<Result> results) {
   if (!has_current_) throw UsageError("FlushPlan::feed without a step from next()");
+  core_.note_flushed();
   if (phase_ == Phase::link_removes || phase_ == Phase::link_adds) {
     // Association rows: nothing to read back. A removed link may already be gone (deleted
     // from the other side, or by a purge of the same flush), so no row count is demanded.

@@ -13,7 +13,7 @@ Session::Session(Engine engine, SessionOptions options)
 
 Session::~Session() {
   try {
-    close();
+    close_impl(false);
   } catch (...) {
   }
 }
@@ -129,7 +129,15 @@ void Session::rollback() {
   core_->after_rollback();
 }
 
-void Session::close() {
+void Session::close() { close_impl(true); }
+
+void Session::close_impl(bool may_throw) {
+  std::exception_ptr discarding;
+  try {
+    core_->report_close_discarding(may_throw);
+  } catch (...) {
+    discarding = std::current_exception();  // thrown once the session is closed
+  }
   if (conn_) {
     conn_->rollback();
     conn_->close();
@@ -142,6 +150,7 @@ void Session::close() {
   }
   if (router_) router_->transaction_ended();
   core_->close();
+  if (discarding) std::rethrow_exception(discarding);
 }
 
 SessionTransaction Session::begin() {

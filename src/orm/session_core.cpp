@@ -459,6 +459,9 @@ std::shared_ptr<InstanceState> SessionCore::absorb(const EntityOps& ops, const R
     }
     return s.shared_from_this();
   }
+  // A row says nothing about related rows: until a loader fills them, relationships are
+  // unloaded (a new holder starts loaded and empty, as a new object's should).
+  corm::detail::unload_relationships(t, tmp.get());
   auto s = track(ops, std::move(tmp), ObjectStatus::persistent);
   s->snapshot_from(row, first);
   s->key = std::move(key);  // as register_key(), without making the key a second time
@@ -571,6 +574,18 @@ void SessionCore::after_commit() {
     for (auto& s : order_)
       if (s->status == ObjectStatus::persistent) s->expired = true;
   tx_mark_ = seq_;
+  flushed_uncommitted_ = false;
+}
+
+void SessionCore::report_close_discarding(bool may_throw) {
+  if (!flushed_uncommitted_) return;
+  flushed_uncommitted_ = false;
+  const std::string msg =
+      "a session was closed with flushed changes that were never committed; they were rolled back. "
+      "Call commit() before close() to keep them, or rollback() to discard them without this warning";
+  if (may_throw && options_.strict_close) throw UsageError(msg);
+  if (log_) log_(LogLevel::warning, msg);
+  else stderr_sink(LogLevel::warning, msg);
 }
 
 void SessionCore::after_rollback() {
@@ -578,6 +593,7 @@ void SessionCore::after_rollback() {
   for (auto& s : order_)
     if (s->status == ObjectStatus::persistent) s->expired = true;
   tx_mark_ = seq_;
+  flushed_uncommitted_ = false;
 }
 
 void SessionCore::after_savepoint_rollback(std::uint64_t mark) {

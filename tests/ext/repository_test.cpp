@@ -1,4 +1,4 @@
-// Repository<T> / SyncRepository<T>: CRUD through the identity map, soft delete, the
+// AsyncRepository<T> / Repository<T>: CRUD through the identity map, soft delete, the
 // IntegrityError hook and a domain subclass with its own query — on SQLite and PostgreSQL.
 
 #include <catch2/catch.hpp>
@@ -25,9 +25,9 @@ struct DuplicateProduct : std::runtime_error {
 };
 
 /// A domain repository: its own query, and IntegrityError mapped to the domain's error.
-class ProductRepository : public ext::Repository<Product> {
+class ProductRepository : public ext::AsyncRepository<Product> {
  public:
-  using Repository::Repository;
+  using AsyncRepository::AsyncRepository;
   asio::awaitable<std::vector<std::shared_ptr<Product>>> cheaper_than(std::int64_t price) {
     co_return co_await session().scalars(query().where(col(&Product::price) < price).order_by(col(&Product::price)));
   }
@@ -133,7 +133,7 @@ TEST_CASE("repository: soft delete sets is_deleted and every query filters it, p
     auto gone_found = co_await repo.find_one(col(&Product::name) == "gone");
     CHECK(gone_found == nullptr);
 
-    ext::Repository<Note> notes(s);
+    ext::AsyncRepository<Note> notes(s);
     auto n = std::make_shared<Note>();
     n->text = "x";
     co_await notes.create(n);
@@ -170,7 +170,7 @@ TEST_CASE("repository: a unique violation surfaces as the domain's error through
     CHECK(mapped);
     co_await s.rollback();
     // Without an override the IntegrityError itself propagates.
-    ext::Repository<Product> plain(s);
+    ext::AsyncRepository<Product> plain(s);
     bool integrity = false;
     try {
       co_await plain.create(product("same", 3));
@@ -189,7 +189,7 @@ TEST_CASE("sync repository: the same operations over a Session", "[ext][reposito
   Engine engine = create_engine(db.url);
   Queries q(engine);
   Session s(engine);
-  ext::SyncRepository<Product> repo(s);
+  ext::Repository<Product> repo(s);
   auto a = repo.create(product("a", 5));
   repo.create(product("b", 6));
   s.commit();

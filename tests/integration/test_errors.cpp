@@ -127,3 +127,46 @@ TEST_CASE("an unknown URL scheme or option is a ConfigError that never shows the
   bad.pool.max_overflow = 0;
   CHECK_THROWS_AS(create_engine(test::database_url(), bad), ConfigError);
 }
+
+TEST_CASE("a server message that quotes a bound value stays out of what() unless hide_parameters is off",
+          "[errors][redaction]") {
+  const std::string secret = "ann@example.com";
+  for (bool hide : {true, false}) {
+    EngineOptions opts;
+    opts.connect.hide_parameters = hide;
+    auto engine = create_engine(test::database_url(), opts);
+    auto conn = engine.connect();
+    const auto t = quote_identifier(conn.dialect(), test::unique_name("redacted"));
+    // PostgreSQL quotes the text it could not read as an integer; a STRICT SQLite table refuses
+    // the value by its type alone.
+    conn.execute_script("CREATE TABLE " + t + " (id INTEGER PRIMARY KEY, n INTEGER)" +
+                        (test::is_sqlite() ? " STRICT" : ""));
+    // MySQL quotes the value too ("Incorrect integer value: '…'") and keeps it out of what()
+    // whatever hide_parameters says.
+    conn.commit();
+    const auto sql = test::is_postgres() ? "INSERT INTO " + t + " (id, n) VALUES (1, CAST(CAST(:v AS TEXT) AS INTEGER))"
+                                         : "INSERT INTO " + t + " (id, n) VALUES (1, :v)";
+    try {
+      conn.execute(text(sql), {{"v", secret}});
+      FAIL("a text that is no integer must be refused");
+    } catch (const DataError& e) {
+      const std::string what = e.what();
+      if (test::is_postgres()) {
+        CHECK(e.sqlstate() == "22P02");
+        CHECK_THAT(e.server_message(), Catch::Contains(secret));  // the full text stays reachable
+        if (hide) {
+          CHECK_THAT(what, !Catch::Contains(secret));
+          CHECK_THAT(what, Catch::Contains("server_message()"));
+        } else {
+          CHECK_THAT(what, Catch::Contains(secret));
+        }
+      } else if (test::is_mysql()) {
+        CHECK_THAT(e.server_message(), Catch::Contains(secret));
+        CHECK_THAT(what, !Catch::Contains(secret));
+      } else {
+        CHECK_THAT(what, !Catch::Contains(secret));  // SQLite's messages never quote a bound value
+      }
+    }
+    conn.rollback();
+  }
+}

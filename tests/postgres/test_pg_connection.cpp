@@ -100,6 +100,28 @@ TEST_CASE("the prepared-statement cache reuses statements, and size 0 turns it o
   }
 }
 
+TEST_CASE("the statement cache's bound holds on the server when statements fail inside a transaction", "[cache]") {
+  EngineOptions opts;
+  opts.connect.statement_cache_size = 4;
+  auto engine = create_engine(test::pg_url(), opts);
+  auto c = engine.connect();
+  for (int i = 0; i < 60; ++i) {
+    // Each round prepares a new statement (evicting an old one) whose execution fails, then sends
+    // another new statement into the aborted transaction, where its DEALLOCATE is refused.
+    CHECK_THROWS_AS(c.execute(text("SELECT 1 / (:v - :v) + " + std::to_string(i)), {{"v", i}}), DataError);
+    CHECK_THROWS_WITH(c.execute(text("SELECT :v + " + std::to_string(1000 + i)), {{"v", i}}),
+                      Catch::Contains("the transaction is aborted"));
+    c.rollback();
+  }
+  auto& pg = dynamic_cast<driver::postgres::PgConnection&>(c.driver_connection());
+  CHECK(pg.cached_statements() <= 4);
+  // The count query itself is a new statement: the cache's 4, its own PREPARE, and at most the
+  // one eviction whose DEALLOCATE travels ahead of the next statement.
+  const auto server_side =
+      c.execute(text("SELECT count(*) FROM pg_prepared_statements"), {}).scalar_one<std::int64_t>();
+  CHECK(server_side <= 4 + 1);
+}
+
 TEST_CASE("statement_timeout raises QueryCanceled and the connection stays usable", "[timeout]") {
   EngineOptions opts;
   opts.connect.statement_timeout = 200ms;

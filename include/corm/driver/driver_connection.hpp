@@ -34,6 +34,10 @@ struct ConnectOptions {
   std::size_t statement_cache_size = 256;
   /// Isolation level every transaction on this connection starts with, when set.
   std::optional<IsolationLevel> isolation_level;
+  /// Keeps server messages that may quote a bound value (PostgreSQL's data exceptions, e.g.
+  /// "invalid input syntax for type integer: \"ann@example.com\"") out of exception texts and
+  /// logs, as SQLAlchemy's hide_parameters does; Error::server_message() always has them.
+  bool hide_parameters = true;
   /// SQLite: how long a writer waits for a lock before SQLITE_BUSY.
   std::chrono::milliseconds sqlite_busy_timeout{5'000};
   /// SQLite: use write-ahead logging for file databases.
@@ -73,6 +77,11 @@ class Connection {
   /// Forgets a cancel() that arrived too late to stop anything, so it cannot hit the next
   /// statement. Called by the thread that ran the statement, once it has finished.
   virtual void reset_cancel() noexcept {}
+  /// Makes the connection fit for its next user as the pool takes it back (after the closing
+  /// ROLLBACK): undoes what outlives a transaction — session settings, advisory locks, LISTEN,
+  /// temporary tables (PostgreSQL: sent without waiting, only after a statement that could have
+  /// changed them). False when that cannot be done; the pool then closes the connection.
+  virtual bool reset_session() noexcept { return true; }
 
   // Round trips a transaction's edges need not cost. A driver that cannot do this keeps the
   // defaults (false) and the front runs the command itself.

@@ -5,6 +5,7 @@
 #include "corm/ext/repository.hpp"
 #include "corm/ext/routing.hpp"
 #include "corm/ext/scoped_session.hpp"
+#include "corm/ext/session_factory.hpp"
 #include "corm/ext/session_kind.hpp"
 #include "corm/ext/task_group.hpp"
 #include "corm/ext/transactional.hpp"

@@ -1,14 +1,14 @@
 #pragma once
-// Repository<T>: the data-access base class of one domain (seeds 000 §5 and 002) over a session
+// Repository<T> / AsyncRepository<T>: the data-access base class of one domain (seeds 000 §5 and 002) over a session
 // the caller owns. Generic CRUD — get_by_id (identity map first), get_all(skip, limit),
 // find / find_one with a where-clause, count, exists, create, update, delete_ — and a domain
 // subclass adds its own queries on top of query() and session():
 //
-//   class BookRepository : public corm::ext::Repository<Book> {
+//   class BookRepository : public corm::ext::AsyncRepository<Book> {
 //    public:
-//     using Repository::Repository;
+//     using AsyncRepository::AsyncRepository;
 //     asio::awaitable<std::vector<std::shared_ptr<Book>>> by_author(std::int64_t id) {
-//       co_return co_await session().scalars(query().where(corm::col(&Book::author_id) == id));
+//       co_return co_await mapped(session().scalars(query().where(corm::col(&Book::author_id) == id)));
 //     }
 //    protected:
 //     void on_integrity_error(const corm::IntegrityError& e) override { throw DuplicateBook(...); }
@@ -20,13 +20,16 @@
 // delete_ flush so generated keys and constraint errors appear at the call, but never commit.
 // After a failed flush the transaction must be rolled back (transactional() does).
 //
-// Repository<T> works on an AsyncSession; SyncRepository<T> is the same over a Session.
+// The names follow the sessions': Repository<T> works on a Session, AsyncRepository<T> on an
+// AsyncSession. An IntegrityError of any flush inside a repository call — create / update /
+// delete_, or the autoflush a query does first — goes through on_integrity_error().
 
 #include <concepts>
 #include <cstdint>
 #include <exception>
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -93,68 +96,68 @@ struct RepositoryQueries {
 
 /// Data access for model T over an AsyncSession (see the header comment). Holds a reference to
 /// the session: the session must outlive the repository.
+/// The data-access base of one domain over an AsyncSession (see the header comment).
 template <Mapped T>
-class Repository {
+class AsyncRepository {
   using Q = detail::RepositoryQueries<T>;
 
  public:
   using model_type = T;
 
-  explicit Repository(AsyncSession& session) : session_(&session) {}
-  virtual ~Repository() = default;
+  explicit AsyncRepository(AsyncSession& session) : session_(&session) {}
+  virtual ~AsyncRepository() = default;
 
   /// The object with primary key `id`, or nullptr (also when soft-deleted). No query when the
   /// session's identity map already holds it.
   template <class K>
   boost::asio::awaitable<std::shared_ptr<T>> get_by_id(K id) {
-    co_return Q::visible(co_await session_->template get<T>(std::move(id)));
+    co_return Q::visible(co_await mapped(session_->template get<T>(std::move(id))));
   }
   /// At most `limit` objects after skipping `skip`, in primary-key order.
   template <class... Opts>
   boost::asio::awaitable<std::vector<std::shared_ptr<T>>> get_all(std::int64_t skip = 0, std::int64_t limit = 100,
                                                                   Opts... options) {
-    co_return co_await session_->scalars(Q::page(skip, limit), std::move(options)...);
+    co_return co_await mapped(session_->scalars(Q::page(skip, limit), std::move(options)...));
   }
   /// The objects matching `where`, with optional loader options.
   template <Predicate P, class... Opts>
   boost::asio::awaitable<std::vector<std::shared_ptr<T>>> find(P where, Opts... options) {
-    co_return co_await session_->scalars(query().where(where), std::move(options)...);
+    co_return co_await mapped(session_->scalars(query().where(where), std::move(options)...));
   }
   /// The one object matching `where`, or nullptr; MultipleResultsFound when several match.
   template <Predicate P, class... Opts>
   boost::asio::awaitable<std::shared_ptr<T>> find_one(P where, Opts... options) {
-    auto rows = co_await session_->scalars(query().where(where).limit(2), std::move(options)...);
+    auto rows = co_await mapped(session_->scalars(query().where(where).limit(2), std::move(options)...));
     if (rows.size() > 1) Q::throw_multiple(rows.size());
     co_return rows.empty() ? nullptr : rows.front();
   }
   /// Number of (not deleted) rows.
   boost::asio::awaitable<std::int64_t> count() {
-    Result r = co_await session_->execute(Q::count_all());
+    Result r = co_await mapped(session_->execute(Q::count_all()));
     co_return r.template scalar_one<std::int64_t>();
   }
   /// Number of (not deleted) rows matching `where`.
   template <Predicate P>
   boost::asio::awaitable<std::int64_t> count(P where) {
-    Result r = co_await session_->execute(Q::count_all().where(where));
+    Result r = co_await mapped(session_->execute(Q::count_all().where(where)));
     co_return r.template scalar_one<std::int64_t>();
   }
   /// True when a (not deleted) row matches `where`.
   template <Predicate P>
   boost::asio::awaitable<bool> exists(P where) {
-    auto rows = co_await session_->scalars(query().where(where).limit(1));
+    auto rows = co_await mapped(session_->scalars(query().where(where).limit(1)));
     co_return !rows.empty();
   }
-  /// Adds `obj` and flushes: its generated key is set on return. IntegrityError goes through
-  /// on_integrity_error().
+  /// Adds `obj` and flushes: its generated key is set on return.
   boost::asio::awaitable<std::shared_ptr<T>> create(std::shared_ptr<T> obj) {
     session_->add(obj);
-    co_await flush_mapped();
+    co_await mapped(session_->flush());
     co_return obj;
   }
   /// Flushes the changes made to `obj` (added to the session if it was not tracked).
   boost::asio::awaitable<std::shared_ptr<T>> update(std::shared_ptr<T> obj) {
     session_->add(obj);
-    co_await flush_mapped();
+    co_await mapped(session_->flush());
     co_return obj;
   }
   /// Deletes `obj` (soft-deletable models: sets is_deleted) and flushes.
@@ -163,9 +166,9 @@ class Repository {
       obj->is_deleted = true;
       session_->add(obj);
     } else {
-      co_await session_->delete_(obj);
+      co_await mapped(session_->delete_(obj));
     }
-    co_await flush_mapped();
+    co_await mapped(session_->flush());
   }
 
   AsyncSession& session() noexcept { return *session_; }
@@ -173,67 +176,82 @@ class Repository {
  protected:
   /// select<T>() with soft-deleted rows filtered out: the start of a subclass's own queries.
   static Select<T> query() { return Q::base(); }
-  /// Called with the IntegrityError of a flush by create / update / delete_: throw the domain's
-  /// own error here. Returning rethrows the original.
+  /// Called with the IntegrityError of any flush the session does inside this repository's calls
+  /// (create / update / delete_, and the autoflush before a query): throw the domain's own
+  /// error here. Returning rethrows the original.
   virtual void on_integrity_error(const IntegrityError& error) { (void)error; }
-
- private:
-  boost::asio::awaitable<void> flush_mapped() {
+  /// Runs `op` (a session operation) with IntegrityError going through on_integrity_error():
+  /// for a subclass's own queries, whose autoflush may fail too.
+  template <class R>
+  boost::asio::awaitable<R> mapped(boost::asio::awaitable<R> op) {
     std::exception_ptr failed;
     try {
-      co_await session_->flush();
+      if constexpr (std::is_void_v<R>) {
+        co_await std::move(op);
+        co_return;
+      } else {
+        co_return co_await std::move(op);
+      }
     } catch (const IntegrityError& e) {
-      on_integrity_error(e);
       failed = std::current_exception();
+      on_integrity_error(e);
     }
-    if (failed) std::rethrow_exception(failed);
+    std::rethrow_exception(failed);
   }
 
+ private:
   AsyncSession* session_;
 };
 
-/// Repository<T> over a synchronous Session (same operations, no co_await).
+/// The data-access base of one domain over a synchronous Session (the same operations as
+/// AsyncRepository, without co_await).
 template <Mapped T>
-class SyncRepository {
+class Repository {
   using Q = detail::RepositoryQueries<T>;
 
  public:
   using model_type = T;
 
-  explicit SyncRepository(Session& session) : session_(&session) {}
-  virtual ~SyncRepository() = default;
+  explicit Repository(Session& session) : session_(&session) {}
+  virtual ~Repository() = default;
 
   template <class K>
-  std::shared_ptr<T> get_by_id(const K& id) { return Q::visible(session_->template get<T>(id)); }
+  std::shared_ptr<T> get_by_id(const K& id) {
+    return mapped([&] { return Q::visible(session_->template get<T>(id)); });
+  }
   template <class... Opts>
   std::vector<std::shared_ptr<T>> get_all(std::int64_t skip = 0, std::int64_t limit = 100, const Opts&... options) {
-    return session_->scalars(Q::page(skip, limit), options...);
+    return mapped([&] { return session_->scalars(Q::page(skip, limit), options...); });
   }
   template <Predicate P, class... Opts>
   std::vector<std::shared_ptr<T>> find(const P& where, const Opts&... options) {
-    return session_->scalars(query().where(where), options...);
+    return mapped([&] { return session_->scalars(query().where(where), options...); });
   }
   template <Predicate P, class... Opts>
   std::shared_ptr<T> find_one(const P& where, const Opts&... options) {
-    auto rows = session_->scalars(query().where(where).limit(2), options...);
+    auto rows = mapped([&] { return session_->scalars(query().where(where).limit(2), options...); });
     if (rows.size() > 1) Q::throw_multiple(rows.size());
     return rows.empty() ? nullptr : rows.front();
   }
-  std::int64_t count() { return session_->execute(Q::count_all()).template scalar_one<std::int64_t>(); }
-  template <Predicate P>
-  std::int64_t count(const P& where) {
-    return session_->execute(Q::count_all().where(where)).template scalar_one<std::int64_t>();
+  std::int64_t count() {
+    return mapped([&] { return session_->execute(Q::count_all()).template scalar_one<std::int64_t>(); });
   }
   template <Predicate P>
-  bool exists(const P& where) { return !session_->scalars(query().where(where).limit(1)).empty(); }
+  std::int64_t count(const P& where) {
+    return mapped([&] { return session_->execute(Q::count_all().where(where)).template scalar_one<std::int64_t>(); });
+  }
+  template <Predicate P>
+  bool exists(const P& where) {
+    return mapped([&] { return !session_->scalars(query().where(where).limit(1)).empty(); });
+  }
   std::shared_ptr<T> create(std::shared_ptr<T> obj) {
     session_->add(obj);
-    flush_mapped();
+    mapped([&] { session_->flush(); });
     return obj;
   }
   std::shared_ptr<T> update(std::shared_ptr<T> obj) {
     session_->add(obj);
-    flush_mapped();
+    mapped([&] { session_->flush(); });
     return obj;
   }
   void delete_(const std::shared_ptr<T>& obj) {
@@ -241,28 +259,35 @@ class SyncRepository {
       obj->is_deleted = true;
       session_->add(obj);
     } else {
-      session_->delete_(obj);
+      mapped([&] { session_->delete_(obj); });
     }
-    flush_mapped();
+    mapped([&] { session_->flush(); });
   }
 
   Session& session() noexcept { return *session_; }
 
  protected:
   static Select<T> query() { return Q::base(); }
+  /// See AsyncRepository::on_integrity_error.
   virtual void on_integrity_error(const IntegrityError& error) { (void)error; }
-
- private:
-  void flush_mapped() {
+  /// Runs `fn` with IntegrityError going through on_integrity_error() (a subclass's queries).
+  template <class F>
+  auto mapped(F&& fn) -> decltype(fn()) {
     try {
-      session_->flush();
+      return fn();
     } catch (const IntegrityError& e) {
       on_integrity_error(e);
       throw;
     }
   }
 
+ private:
   Session* session_;
 };
+
+/// The former name of Repository (the sync repository), kept for one release.
+template <Mapped T>
+using SyncRepository [[deprecated("SyncRepository<T> is now Repository<T> (and the async one AsyncRepository<T>)")]] =
+    Repository<T>;
 
 }  // namespace corm::ext

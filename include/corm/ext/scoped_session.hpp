@@ -13,6 +13,9 @@
 //     co_await scope.session().commit();
 //   });                                           // closed and removed here, whatever happened
 //
+// The sessions come from a SessionFactory (an engine converts to one): give it a routed factory
+// and each scope's session routes reads to the replica.
+//
 // The registry (size(), find()) exists so the rest of a request can reach the scope's session by
 // its id and so tests can prove nothing stays behind. Uncommitted work is rolled back at the end.
 
@@ -27,6 +30,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "corm/ext/session_factory.hpp"
 #include "corm/ext/session_kind.hpp"
 
 namespace corm::ext {
@@ -64,7 +68,9 @@ class ScopedSessions {
   };
 
   explicit ScopedSessions(engine_type engine, SessionOptions options = {})
-      : engine_(std::move(engine)), options_(options) {}
+      : factory_(std::move(engine), options) {}
+  /// Scopes whose sessions `factory` makes (routed, when it is).
+  explicit ScopedSessions(BasicSessionFactory<S> factory) : factory_(std::move(factory)) {}
   ScopedSessions(const ScopedSessions&) = delete;
   ScopedSessions& operator=(const ScopedSessions&) = delete;
 
@@ -95,6 +101,7 @@ class ScopedSessions {
     }
     if (scope.has_session()) {
       try {
+        if (failed) co_await scope.session().rollback();  // on purpose: close() would warn of it
         co_await scope.session().close();  // returns the connection now; rolls back what is open
       } catch (...) {
         // Cancelled: ~Scope destroys the session, whose destructor rolls back and returns it.
@@ -124,7 +131,7 @@ class ScopedSessions {
     return ++last_id_;
   }
   S* create(ScopeId id) {
-    auto s = std::make_unique<S>(engine_, options_);
+    std::unique_ptr<S> s = factory_.make();
     S* p = s.get();
     std::lock_guard lock(mu_);
     sessions_.emplace(id, std::move(s));
@@ -142,8 +149,7 @@ class ScopedSessions {
     // destroyed outside the lock: it may return a connection to the pool
   }
 
-  engine_type engine_;
-  SessionOptions options_;
+  BasicSessionFactory<S> factory_;
   mutable std::mutex mu_;
   std::unordered_map<ScopeId, std::unique_ptr<S>> sessions_;
   ScopeId last_id_ = 0;

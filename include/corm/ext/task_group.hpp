@@ -37,6 +37,7 @@
 
 #include "corm/asyncio/async_engine.hpp"
 #include "corm/engine/engine.hpp"
+#include "corm/ext/session_factory.hpp"
 #include "corm/orm/async_session.hpp"
 
 namespace corm::ext {
@@ -48,7 +49,8 @@ struct TaskGroupOptions {
   /// First part of every transaction id of two-phase groups: letters, digits and '_' only, at
   /// most 64 characters. Give each application its own, and recover with the same prefix.
   std::string gid_prefix = "corm";
-  /// Options of the tasks' sessions.
+  /// Options of the tasks' sessions when the group is made from an engine (a group made from a
+  /// SessionFactory uses the factory's).
   SessionOptions session{};
   /// Test hook: called after the COMMIT PREPARED of the participant numbered `index` (0-based),
   /// e.g. to simulate the process dying between two of them.
@@ -62,6 +64,9 @@ class TransactionalTaskGroup {
   using Task = std::function<boost::asio::awaitable<void>(AsyncSession&)>;
 
   explicit TransactionalTaskGroup(AsyncEngine engine, TaskGroupOptions options = {});
+  /// Tasks whose sessions `sessions` makes (e.g. routed: each task's reads outside its writes go
+  /// to the replica; its writes and the commit to the primary).
+  explicit TransactionalTaskGroup(AsyncSessionFactory sessions, TaskGroupOptions options = {});
   /// Adds a task; it starts when run() is awaited.
   void spawn(Task task);
   /// Runs every task concurrently, then commits all, or rolls back all and rethrows the first
@@ -73,7 +78,7 @@ class TransactionalTaskGroup {
  private:
   boost::asio::awaitable<void> commit_two_phase(std::vector<std::unique_ptr<AsyncSession>>& sessions);
 
-  AsyncEngine engine_;
+  AsyncSessionFactory sessions_;
   TaskGroupOptions options_;
   std::vector<Task> tasks_;
   bool ran_ = false;

@@ -8,7 +8,9 @@
 //   std::int64_t id = co_await corm::ext::transactional(engine, place_order, opts);
 //
 // Without an enclosing transaction it opens a new session, begins, runs the work, commits (or
-// rolls back on any exception, which then propagates) and closes the session. Inside another
+// rolls back on any exception, which then propagates) and closes the session. The session comes
+// from an engine, or from a SessionFactory (session_factory.hpp) — routed over a writer and a
+// reader, with its options — so the outermost call commits or rolls back a routed session too. Inside another
 // transactional() call, pass that call's session as `current` and choose the propagation:
 //   REQUIRED      join it: same session and transaction; the outermost call commits.
 //   REQUIRES_NEW  suspend it: a new session on another pooled connection, committed on its own
@@ -39,6 +41,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "corm/core/error.hpp"
+#include "corm/ext/session_factory.hpp"
 #include "corm/orm/async_session.hpp"
 #include "corm/orm/session.hpp"
 
@@ -82,7 +85,8 @@ struct TxOptions {
   RetryPolicy retry{};
   /// Isolation level of a transaction this call begins (not of one it joins).
   std::optional<IsolationLevel> isolation_level{};
-  /// Options of a session this call creates (read_only and isolation_level above override).
+  /// Options of a session this call creates on an engine (read_only and isolation_level above
+  /// override). A call given a SessionFactory uses the factory's options instead.
   SessionOptions session{};
 };
 
@@ -94,6 +98,8 @@ template <class F>
 using sync_work_result_t = std::invoke_result_t<F&, Session&>;
 
 SessionOptions owned_session_options(const TxOptions& opts);
+/// `base` (a factory's options) with the call's read_only and isolation_level applied.
+SessionOptions owned_session_options(SessionOptions base, const TxOptions& opts);
 /// UsageError when a read-write call would join a read-only transaction.
 void check_join(const SessionOptions& current, const TxOptions& opts);
 
@@ -104,21 +110,26 @@ bool session_is_read_only(S& s) {
 
 /// Runs `fn` in a transaction of a session of its own, with retries.
 template <class F>
-boost::asio::awaitable<async_work_result_t<F>> run_owned(AsyncEngine engine, F& fn, const TxOptions& opts) {
+boost::asio::awaitable<async_work_result_t<F>> run_owned(AsyncSessionFactory sessions, F& fn, const TxOptions& opts) {
   using R = async_work_result_t<F>;
   for (int attempt = 1;; ++attempt) {
-    AsyncSession s(engine, owned_session_options(opts));
+    std::unique_ptr<AsyncSession> owned = sessions.make(owned_session_options(sessions.options(), opts));
+    AsyncSession& s = *owned;
     std::exception_ptr failed;
     std::optional<std::conditional_t<std::is_void_v<R>, int, R>> result;
     try {
-      auto tx = co_await s.begin();
+      // A read-only unit begins nothing up front: its reads take their own connection (a
+      // replica's, when routed) instead of holding a writer connection it never uses.
+      std::optional<AsyncSessionTransaction> tx;
+      if (!s.core().options().read_only) tx.emplace(co_await s.begin());
       if constexpr (std::is_void_v<R>) {
         co_await fn(s);
         result.emplace(0);
       } else {
         result.emplace(co_await fn(s));
       }
-      co_await tx.commit();  // read-only sessions roll back here
+      if (tx) co_await tx->commit();
+      else co_await s.rollback();  // read-only: nothing to keep
       co_await s.close();
     } catch (...) {
       failed = std::current_exception();
@@ -173,13 +184,29 @@ boost::asio::awaitable<async_work_result_t<F>> run_nested(AsyncSession& current,
 /// comment). Returns what `fn` returned; rethrows what it (or the commit) threw after rolling back.
 template <class F>
 boost::asio::awaitable<detail::async_work_result_t<F>> transactional(AsyncEngine engine, F fn, TxOptions opts = {}) {
-  co_return co_await detail::run_owned(std::move(engine), fn, opts);
+  co_return co_await detail::run_owned(AsyncSessionFactory(std::move(engine), opts.session), fn, opts);
+}
+
+/// Runs `fn` in a new transaction of a session `sessions` makes (routed, when it is).
+template <class F>
+boost::asio::awaitable<detail::async_work_result_t<F>> transactional(AsyncSessionFactory sessions, F fn,
+                                                                     TxOptions opts = {}) {
+  co_return co_await detail::run_owned(std::move(sessions), fn, opts);
 }
 
 /// Runs `fn` relative to `current`, the session of an enclosing transactional() call, as
 /// `opts.propagation` says. `engine` makes the session of a REQUIRES_NEW call.
 template <class F>
 boost::asio::awaitable<detail::async_work_result_t<F>> transactional(AsyncEngine engine, AsyncSession& current, F fn,
+                                                                     TxOptions opts = {}) {
+  co_return co_await transactional(AsyncSessionFactory(std::move(engine), opts.session), current, std::move(fn),
+                                   std::move(opts));
+}
+
+/// Runs `fn` relative to `current`; `sessions` makes the session of a REQUIRES_NEW call.
+template <class F>
+boost::asio::awaitable<detail::async_work_result_t<F>> transactional(AsyncSessionFactory sessions,
+                                                                     AsyncSession& current, F fn,
                                                                      TxOptions opts = {}) {
   switch (opts.propagation) {
     case Propagation::required:
@@ -190,17 +217,18 @@ boost::asio::awaitable<detail::async_work_result_t<F>> transactional(AsyncEngine
     case Propagation::requires_new:
       break;
   }
-  co_return co_await detail::run_owned(std::move(engine), fn, opts);
+  co_return co_await detail::run_owned(std::move(sessions), fn, opts);
 }
 
 /// The sync front: runs `fn(Session&) -> R` in a new transaction on `engine`, with retries
 /// (sleeping the backoff on this thread).
 template <class F>
-detail::sync_work_result_t<F> transactional(Engine engine, F fn, TxOptions opts = {}) {
+detail::sync_work_result_t<F> transactional(SessionFactory sessions, F fn, TxOptions opts = {}) {
   using R = detail::sync_work_result_t<F>;
   for (int attempt = 1;; ++attempt) {
     try {
-      Session s(engine, detail::owned_session_options(opts));
+      std::unique_ptr<Session> owned = sessions.make(detail::owned_session_options(sessions.options(), opts));
+      Session& s = *owned;
       auto tx = s.begin();
       if constexpr (std::is_void_v<R>) {
         fn(s);
@@ -222,9 +250,16 @@ detail::sync_work_result_t<F> transactional(Engine engine, F fn, TxOptions opts 
   }
 }
 
+/// The sync front on an engine: plain sessions with `opts.session`.
+template <class F>
+detail::sync_work_result_t<F> transactional(Engine engine, F fn, TxOptions opts = {}) {
+  SessionFactory sessions(std::move(engine), opts.session);
+  return transactional(std::move(sessions), std::move(fn), std::move(opts));
+}
+
 /// The sync front, relative to `current` (see the async overload).
 template <class F>
-detail::sync_work_result_t<F> transactional(Engine engine, Session& current, F fn, TxOptions opts = {}) {
+detail::sync_work_result_t<F> transactional(SessionFactory sessions, Session& current, F fn, TxOptions opts = {}) {
   switch (opts.propagation) {
     case Propagation::required:
       detail::check_join(current.core().options(), opts);
@@ -244,7 +279,14 @@ detail::sync_work_result_t<F> transactional(Engine engine, Session& current, F f
     case Propagation::requires_new:
       break;
   }
-  return transactional(std::move(engine), std::move(fn), std::move(opts));
+  return transactional(std::move(sessions), std::move(fn), std::move(opts));
+}
+
+/// The sync front relative to `current`; `engine` makes the session of a REQUIRES_NEW call.
+template <class F>
+detail::sync_work_result_t<F> transactional(Engine engine, Session& current, F fn, TxOptions opts = {}) {
+  SessionFactory sessions(std::move(engine), opts.session);
+  return transactional(std::move(sessions), current, std::move(fn), std::move(opts));
 }
 
 }  // namespace corm::ext

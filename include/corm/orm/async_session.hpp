@@ -155,6 +155,8 @@ class AsyncSession {
   boost::asio::awaitable<void> flush();
   boost::asio::awaitable<void> commit();
   boost::asio::awaitable<void> rollback();
+  /// Rolls back and detaches every object. Flushed changes never committed are rolled back
+  /// with a warning (UsageError with SessionOptions::strict_close, thrown once closed).
   boost::asio::awaitable<void> close();
   boost::asio::awaitable<AsyncSessionTransaction> begin();
   boost::asio::awaitable<AsyncSessionTransaction> begin_nested();
@@ -169,6 +171,8 @@ class AsyncSession {
   /// runs on a connection of `reader` (checked out on first use, its transaction ended with the
   /// session's). Set before the first statement; UsageError afterwards.
   void set_router(AsyncEngine reader, std::shared_ptr<orm::StatementRouter> router);
+  /// The router set_router() gave the session, or nullptr.
+  orm::StatementRouter* router() const noexcept { return router_.get(); }
   /// The connection a statement of `role` runs on (the router's choice; connection() without one).
   boost::asio::awaitable<AsyncConnection*> connection_for(orm::StatementRole role);
   // --- end of the routing hook ---

@@ -109,7 +109,9 @@ class Session {
   void commit();
   /// Rolls back; objects inserted in the transaction are expunged, the others expired.
   void rollback();
-  /// Rolls back and detaches every object; the session can be used again afterwards.
+  /// Rolls back and detaches every object; the session can be used again afterwards. Flushed
+  /// changes never committed are rolled back with a warning (UsageError with
+  /// SessionOptions::strict_close, thrown once the session is closed).
   void close();
   /// Begins the transaction now: commit() on the handle, or it rolls back when destroyed.
   SessionTransaction begin();
@@ -128,12 +130,15 @@ class Session {
   /// runs on a connection of `reader` (checked out on first use, its transaction ended with the
   /// session's). Set before the first statement; UsageError afterwards.
   void set_router(Engine reader, std::shared_ptr<orm::StatementRouter> router);
+  /// The router set_router() gave the session, or nullptr.
+  orm::StatementRouter* router() const noexcept { return router_.get(); }
   /// The connection a statement of `role` runs on (the router's choice; connection() without one).
   Connection& connection_for(orm::StatementRole role);
   // --- end of the routing hook ---
 
  private:
   friend class SessionTransaction;
+  void close_impl(bool may_throw);
   std::vector<std::shared_ptr<void>> query(const orm::EntityOps& ops, sql::detail::SelectCore core,
                                            const std::vector<LoadOption>& opts,
                                            std::size_t yield_per = 0);

@@ -88,6 +88,13 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   /// in the transaction are expunged, the rest expired), and savepoints (mark / roll back to).
   void after_commit();
   void after_rollback();
+  /// A flush sent statements (FlushPlan calls this): their changes are uncommitted until
+  /// after_commit(); after_rollback() discards them.
+  void note_flushed() noexcept { flushed_uncommitted_ = true; }
+  /// What close() says about changes it is about to roll back: a warning through the log sink,
+  /// or UsageError when `may_throw` and SessionOptions::strict_close. Nothing when there are
+  /// none. Call before the rollback; it only reports.
+  void report_close_discarding(bool may_throw);
   std::uint64_t savepoint_mark() const noexcept { return seq_; }
   void after_savepoint_rollback(std::uint64_t mark);
   /// Detaches everything. Objects that refer to each other through loaded relationships
@@ -156,6 +163,7 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   std::uint64_t seq_ = 0;
   std::uint64_t load_marks_ = 0;
   std::uint64_t tx_mark_ = 0;
+  bool flushed_uncommitted_ = false;
   LazyRunner lazy_runner_;
   SessionStats stats_;
   std::unordered_set<std::string> warned_;

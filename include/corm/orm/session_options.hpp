@@ -31,6 +31,10 @@ struct SessionOptions {
   std::size_t n_plus_one_threshold = 10;
   /// Throw NPlusOneError instead of logging a warning when the detector fires.
   bool strict_n_plus_one = false;
+  /// close() of a session whose flushed changes were never committed rolls them back and logs a
+  /// warning through the engine's log sink (a destroyed session does the same); with this set,
+  /// close() throws UsageError after rolling back instead.
+  bool strict_close = false;
 };
 
 }  // namespace corm

@@ -199,7 +199,7 @@ class MysqlConnection final : public Connection {
   // Called by the pool at check-in (Connection::reset_session). COM_RESET_CONNECTION drops user
   // variables, session settings, temporary tables, named locks and prepared statements; the
   // session setup then runs again. Only after a statement that could have changed the session.
-  bool reset_session() noexcept {
+  bool reset_session() noexcept override {
     if (!session_touched_) return true;
     if (db_ == nullptr || broken_) return false;
     if (mysql_reset_connection(db_) != 0) return false;

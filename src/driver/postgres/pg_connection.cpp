@@ -11,6 +11,7 @@
 
 #include "corm/core/error.hpp"
 #include "driver/postgres/pg_result.hpp"
+#include "driver/session_state.hpp"
 
 namespace corm::driver::postgres {
 
@@ -246,8 +247,13 @@ bool PgConnection::send_queued(const Op& op) {
       if (!send_command(d, true)) return false;
     deferred_.clear();
   }
-  for (auto& name : to_deallocate_)
+  // An aborted transaction refuses DEALLOCATE: keep the names until it has ended.
+  if (PQtransactionStatus(conn_) == PQTRANS_INERROR) return true;
+  for (auto& name : to_deallocate_) {
     if (!send_command("DEALLOCATE " + name, false)) return false;
+    expect_.back().what = Expect::deallocate;
+    deallocating_.push_back(std::move(name));
+  }
   to_deallocate_.clear();
   return true;
 }
@@ -294,6 +300,7 @@ void PgConnection::start_execute(std::string_view sql, std::span<const Value> pa
   op.sql.swap(spare_sql_);  // the previous statement's buffer: no allocation for the text
   op.sql.assign(sql);
   op.read_ahead = read_ahead && default_read_committed_;
+  if (!session_touched_) session_touched_ = session_state::pg_changes_session(sql);
   if (!enter_pipeline() || !send_prefix(op) || !send_exec(op, Expect::result) || !send_sync(true)) return;
   op.flushing = true;
 }
@@ -324,6 +331,7 @@ void PgConnection::start_batch(std::string_view sql, std::span<const std::vector
   Op& op = *op_;
   op.kind = Kind::batch;
   op.sql = std::string(sql);
+  if (!session_touched_) session_touched_ = session_state::pg_changes_session(sql);
   op.rows = rows;
   if (rows.empty()) {  // nothing to send: an empty batch succeeds at once
     op.done = true;
@@ -461,7 +469,7 @@ void PgConnection::record_error(Op& op, PGresult* r, Expect::What what) {
     op.error = connection_lost(conn_, op.sql, op.kind == Kind::batch ? "a batch" : "the statement");
     return;
   }
-  op.error = classify(r, op.sql);
+  op.error = classify(r, op.sql, options_.hide_parameters);
   const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
   std::string_view st = state ? state : "";
   if (st.starts_with("57P") || st.starts_with("08")) broken_ = true;
@@ -502,6 +510,18 @@ bool PgConnection::read_pipeline() {
     }
     const ExecStatusType status = PQresultStatus(r);
     const bool ok = status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK || status == PGRES_EMPTY_QUERY;
+    if (e.what == Expect::deallocate) {
+      // Refused by an aborted transaction (or skipped with its pipeline): the statement is still
+      // prepared, so the DEALLOCATE goes again with the next statement. Any other failure means
+      // the server does not have it (a pooler switched backends): nothing to retry.
+      const char* state = ok ? nullptr : PQresultErrorField(r, PG_DIAG_SQLSTATE);
+      if (status == PGRES_PIPELINE_ABORTED || (state != nullptr && std::string_view(state) == "25P02"))
+        to_deallocate_.push_back(std::move(deallocating_.front()));
+      // The statement behind it in this pipeline is skipped by the server: it fails with this
+      // error rather than with no result at all.
+      if (!ok && status != PGRES_PIPELINE_ABORTED && op_) record_error(*op_, r, e.what);
+      deallocating_.pop_front();
+    }
     if (!e.ours || !op_) {
       if (!ok && status != PGRES_PIPELINE_ABORTED && PQstatus(conn_) == CONNECTION_BAD) broken_ = true;
       PQclear(r);
@@ -547,6 +567,9 @@ void PgConnection::start_script(std::string_view sql, bool with_deferred) {
   Op& op = *op_;
   op.kind = Kind::script;
   op.sql = std::string(sql);
+  // A script may hold several statements, so any SET in it counts.
+  if (!session_touched_)
+    session_touched_ = session_state::pg_changes_session(sql) || session_state::mentions_any(sql, {"set "});
   if (with_deferred && !deferred_.empty()) {
     for (auto& d : deferred_) op.script += d + "; ";
     deferred_.clear();
@@ -582,6 +605,33 @@ bool PgConnection::discard_deferred() noexcept {
   return had;
 }
 
+bool PgConnection::reset_session() noexcept {
+  if (!session_touched_) return true;
+  if (is_broken() || op_) return false;
+  // What DISCARD ALL does, less DEALLOCATE ALL (the statement cache stays valid) and less the
+  // need to stand outside a transaction block. Sent without waiting, like the closing ROLLBACK:
+  // the replies are read ahead of the next user's first statement.
+  try {
+    if (!enter_pipeline()) return false;
+    for (const char* command : {"RESET ALL", "SELECT pg_advisory_unlock_all()", "UNLISTEN *", "CLOSE ALL",
+                                "DISCARD TEMP", "DISCARD SEQUENCES"})
+      if (!send_command(command, false)) return false;
+    if (!send_sync(false)) return false;
+    for (;;) {
+      const int r = PQflush(conn_);
+      if (r == 0) break;
+      if (r < 0 || !wait_blocking(Wait::write, std::chrono::steady_clock::now() + std::chrono::seconds(5))) {
+        fail_lost("resetting the session");
+        return false;
+      }
+    }
+  } catch (...) {
+    return false;
+  }
+  session_touched_ = false;
+  return true;
+}
+
 bool PgConnection::send_without_reply(std::string_view sql) {
   if (is_broken() || op_) return false;
   deferred_.clear();  // a command queued for "the next statement" has no statement to go with
@@ -601,6 +651,7 @@ bool PgConnection::send_without_reply(std::string_view sql) {
 void PgConnection::fail_lost(std::string_view during) {
   broken_ = true;
   expect_.clear();
+  deallocating_.clear();
   deferred_.clear();
   if (op_) {
     if (op_->result) PQclear(op_->result);
@@ -890,6 +941,7 @@ void PgConnection::close() noexcept {
   if (op_ && op_->result) PQclear(op_->result);
   op_.reset();
   expect_.clear();
+  deallocating_.clear();
   deferred_.clear();
   if (conn_) {
     PQfinish(conn_);

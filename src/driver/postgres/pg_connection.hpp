@@ -138,6 +138,8 @@ class PgConnection final : public driver::Connection {
 
   /// The server's default_transaction_isolation is READ COMMITTED (asked once at connect).
   bool default_read_committed() const noexcept { return default_read_committed_; }
+  /// Undoes session state after a statement that could have changed it (see the interface).
+  bool reset_session() noexcept override;
   /// Prepared statements currently cached (for tests and diagnostics).
   std::size_t cached_statements() const noexcept { return cache_index_.size(); }
 
@@ -189,7 +191,7 @@ class PgConnection final : public driver::Connection {
   // current operation; the others belong to commands sent without waiting, and are read and
   // dropped first (a failure there can only be a lost connection, which the next read sees).
   struct Expect {
-    enum What { discard, prepare, describe, portal, result, row, sync } what;
+    enum What { discard, deallocate, prepare, describe, portal, result, row, sync } what;
     bool ours;
   };
 
@@ -224,6 +226,7 @@ class PgConnection final : public driver::Connection {
   ParamBuffer params_;
   std::shared_ptr<PGcancel> cancel_;  // kept until destruction, so request_cancel() may race close()
   bool broken_ = false;
+  bool session_touched_ = false;  // a statement may have changed state that outlives its transaction
   bool probing_ = false;                  // connect: waiting for SHOW default_transaction_isolation
   bool default_read_committed_ = false;  // default_transaction_isolation (read at connect)
   std::string target_;  // URL without password, for messages
@@ -238,7 +241,12 @@ class PgConnection final : public driver::Connection {
   std::unordered_map<std::string, CacheEntry> cache_index_;
   std::string cache_key_;  // send_prefix()'s lookup key, reused
   std::string spare_sql_;  // a finished statement's text buffer, for the next one to reuse
+  // Evicted statements still prepared on the server. A DEALLOCATE can fail (inside an aborted
+  // transaction, or aborted with its pipeline); its name then goes back to to_deallocate_ and is
+  // sent again ahead of the next statement, so the server never holds more than the cache bound
+  // plus the evictions not yet sent.
   std::vector<std::string> to_deallocate_;
+  std::deque<std::string> deallocating_;  // names of DEALLOCATEs sent, in expect_ order
   std::uint64_t next_statement_ = 0;
   std::uint64_t next_cursor_ = 0;
 };

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <limits>
 
+#include <fmt/format.h>
+
 #include "corm/core/cell.hpp"
 #include "core/temporal.hpp"
 #include "corm/core/error.hpp"
@@ -145,6 +147,13 @@ Oid append_text(std::string& out, const Value& v, bool wide_ints) {
 
 void ParamBuffer::encode(std::span<const Value> params, bool wide_ints) {
   const std::size_t n = params.size();
+  // The wire protocol counts parameters in 16 bits; libpq would send a count that wrapped and
+  // the server would hang up, which looks like a lost connection. Refuse before anything is sent.
+  if (n > max_params)
+    throw DataError(fmt::format("a statement can bind at most {} values on PostgreSQL, and this one binds {}; "
+                                "split it into several statements in the same transaction (e.g. insert the rows "
+                                "in chunks: Session's flush does this by itself)",
+                                max_params, n));
   types_.resize(n);
   values_.resize(n);
   lengths_.assign(n, 0);

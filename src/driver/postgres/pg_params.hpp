@@ -16,8 +16,10 @@ namespace corm::driver::postgres {
 /// Parameter arrays for PQsendQueryParams / PQsendPrepare / PQsendQueryPrepared.
 class ParamBuffer {
  public:
+  /// The most parameters one statement can carry (the protocol's 16-bit count).
+  static constexpr std::size_t max_params = 65'535;
   /// Encodes `params`; pointers stay valid until the next encode(). Throws DataError for values
-  /// PostgreSQL cannot take (NUL bytes in text).
+  /// PostgreSQL cannot take (NUL bytes in text) and for more than max_params values.
   void encode(std::span<const Value> params, bool wide_ints = false);
 
   int count() const noexcept { return static_cast<int>(values_.size()); }

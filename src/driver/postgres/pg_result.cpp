@@ -71,17 +71,36 @@ std::string field(const PGresult* res, int code) {
   return v ? std::string(v) : std::string();
 }
 
+// SQLSTATE classes whose primary message can quote a value the statement carried: data
+// exceptions ("invalid input syntax for type integer: \"…\"") and whatever a function raises
+// (P0). The others name objects (relations, constraints, columns), never values.
+bool may_quote_values(std::string_view sqlstate) noexcept {
+  // Data exceptions whose text never carries a value: division by zero, a string too long for
+  // its column, a NULL where none is allowed, an array subscript out of range.
+  for (std::string_view plain : {"22012", "22001", "22004", "22026", "2202E"})
+    if (sqlstate == plain) return false;
+  const std::string_view cls = sqlstate.substr(0, 2);
+  return cls == "22" || cls == "P0" || cls == "XX" || sqlstate.empty();
+}
+
 template <class E, class... Extra>
-std::exception_ptr make(std::string what, ErrorDetail d, Extra... extra) {
-  what += " (";
-  what += d.server_message;
-  what += ")";
+std::exception_ptr make(bool hide_values, std::string what, ErrorDetail d, Extra... extra) {
+  if (hide_values && may_quote_values(d.sqlstate)) {
+    what += " [SQLSTATE ";
+    what += d.sqlstate;
+    what += "; the server's message may quote a bound value, so it is in server_message() only — "
+            "ConnectOptions::hide_parameters = false puts it here]";
+  } else {
+    what += " (";
+    what += d.server_message;
+    what += ")";
+  }
   return std::make_exception_ptr(E(what, extra..., std::move(d)));
 }
 
 }  // namespace
 
-std::exception_ptr classify(const PGresult* res, std::string_view statement) {
+std::exception_ptr classify(const PGresult* res, std::string_view statement, bool hide_values) {
   ErrorDetail d;
   d.sqlstate = field(res, PG_DIAG_SQLSTATE);
   d.server_message = field(res, PG_DIAG_MESSAGE_PRIMARY);
@@ -93,24 +112,24 @@ std::exception_ptr classify(const PGresult* res, std::string_view statement) {
   const std::string& s = d.sqlstate;
   const std::string cls = s.substr(0, 2);
 
-  if (s == "23505") return make<IntegrityError>("unique constraint violated", std::move(d), IntegrityKind::unique);
-  if (s == "23503") return make<IntegrityError>("foreign key constraint violated", std::move(d), IntegrityKind::foreign_key);
-  if (s == "23502") return make<IntegrityError>("NOT NULL constraint violated", std::move(d), IntegrityKind::not_null);
-  if (s == "23514") return make<IntegrityError>("check constraint violated", std::move(d), IntegrityKind::check);
-  if (cls == "23") return make<IntegrityError>("integrity constraint violated", std::move(d), IntegrityKind::other);
-  if (s == "40P01") return make<DeadlockDetected>("deadlock detected; the transaction was rolled back — retry it", std::move(d));
-  if (s == "40001") return make<SerializationFailure>("could not serialize access; the transaction was rolled back — retry it", std::move(d));
-  if (cls == "40") return make<TransactionRollbackError>("transaction rolled back by the server", std::move(d));
-  if (s == "57014") return make<QueryCanceled>("statement canceled (statement timeout or cancel request)", std::move(d));
+  if (s == "23505") return make<IntegrityError>(hide_values, "unique constraint violated", std::move(d), IntegrityKind::unique);
+  if (s == "23503") return make<IntegrityError>(hide_values, "foreign key constraint violated", std::move(d), IntegrityKind::foreign_key);
+  if (s == "23502") return make<IntegrityError>(hide_values, "NOT NULL constraint violated", std::move(d), IntegrityKind::not_null);
+  if (s == "23514") return make<IntegrityError>(hide_values, "check constraint violated", std::move(d), IntegrityKind::check);
+  if (cls == "23") return make<IntegrityError>(hide_values, "integrity constraint violated", std::move(d), IntegrityKind::other);
+  if (s == "40P01") return make<DeadlockDetected>(hide_values, "deadlock detected; the transaction was rolled back — retry it", std::move(d));
+  if (s == "40001") return make<SerializationFailure>(hide_values, "could not serialize access; the transaction was rolled back — retry it", std::move(d));
+  if (cls == "40") return make<TransactionRollbackError>(hide_values, "transaction rolled back by the server", std::move(d));
+  if (s == "57014") return make<QueryCanceled>(hide_values, "statement canceled (statement timeout or cancel request)", std::move(d));
   if (s == "57P01" || s == "57P02" || s == "57P03" || cls == "08")
-    return make<ConnectionLost>("connection to the server was lost", std::move(d));
+    return make<ConnectionLost>(hide_values, "connection to the server was lost", std::move(d));
   if (s == "25P02")
-    return make<DatabaseError>("the transaction is aborted by an earlier error; call rollback() before running more statements", std::move(d));
-  if (cls == "22") return make<DataError>("invalid data", std::move(d));
-  if (cls == "42") return make<ProgrammingError>("SQL error", std::move(d));
+    return make<DatabaseError>(hide_values, "the transaction is aborted by an earlier error; call rollback() before running more statements", std::move(d));
+  if (cls == "22") return make<DataError>(hide_values, "invalid data", std::move(d));
+  if (cls == "42") return make<ProgrammingError>(hide_values, "SQL error", std::move(d));
   if (cls == "53" || cls == "54" || cls == "55" || cls == "57" || cls == "58")
-    return make<OperationalError>("the server could not run the statement", std::move(d));
-  return make<DatabaseError>("database error", std::move(d));
+    return make<OperationalError>(hide_values, "the server could not run the statement", std::move(d));
+  return make<DatabaseError>(hide_values, "database error", std::move(d));
 }
 
 std::exception_ptr connection_lost(PGconn* conn, std::string_view statement, std::string_view during) {

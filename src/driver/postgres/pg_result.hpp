@@ -46,7 +46,9 @@ class PgResultSet final : public ResultSet {
 };
 
 /// Builds the exception for a failed PGresult (SQLSTATE classes 08, 22, 23, 40, 42, 53, 57, …).
-std::exception_ptr classify(const PGresult* res, std::string_view statement);
+/// With `hide_values`, what() leaves out server messages that may quote a bound value (data
+/// exceptions, messages raised by functions); Error::server_message() always has the full text.
+std::exception_ptr classify(const PGresult* res, std::string_view statement, bool hide_values);
 
 /// Builds ConnectionLost (or CommitOutcomeUnknown for a COMMIT) for a connection that broke.
 std::exception_ptr connection_lost(PGconn* conn, std::string_view statement, std::string_view during);

@@ -16,6 +16,7 @@
 #include "corm/core/error.hpp"
 #include "core/temporal.hpp"
 #include "driver/sqlite/sqlite_error.hpp"
+#include "driver/session_state.hpp"
 #include "driver/sqlite/statement_cache.hpp"
 
 namespace corm::driver::sqlite {
@@ -122,6 +123,9 @@ class SqliteConnection final : public Connection {
   Dialect dialect() const noexcept override { return Dialect::sqlite; }
   std::shared_ptr<const ResultSet> execute(std::string_view sql, std::span<const Value> params) override;
   void execute_script(std::string_view sql) override;
+  /// A connection that ran a PRAGMA, ATTACH or made temporary objects is closed rather than
+  /// pooled: nothing short of reopening restores what corm set up at connect.
+  bool reset_session() noexcept override { return !session_touched_; }
   bool ping() noexcept override {
     try {
       execute("SELECT 1", {});
@@ -249,6 +253,7 @@ class SqliteConnection final : public Connection {
   std::optional<Clock::time_point> deadline_;
   std::atomic<bool> cancel_requested_{false};
   bool broken_ = false;
+  bool session_touched_ = false;  // see reset_session()
 };
 
 sqlite3_stmt* SqliteConnection::prepare(std::string_view sql, bool& owned) {
@@ -340,6 +345,15 @@ void SqliteConnection::bind(sqlite3_stmt* stmt, std::string_view sql, std::span<
 std::shared_ptr<const ResultSet> SqliteConnection::execute(std::string_view sql, std::span<const Value> params) {
   require_open();
   if (params.empty() && no_transaction_to_roll_back(sql)) return std::make_shared<BufferedResultSet>();
+  // SQLite would refuse the text as "too many SQL variables", which reads like a mistake in it.
+  if (const int limit = sqlite3_limit(db_, SQLITE_LIMIT_VARIABLE_NUMBER, -1);
+      params.size() > static_cast<std::size_t>(limit))
+    throw DataError("a statement can bind at most " + std::to_string(limit) + " values on SQLite, and this one binds " +
+                        std::to_string(params.size()) +
+                        "; split it into several statements in the same transaction (e.g. insert the rows in "
+                        "chunks: Session's flush does this by itself)",
+                    statement_detail(sql));
+  if (!session_touched_) session_touched_ = session_state::sqlite_changes_session(sql);
   bool owned = false;
   sqlite3_stmt* stmt = prepare(sql, owned);
   StmtGuard guard{stmt, owned};
@@ -391,6 +405,7 @@ std::shared_ptr<const ResultSet> SqliteConnection::execute(std::string_view sql,
 void SqliteConnection::execute_script(std::string_view sql) {
   require_open();
   if (no_transaction_to_roll_back(sql)) return;
+  if (!session_touched_) session_touched_ = session_state::sqlite_changes_session(sql);
   const std::string script(sql);  // sqlite3_exec needs a NUL-terminated string
   DeadlineScope deadline(*this);
   char* err = nullptr;

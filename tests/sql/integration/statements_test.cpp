@@ -302,3 +302,22 @@ TEST_CASE("hostile values round-trip verbatim and leave the tables intact", "[sq
   db.conn.execute(insert<Odd>().values(Odd{1, "'); DROP TABLE \"odd \"\"table\"\"\";--"}));
   CHECK(db.all(select<Odd>()).at(0).value == "'); DROP TABLE \"odd \"\"table\"\"\";--");
 }
+
+TEST_CASE("an insert binding more values than the database takes is refused before it is sent",
+          "[statements][insert][limits]") {
+  SqlDb db;
+  // 130,000 rows of two values: past PostgreSQL's 65,535 and SQLite's variable limit (Debian
+  // builds it with 250,000).
+  std::vector<Author> rows(130'000, Author{0, "Ann", std::nullopt, {}, {}});
+  try {
+    db.conn.execute(insert<Author>().values(rows));
+    FAIL("the insert must be refused");
+  } catch (const DataError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("a statement can bind at most"));
+    CHECK_THAT(e.what(), Catch::Contains("split it into several statements in the same transaction"));
+  }
+  // Nothing reached the server: the connection and its transaction are as they were.
+  rows.resize(1'000);
+  db.conn.execute(insert<Author>().values(rows));
+  CHECK(db.all(select(count()).select_from<Author>()).at(0) == std::make_tuple(std::int64_t{1'000}));
+}

@@ -141,6 +141,10 @@ TEST_CASE("column and primary-key values of an object", "[sql][mapping][hydrate]
 
 TEST_CASE("One and Many know whether they were loaded", "[sql][mapping][relationship]") {
   Book b;
+  // A new object's holders are loaded and empty: it has no related rows yet.
+  CHECK(b.author.is_loaded());
+  CHECK(b.author.get() == nullptr);
+  b.author.reset_unloaded();  // what a session does to an object it read from a row
   CHECK_FALSE(b.author.is_loaded());
   CHECK_THROWS_AS(b.author.get(), UsageError);
   CHECK(b.author.peek() == nullptr);
@@ -154,6 +158,11 @@ TEST_CASE("One and Many know whether they were loaded", "[sql][mapping][relation
   CHECK_FALSE(b.author.is_loaded());
 
   Author a;
+  CHECK(a.books.is_loaded());
+  CHECK(a.books.empty());
+  a.books.push_back(std::make_shared<Book>());  // no add() to a session needed first
+  CHECK(a.books.size() == 1);
+  a.books.reset_unloaded();
   CHECK_THROWS_WITH(a.books.size(), Catch::Contains("selectinload"));
   a.books.set({});
   CHECK(a.books.empty());
@@ -163,6 +172,7 @@ TEST_CASE("One and Many know whether they were loaded", "[sql][mapping][relation
 
 TEST_CASE("an unloaded read goes through the installed hook", "[sql][mapping][relationship]") {
   Author a;
+  a.books.reset_unloaded();
   auto hook = std::make_shared<RecordingHook>();
   a.books.set_hook(hook);
   CHECK(a.books.size() == 1);
@@ -173,6 +183,7 @@ TEST_CASE("an unloaded read goes through the installed hook", "[sql][mapping][re
     void on_unloaded_access(void*) const override { throw UsageError("raiseload: books"); }
   };
   Author b;
+  b.books.reset_unloaded();
   b.books.set_hook(std::make_shared<Raising>());
   CHECK_THROWS_WITH(b.books.empty(), "raiseload: books");
 }

@@ -17,6 +17,11 @@ namespace detail {
 /// layout `select<T>()` produces): one virtual call per row reads the cells, one call per column
 /// decodes. A DataError names the mapped column, as set_from_row's does.
 void hydrate(const TableInfo& info, void* obj, const Row& row, std::size_t first);
+/// Marks every relationship holder of `*obj` unloaded: a row says nothing about related rows
+/// (a new holder starts loaded and empty, as a new object's should).
+inline void unload_relationships(const TableInfo& info, void* obj) {
+  for (const RelationshipInfo& r : info.relationships) r.unload(obj);
+}
 }  // namespace detail
 
 /// Builds a T from `row`, reading T's mapped columns in declaration order starting at cell
@@ -27,6 +32,7 @@ T from_row(const Row& row, std::size_t first = 0) {
   const TableInfo& info = table_info<T>();
   T obj{};
   detail::hydrate(info, &obj, row, first);
+  detail::unload_relationships(info, &obj);
   return obj;
 }
 
@@ -38,6 +44,7 @@ T from_row(const Row& row, std::span<const std::size_t> ordinals, std::size_t fi
   T obj{};
   for (std::size_t i = 0; i < ordinals.size(); ++i)
     info.columns.at(ordinals[i]).set_from_row(&obj, row, first + i);
+  detail::unload_relationships(info, &obj);
   return obj;
 }
 

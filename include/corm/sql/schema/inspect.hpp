@@ -15,6 +15,7 @@
 
 #include "corm/core/dialect.hpp"
 #include "corm/core/result.hpp"
+#include "corm/sql/schema/detail/awaiting_connection.hpp"
 #include "corm/sql/schema/table_schema.hpp"
 
 namespace corm {
@@ -53,6 +54,9 @@ class InspectPlan {
 /// e.g. corm::Connection).
 template <class C>
 std::vector<TableSchema> inspect(C& c, std::vector<std::string> only = {}) {
+  static_assert(!detail::AwaitingConnection<C>,
+                "corm::inspect(conn) needs a synchronous corm::Connection; on an AsyncConnection write "
+                "`co_await corm::inspect(conn)` (corm/asyncio/async_schema.hpp)");
   InspectPlan plan(c.dialect(), std::move(only));
   while (auto q = plan.next()) plan.feed(c.exec_driver_sql(q->sql, std::move(q->params)));
   return plan.take();

@@ -11,8 +11,10 @@
 
 namespace corm {
 
-/// A to-many relationship holder. Assigning or appending marks it loaded. Reading it while
-/// unloaded calls the installed RelationshipHook (the session's loader), or throws UsageError.
+/// A to-many relationship holder. A new one is loaded and empty (an object you just made has no
+/// related rows, so push_back works at once); only a session loading an object from its row
+/// leaves the holder unloaded until the relationship is loaded. Reading it while unloaded calls
+/// the installed RelationshipHook (the session's loader), or throws UsageError.
 template <class T>
 class Many {
  public:
@@ -75,7 +77,7 @@ class Many {
   }
 
   container items_;
-  LoadState state_ = LoadState::unloaded;
+  LoadState state_ = LoadState::loaded;
   std::shared_ptr<const RelationshipHook> hook_;
 };
 

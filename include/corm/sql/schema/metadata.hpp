@@ -4,6 +4,7 @@
 //   corm::MetaData md;
 //   md.add<Author>().add<Book>();
 //   md.create_all(conn);          // CREATE TABLE in foreign-key order (authors before books)
+//   co_await corm::create_all(async_conn, md);   // the same on the async front
 
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 
 #include "corm/core/dialect.hpp"
 #include "corm/sql/schema/ddl.hpp"
+#include "corm/sql/schema/detail/awaiting_connection.hpp"
 #include "corm/sql/schema/table_info.hpp"
 #include "corm/sql/schema/table_schema.hpp"
 
@@ -46,11 +48,17 @@ class MetaData {
   /// e.g. corm::Connection. The caller commits.
   template <class C>
   void create_all(C& c, DdlOptions o = {}) const {
+    static_assert(!detail::AwaitingConnection<C>,
+                  "MetaData::create_all(conn) needs a synchronous corm::Connection; on an AsyncConnection "
+                  "write `co_await corm::create_all(conn, metadata)` (corm/asyncio/async_schema.hpp)");
     for (const std::string& s : create_all_sql(c.dialect(), o)) c.exec_driver_sql(s, {});
   }
   /// Runs drop_all_sql on a connection. The caller commits.
   template <class C>
   void drop_all(C& c, DdlOptions o = {}) const {
+    static_assert(!detail::AwaitingConnection<C>,
+                  "MetaData::drop_all(conn) needs a synchronous corm::Connection; on an AsyncConnection "
+                  "write `co_await corm::drop_all(conn, metadata)` (corm/asyncio/async_schema.hpp)");
     for (const std::string& s : drop_all_sql(c.dialect(), o)) c.exec_driver_sql(s, {});
   }
 

@@ -10,8 +10,10 @@
 
 namespace corm {
 
-/// A to-one relationship holder. Assigning an object marks it loaded. Reading it while unloaded
-/// calls the installed RelationshipHook (the session's loader), or throws UsageError when none.
+/// A to-one relationship holder. A new one is loaded and null (an object you just made has no
+/// related row yet); only a session loading an object from its row leaves the holder unloaded
+/// until the relationship is loaded. Assigning an object marks it loaded. Reading it while
+/// unloaded calls the installed RelationshipHook (the session's loader), or throws UsageError.
 template <class T>
 class One {
  public:
@@ -66,7 +68,7 @@ class One {
   }
 
   std::shared_ptr<T> value_;
-  LoadState state_ = LoadState::unloaded;
+  LoadState state_ = LoadState::loaded;
   std::shared_ptr<const RelationshipHook> hook_;
 };
 

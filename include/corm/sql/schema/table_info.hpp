@@ -86,6 +86,8 @@ struct RelationshipInfo {
   std::size_t secondary_remote = 0;
   /// Address of the One<T>/Many<T> member of `*obj`.
   void* (*holder)(void* obj) = nullptr;
+  /// Marks the One<T>/Many<T> member of `*obj` unloaded (an object read from its row).
+  void (*unload)(void* obj) = nullptr;
   /// True for One<T> holders (many_to_one, one_to_one).
   bool to_one() const noexcept {
     return kind == RelationshipKind::many_to_one || kind == RelationshipKind::one_to_one;

@@ -137,6 +137,11 @@ void* relationship_holder(void* obj) {
   return &(static_cast<T*>(obj)->*(part<T, I>().holder));
 }
 
+template <Mapped T, std::size_t I>
+void relationship_unload(void* obj) {
+  (static_cast<T*>(obj)->*(part<T, I>().holder)).reset_unloaded();
+}
+
 template <Mapped T>
 const TableInfo& table_info_of();
 
@@ -230,6 +235,7 @@ RelationshipInfo build_relationship(std::size_t ordinal) {
   r.kind = P::kind;
   r.target = &table_info_of<Target>;
   r.holder = &relationship_holder<T, I>;
+  r.unload = &relationship_unload<T, I>;
   if constexpr (P::kind == RelationshipKind::many_to_one) {
     constexpr std::size_t local = column_index_of<T>(p.link);
     constexpr std::size_t remote = referenced_index<T, Target>(p.link);

@@ -1,0 +1,91 @@
+#pragma once
+// SessionFactory: how to make a session — plain on one engine, or routed over a writer (the
+// primary) and a reader (a replica) — with its options. transactional(), scoped sessions and
+// task groups take one, so a request's one session can be routed, task-scoped and transactional
+// at once:
+//
+//   auto sessions = corm::ext::AsyncSessionFactory::routed(writer, reader);
+//   corm::ext::AsyncScopedSessions scoped(sessions);
+//   co_await scoped.scoped([&](auto& scope) -> asio::awaitable<void> {
+//     co_await corm::ext::transactional(sessions, scope.session(), work);  // joins the scope's session
+//   });
+//   co_await corm::ext::transactional(sessions, work);   // a routed session of its own, committed
+//
+// Wherever a factory is taken, an engine will do: it converts to a factory of plain sessions.
+
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include "corm/core/error.hpp"
+#include "corm/ext/routing.hpp"
+#include "corm/ext/session_kind.hpp"
+
+namespace corm::ext {
+
+/// Makes sessions of type S (see the header comment). Cheap to copy: it holds engine handles.
+template <SessionType S>
+class BasicSessionFactory {
+ public:
+  using engine_type = engine_of_t<S>;
+  using session_type = S;
+
+  /// Plain sessions on `engine`.
+  BasicSessionFactory(engine_type engine, SessionOptions options = {})  // NOLINT: implicit on purpose
+      : writer_(std::move(engine)), options_(options) {}
+
+  /// Routed sessions: reads outside a writing transaction go to `reader`, everything else to
+  /// `writer` (ReadWriteRouter). Both engines must speak the same dialect.
+  static BasicSessionFactory routed(engine_type writer, engine_type reader, SessionOptions options = {}) {
+    if (writer.dialect() != reader.dialect())
+      throw ConfigError("a routed session factory needs a writer and a reader of the same dialect (got " +
+                        std::string(dialect_name(writer.dialect())) + " and " +
+                        std::string(dialect_name(reader.dialect())) + ")");
+    BasicSessionFactory f(std::move(writer), options);
+    f.reader_.emplace(std::move(reader));
+    return f;
+  }
+
+  /// A new session with the factory's options.
+  std::unique_ptr<S> make() const { return make(options_); }
+  /// A new session with `options` instead (same engines, same routing).
+  std::unique_ptr<S> make(const SessionOptions& options) const {
+    auto s = std::make_unique<S>(writer_, options);
+    if (reader_) s->set_router(*reader_, std::make_shared<ReadWriteRouter>());
+    return s;
+  }
+
+  /// The same engines with other session options.
+  BasicSessionFactory with_options(SessionOptions options) const {
+    BasicSessionFactory f = *this;
+    f.options_ = options;
+    return f;
+  }
+
+  const SessionOptions& options() const noexcept { return options_; }
+  /// True when sessions are routed over a writer and a reader.
+  bool is_routed() const noexcept { return reader_.has_value(); }
+  /// The engine of writes (the only engine of plain sessions).
+  const engine_type& writer() const noexcept { return writer_; }
+  /// The engine of routed reads, when routed.
+  const std::optional<engine_type>& reader() const noexcept { return reader_; }
+
+ private:
+  engine_type writer_;
+  std::optional<engine_type> reader_;
+  SessionOptions options_;
+};
+
+/// Makes Session objects (the sync front).
+using SessionFactory = BasicSessionFactory<Session>;
+/// Makes AsyncSession objects (the async front).
+using AsyncSessionFactory = BasicSessionFactory<AsyncSession>;
+
+/// The read/write router of a session a routed factory (or a routing session) made — where its
+/// statements went — or nullptr for a plain session.
+template <SessionType S>
+const ReadWriteRouter* read_write_router(const S& session) noexcept {
+  return dynamic_cast<const ReadWriteRouter*>(session.router());
+}
+
+}  // namespace corm::ext
