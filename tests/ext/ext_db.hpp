@@ -2,7 +2,8 @@
 // Models and a database for the ext tests: products (soft delete, unique name), notes (plain
 // delete), accounts (transfers, deadlocks), ledger lines (task groups). On PostgreSQL each
 // ExtDb is a fresh schema first on every pooled connection's search_path (URL startup options),
-// dropped at the end; on SQLite a fresh file. Also counts the queries an engine sends.
+// dropped at the end; on MySQL a fresh database named in the URL, dropped at the end; on SQLite
+// a fresh file. Also counts the queries an engine sends.
 
 #include <atomic>
 #include <cstdint>
@@ -46,7 +47,8 @@ template <>
 struct corm::Model<corm::ext_test::Product> {
   using P = corm::ext_test::Product;
   static constexpr auto table = corm::table("ext_products", corm::column("id", &P::id, corm::primary_key, corm::identity),
-                                            corm::column("name", &P::name, corm::unique),
+                                            // Unique, so bounded: MySQL indexes no unbounded string.
+                                            corm::column("name", &P::name, corm::max_length(100), corm::unique),
                                             corm::column("price", &P::price),
                                             corm::column("is_deleted", &P::is_deleted));
 };
@@ -79,9 +81,14 @@ inline std::string schema_url(const std::string& base, const std::string& schema
   return Url::parse(base).with_query("options", "-c search_path=" + schema).str();
 }
 
+/// The URL of database `name` on the MySQL server of CORM_TEST_MYSQL.
+inline std::string mysql_database_url(const std::string& name) {
+  return Url::parse(mysql_url()).with_database(name).str_with_password();
+}
+
 struct ExtDb {
-  std::string schema = is_postgres() ? unique_name("ext") : std::string();
-  std::string url = is_postgres() ? schema_url(pg_url(), schema) : sqlite_url();
+  std::string schema = is_sqlite() ? std::string() : unique_name("ext");
+  std::string url = is_postgres() ? schema_url(pg_url(), schema) : is_mysql() ? mysql_database_url(schema) : sqlite_url();
   MetaData metadata;
 
   ExtDb() {
@@ -91,6 +98,11 @@ struct ExtDb {
       c.exec_driver_sql("CREATE SCHEMA " + quote_identifier(Dialect::postgresql, schema));
       c.commit();
     }
+    if (is_mysql()) {
+      Engine admin = create_engine(mysql_url());
+      Connection c = admin.connect();
+      c.exec_driver_sql("CREATE DATABASE " + quote_identifier(Dialect::mysql, schema));
+    }
     using namespace corm::ext_test;
     metadata.add<Product>().add<Note>().add<Account>().add<Line>();
     Engine e = create_engine(url);
@@ -99,8 +111,14 @@ struct ExtDb {
     c.commit();
   }
   ~ExtDb() {
-    if (!is_postgres()) return;
+    if (is_sqlite()) return;
     try {
+      if (is_mysql()) {
+        Engine admin = create_engine(mysql_url());
+        Connection c = admin.connect();
+        c.exec_driver_sql("DROP DATABASE " + quote_identifier(Dialect::mysql, schema));
+        return;
+      }
       Engine admin = create_engine(pg_url());
       Connection c = admin.connect();
       c.exec_driver_sql("DROP SCHEMA " + quote_identifier(Dialect::postgresql, schema) + " CASCADE");
