@@ -261,7 +261,7 @@ TEST_CASE("fault 13: malformed URLs and options raise ConfigError with no networ
       "postgresql://kim:" + pw + "@" + hp + "/db?no_such_option=1",
       "postgresql://kim:" + pw + "@127.0.0.1:99999/db",
       "postgresql://kim:" + pw + "@[" + hp + "/db",
-      "mysql://kim:" + pw + "@" + hp + "/db",
+      "oracle://kim:" + pw + "@" + hp + "/db",  // a database corm does not speak
       "kim:" + pw + "@" + hp + "/db",
       "postgresql//kim:" + pw + "@" + hp + "/db",
       "",
