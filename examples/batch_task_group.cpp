@@ -1,4 +1,4 @@
-// A batch import as a transactional task group (seed 002): the batch is split into chunks,
+// A batch import as a transactional task group: the batch is split into chunks,
 // each chunk is validated and written by its own task with its own session, concurrently. If
 // every chunk succeeds all commit; if one fails, the other tasks are cancelled and every session
 // rolls back, so a batch is imported completely or not at all. On PostgreSQL the group can also

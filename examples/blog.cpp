@@ -1,6 +1,6 @@
 // The flagship: one blog listing — 100 authors, each with 10 books, each with 2 reviews — loaded
 // four ways, with the statements each way cost counted through the engine's before_execute
-// event (seed 000's N+1 chapter):
+// event:
 //
 //   lazy                 1 query for the authors + 1 per author on first access = 101
 //   selectinload         authors, then every author's books in one IN query     = 2

@@ -1,4 +1,4 @@
-// A product service in three layers (seed 002): a router that turns requests into service
+// A product service in three layers: a router that turns requests into service
 // calls and domain errors into status codes, a service that holds the business rules and the
 // transaction boundaries, and a repository — a domain subclass of AsyncRepository<Product> with its
 // own queries, soft delete, and unique violations mapped to the domain's DuplicateProduct. Each

@@ -1,5 +1,5 @@
 #pragma once
-// Scoped sessions: one session per request or task scope (seed 002's async_scoped_session),
+// Scoped sessions: one session per request or task scope (SQLAlchemy's async_scoped_session),
 // created on first use inside the scope and always removed when the scope ends — normally, by an
 // exception, or by cancellation. A registry keyed by the current task and cleaned up by hand
 // leaks a session (and a pooled connection) for every task that forgets; here the scope owns its

@@ -1,6 +1,6 @@
 #pragma once
 // TransactionalTaskGroup: several coroutines run concurrently, each with its own session and
-// transaction (seed 002). If every task succeeds, every transaction commits; if one fails, the
+// transaction. If every task succeeds, every transaction commits; if one fails, the
 // others are cancelled and every session rolls back, and the first error propagates.
 //
 //   corm::ext::TransactionalTaskGroup group(engine);

@@ -18,7 +18,7 @@
 //   NESTED        a SAVEPOINT in it: a failure rolls back only the work's own changes.
 // read_only runs the work in a read-only session (no flush, no dirty checking, rolled back at the
 // end; PostgreSQL also refuses writes) — and read-only calls joined with REQUIRED share one
-// session, so repeated get()s of the same row are identity-map hits (seed 003).
+// session, so repeated get()s of the same row are identity-map hits.
 //
 // Retry: a transaction that owns its session (outermost, REQUIRES_NEW) is re-run from the start
 // with a fresh session when it fails with DeadlockDetected or SerializationFailure, up to

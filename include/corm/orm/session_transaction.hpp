@@ -1,7 +1,7 @@
 #pragma once
 // SessionTransaction: what Session::begin() and begin_nested() return. commit() flushes and
 // commits (root) or releases the savepoint (nested); destroyed while active, it rolls back —
-// a savepoint only its own work, so the outer transaction can go on (seed 000's A/B/C).
+// a savepoint only its own work, so the outer transaction can go on (work A and C commit although B failed).
 
 #include <cstdint>
 #include <optional>
