@@ -2,7 +2,7 @@
 # Draws the benchmark bar chart from a run's `W<n> <peer> <metric> <value>` lines:
 # each corm peer's throughput as a ratio to the raw peer measured in the same run
 # (raw-libpq for PostgreSQL, raw-sqlite3 for SQLite; W5: the pipelined async flush and
-# execute_many against raw-libpq-pipelined), with the issue-8 bar (0.9x) marked. W1, W3 and W4 use the
+# execute_many against raw-libpq-pipelined), with the 0.9x target for the ORM marked. W1, W3 and W4 use the
 # ratio each corm peer took in its own process (passes paired with raw libpq's) where it printed one.
 #   bench/plot.sh RESULTS OUT.png
 set -euo pipefail
@@ -57,7 +57,7 @@ set xlabel "* W5: corm-orm-async (flush) and corm-core-async (execute_many) vs r
 set ylabel "ratio to raw"
 set arrow 1 from graph 0, first 1.0 to graph 1, first 1.0 nohead lw 2 lc rgb "#333333"
 set arrow 2 from graph 0, first 0.9 to graph 1, first 0.9 nohead lw 1 dt 2 lc rgb "#cc0000"
-set label 1 "bar 0.9x (issue 8, ORM)" at graph 0.995, first 0.93 right textcolor rgb "#cc0000" font ",9"
+set label 1 "target 0.9x (ORM)" at graph 0.995, first 0.93 right textcolor rgb "#cc0000" font ",9"
 plot for [i=2:7] "$DAT" using i:xtic(1), \
      for [i=2:7] "$DAT" using (\$0 + (i-4.5)/7.5):(column(i)):(sprintf("%.2f", column(i))) with labels offset 0,0.7 font ",8" notitle
 GP
