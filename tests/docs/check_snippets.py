@@ -3,6 +3,8 @@
 
     check_snippets.py PAGE.md --repo DIR --cxx COMPILER [--include DIR]... [--define D]...
 
+A ```cmake block marked `<!-- snippet: from PATH -->` must appear verbatim in PATH too.
+
 Every ```cpp block of the page must be preceded (on the line right above its fence) by a marker
 saying how to check it:
 
@@ -29,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 
-FENCE_OPEN = re.compile(r"^```cpp\s*$")
+FENCE_OPEN = re.compile(r"^```(cpp|cmake)\s*$")
 MARKER = re.compile(r"^<!--\s*snippet:\s*(.*?)\s*-->\s*$")
 CONTEXT = re.compile(r"<!--\s*snippet-context:\s*([A-Za-z0-9_]+)\s*-->")
 
@@ -46,7 +48,9 @@ def read_blocks(path):
     blocks, errors = [], []
     i = 0
     while i < len(lines):
-        if FENCE_OPEN.match(lines[i]):
+        fence = FENCE_OPEN.match(lines[i])
+        if fence:
+            language = fence.group(1)
             start = i
             marker = None
             if i > 0:
@@ -60,7 +64,12 @@ def read_blocks(path):
                 errors.append(f"{path}:{start + 1}: unterminated ```cpp block")
                 break
             code = "\n".join(lines[i + 1:j])
-            if marker is None:
+            if language == "cmake" and marker is not None and not marker.startswith(("from ", "skip:")):
+                errors.append(f"{path}:{start + 1}: a ```cmake block can only be checked with "
+                              "<!-- snippet: from PATH --> or skipped")
+            elif language == "cmake" and marker is None:
+                pass  # CMake blocks are checked only when they say where they come from
+            elif marker is None:
                 errors.append(f"{path}:{start + 1}: ```cpp block without a marker; put one of "
                               "<!-- snippet: file | decl | function(...) | coroutine(...) | from PATH | "
                               "skip: REASON --> on the line above the fence")
