@@ -1,5 +1,5 @@
 #pragma once
-// Repository<T> / AsyncRepository<T>: the data-access base class of one domain (seeds 000 §5 and 002) over a session
+// Repository<T> / AsyncRepository<T>: the data-access base class of one domain over a session
 // the caller owns. Generic CRUD — get_by_id (identity map first), get_all(skip, limit),
 // find / find_one with a where-clause, count, exists, create, update, delete_ — and a domain
 // subclass adds its own queries on top of query() and session():

@@ -1,5 +1,5 @@
 #pragma once
-// Read/write split (seeds 000 §7 and 002): a writer engine (the primary) and a reader engine (a
+// Read/write split: a writer engine (the primary) and a reader engine (a
 // replica) behind one session. Reads outside a writing transaction go to the reader; flushes,
 // locking reads (with_for_update) and every later read of a transaction that has written or
 // locked go to the writer, so a transaction always reads its own writes. An explicit override

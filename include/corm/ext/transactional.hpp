@@ -1,6 +1,6 @@
 #pragma once
-// transactional(): run a unit of work in a transaction, Spring's @Transactional for corm (seeds
-// 002 and 004). The work is a callable taking the session to use:
+// transactional(): run a unit of work in a transaction, Spring's @Transactional for corm.
+// The work is a callable taking the session to use:
 //
 //   auto place_order = [&](corm::AsyncSession& s) -> asio::awaitable<std::int64_t> { ... };
 //   corm::ext::TxOptions opts;

@@ -20,7 +20,7 @@ namespace corm::orm {
 
 /// One row's identity: its table and its primary-key values, with their hash computed once
 /// here. The identity set probes a key on every load of every row and hashes each state it
-/// moves, so a key never hashes twice (W4: 11,000 keys per load). A single integer key (nearly
+/// moves, so a key never hashes twice (11,000 keys to load 1,000 authors with their books). A single integer key (nearly
 /// every table's) is held as the integer; any other key as its values encoded into one
 /// canonical string (encode_key), so int32 and int64 keys of the same number compare equal.
 class IdentityKey {

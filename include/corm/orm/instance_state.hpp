@@ -30,7 +30,7 @@ enum class ObjectStatus : std::uint8_t {
 /// Kept small (168 bytes): a load makes one per row, and what a read-only load never uses — loader
 /// strategies other than the mapping's, recorded collections, decoded snapshot values — lives
 /// in a separate block allocated from the session's pool on first use. At 264 bytes the states
-/// of W3's 100,000 rows outgrew the StatePool's chunk cache, and the rest was faulted in afresh
+/// of 100,000 loaded rows outgrew the StatePool's chunk cache, and the rest was faulted in afresh
 /// for every load.
 struct InstanceState : std::enable_shared_from_this<InstanceState> {
   /// A state whose extra block uses the default memory resource (tests, tools).
@@ -89,7 +89,7 @@ struct InstanceState : std::enable_shared_from_this<InstanceState> {
   void take_snapshot();
   /// Records the row the object was just loaded from (its columns from `first` on) as the
   /// snapshot, to decode when snapshot() is first asked: most loaded objects are never flushed,
-  /// and a Value per column of every loaded object was 8 % of W4's instructions. A result that
+  /// and a Value per column of every loaded object was 8 % of the instructions of an eager load of 10,000 books. A result that
   /// is not ResultSet::retainable() is not kept: the values are copied from the object at once.
   void snapshot_from(const Row& row, std::size_t first);
   /// The snapshot to fill in place (a flushed INSERT), all columns null at first.

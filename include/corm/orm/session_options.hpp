@@ -25,7 +25,7 @@ struct SessionOptions {
   std::size_t in_chunk_size = 25000;
   /// Rows per FETCH of a selectin load for many parents (LoadPlan::eager_slice_min_parents) on
   /// PostgreSQL: its rows are read through a server-side cursor and each slice becomes objects
-  /// while the server produces the next (W4: 10,000 books). 0 reads them whole, in one result.
+  /// while the server produces the next (e.g. 10,000 books of 1,000 authors). 0 reads them whole, in one result.
   std::size_t eager_yield_per = 1000;
   /// The N+1 detector fires when lazy loads send the same statement shape this many times.
   std::size_t n_plus_one_threshold = 10;
