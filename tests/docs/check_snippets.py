@@ -21,6 +21,9 @@ translation unit that starts with context.hpp (every public header) and with the
 `<!-- snippet-context: NAME -->` anywhere in the page adds tests/docs/context/NAME.hpp (models and
 names the page's fragments use without declaring them). `#include` lines of any block are moved to
 the top of its translation unit. A block without a marker is an error.
+
+The page's relative links are checked too: the file must exist and, for `file.md#anchor`, the
+heading must be there (GitHub's anchor spelling).
 """
 
 import argparse
@@ -81,6 +84,35 @@ def read_blocks(path):
     return blocks, errors
 
 
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*$", re.M)
+
+
+def anchor(heading):
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.lower().replace("`", ""))
+    return text.replace(" ", "-")
+
+
+def check_links(path, page, text):
+    errors = []
+    base = os.path.dirname(path)
+    for m in LINK.finditer(text):
+        target = m.group(1)
+        if re.match(r"^[a-z]+:", target):
+            continue
+        file_part, _, frag = target.partition("#")
+        dest = os.path.normpath(os.path.join(base, file_part)) if file_part else path
+        if not os.path.exists(dest):
+            errors.append(f"{page}: broken link {target}: {file_part} does not exist")
+            continue
+        if frag and dest.endswith(".md"):
+            anchors = {anchor(h) for h in HEADING.findall(open(dest, encoding="utf-8").read())}
+            if frag not in anchors:
+                errors.append(f"{page}: broken link {target}: no heading with anchor #{frag}")
+    return errors
+
+
 def split_includes(code):
     includes, rest = [], []
     for line in code.split("\n"):
@@ -122,6 +154,7 @@ def main():
     blocks, errors = read_blocks(args.page)
     text = open(args.page, encoding="utf-8").read()
     contexts = CONTEXT.findall(text)
+    errors += check_links(args.page, page, text)
 
     shared_includes = ['#include "context.hpp"'] + [f'#include "context/{c}.hpp"' for c in contexts]
     shared_body = []
