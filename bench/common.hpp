@@ -1,6 +1,6 @@
 #pragma once
 // Shared by every benchmark program: the workload constants and expected results from
-// ../shared/bench/WORKLOADS.md, the LCG, timing (warm-up + median of 3), result checks and the
+// docs/benchmarks.md, the LCG, timing (warm-up + median of 3), result checks and the
 // stdout contract `W<n> <peer> <metric> <value>` (everything else goes to stderr).
 
 #include <malloc.h>

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Builds the SQLite benchmark database from the same formulas as ../shared/bench/seed.sql.
+"""Builds the SQLite benchmark database from the same formulas as bench/data/seed.sql.
 
 seed.sql is PostgreSQL (generate_series, md5(), interval arithmetic), so it cannot be loaded into
 SQLite as it is; this script generates the identical rows instead (same ids, same values, same

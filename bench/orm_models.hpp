@@ -1,5 +1,5 @@
 #pragma once
-// The benchmark schema (../shared/bench/schema.sql) mapped for the ORM peers.
+// The benchmark schema (bench/data/schema.sql) mapped for the ORM peers.
 
 #include <corm/corm.hpp>
 #include <corm/sql/all.hpp>
