@@ -111,6 +111,11 @@ void AsyncConnection::set_isolation_level(IsolationLevel level) {
   tx_.set_isolation_level(level);
 }
 
+void AsyncConnection::set_next_transaction_read_only() {
+  Use use(*this);
+  tx_.mark_next_read_only();
+}
+
 AsyncDriverConnection& AsyncConnection::driver() const noexcept {
   return static_cast<AsyncDriverConnection&>(*pooled_->conn);
 }

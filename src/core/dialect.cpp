@@ -49,6 +49,8 @@ constexpr DialectTraits mysql_traits{
     .supports_array_params = false,
     .has_server_process = true,
     .supports_two_phase = false,
+    .expands_in_lists = true,
+    .max_bound_parameters = 65'535,  // the binary protocol's 2-byte parameter count
     .default_isolation = "REPEATABLE READ",
     .max_identifier_length = 64,
     .identifier_length_in_chars = true,

@@ -25,6 +25,15 @@ void TransactionState::set_isolation_level(IsolationLevel level) {
   level_ = level;
 }
 
+void TransactionState::mark_next_read_only() {
+  if (dialect_ == Dialect::sqlite)
+    throw UsageError("SQLite has no read-only transactions; open the database read-only instead "
+                     "(sqlite:///path?mode=ro) or use a read-only session");
+  if (in_tx_)
+    throw UsageError("cannot make a transaction read-only once it has begun; mark it before its first statement");
+  read_only_ = true;
+}
+
 void TransactionState::check_usable() const {
   if (lost_in_tx_)
     throw ConnectionLost("the connection was lost inside a transaction, which the server has rolled back; "
@@ -50,12 +59,16 @@ std::vector<std::string> TransactionState::begin_statements() const {
   // The engine-wide PostgreSQL level travels in the startup packet; only a per-connection
   // level needs spelling out. An explicit begin() under AUTOCOMMIT still opens a transaction.
   if (dialect_ == Dialect::postgresql && level_ && level != IsolationLevel::autocommit) {
-    out.push_back(fmt::format("BEGIN ISOLATION LEVEL {}", to_sql(level)));
+    out.push_back(fmt::format("BEGIN ISOLATION LEVEL {}{}", to_sql(level), read_only_ ? " READ ONLY" : ""));
+  } else if (dialect_ == Dialect::postgresql && read_only_) {
+    out.emplace_back("BEGIN READ ONLY");
   } else if (dialect_ == Dialect::mysql && level_ && level != IsolationLevel::autocommit) {
     // MySQL's START TRANSACTION takes no level: SET TRANSACTION (without SESSION) applies to the
     // next transaction only.
     out.push_back(fmt::format("SET TRANSACTION ISOLATION LEVEL {}", to_sql(level)));
-    out.emplace_back("BEGIN");
+    out.emplace_back(read_only_ ? "START TRANSACTION READ ONLY" : "BEGIN");
+  } else if (dialect_ == Dialect::mysql && read_only_) {
+    out.emplace_back("START TRANSACTION READ ONLY");
   } else {
     out.emplace_back("BEGIN");
   }
@@ -112,6 +125,7 @@ bool TransactionState::end() noexcept {
   in_tx_ = false;
   tx_failed_ = false;
   lost_in_tx_ = false;
+  read_only_ = false;  // per transaction, like MySQL's SET TRANSACTION READ ONLY
   savepoints_.clear();
   return send_rollback;
 }

@@ -39,6 +39,7 @@ bool Connection::in_transaction() const noexcept { return tx_.in_transaction(); 
 bool Connection::in_nested_transaction() const noexcept { return tx_.in_nested_transaction(); }
 IsolationLevel Connection::isolation_level() const noexcept { return tx_.isolation_level(); }
 void Connection::set_isolation_level(IsolationLevel level) { tx_.set_isolation_level(level); }
+void Connection::set_next_transaction_read_only() { tx_.mark_next_read_only(); }
 
 void Connection::ensure_usable() {
   if (closed_) throw UsageError("this Connection is closed; check out a new one with engine.connect()");

@@ -97,7 +97,7 @@ asio::awaitable<std::vector<Result>> AsyncSession::run_step(const orm::Step& ste
     co_return out;
   }
   AsyncConnection& conn = *co_await connection_for_impl(role, false);
-  if (needs_read_only_mark(conn)) co_await conn.exec_driver_sql("SET TRANSACTION READ ONLY");
+  if (needs_read_only_mark(conn)) co_await mark_read_only(conn);
   auto t0 = std::chrono::steady_clock::now();
   std::vector<Result> out;
   if (step.statements.size() == 1) {
@@ -120,14 +120,23 @@ asio::awaitable<std::vector<Result>> AsyncSession::run_step(const orm::Step& ste
 // ONLY autobegins it), so the server refuses writes too. A test, not a coroutine: the statement
 // path spends no frame on it.
 bool AsyncSession::needs_read_only_mark(const AsyncConnection& conn) const {
-  return options_.read_only && conn.dialect() == Dialect::postgresql && !conn.in_transaction() &&
+  return options_.read_only && conn.dialect() != Dialect::sqlite && !conn.in_transaction() &&
          conn.isolation_level() != IsolationLevel::autocommit;
+}
+
+// MySQL takes READ ONLY only with START TRANSACTION, which the next statement's autobegin sends.
+asio::awaitable<void> AsyncSession::mark_read_only(AsyncConnection& conn) {
+  if (conn.dialect() == Dialect::mysql) {
+    conn.set_next_transaction_read_only();
+    co_return;
+  }
+  co_await conn.exec_driver_sql("SET TRANSACTION READ ONLY");
 }
 
 asio::awaitable<void> AsyncSession::run_sliced(const orm::Step& step, orm::StatementRole role, std::size_t yield_per,
                                                orm::LoadPlan& plan) {
   AsyncConnection& conn = *co_await connection_for_impl(role, false);
-  if (needs_read_only_mark(conn)) co_await conn.exec_driver_sql("SET TRANSACTION READ ONLY");
+  if (needs_read_only_mark(conn)) co_await mark_read_only(conn);
   auto t0 = std::chrono::steady_clock::now();
   std::function<void(Result)> on_rows = [&plan](Result slice) { plan.feed_slice(slice); };
   Compiled c = step.statements.front();

@@ -232,10 +232,20 @@ bool LoadPlan::build(Task& t) {
     // the database re-runs the filter instead of receiving the keys.
     preds.push_back(embed(t.select, owner.columns[r.local_column], kc));
   } else {
-    const std::size_t chunk = std::max<std::size_t>(1, core_.options().in_chunk_size);
-    for (std::size_t i = 0; i < keys.size(); i += chunk)
-      preds.push_back(in_keys(kc, std::vector<Value>(keys.begin() + static_cast<std::ptrdiff_t>(i),
-                                                     keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), i + chunk)))));
+    const DialectTraits& traits = dialect_traits(d);
+    std::size_t chunk = std::max<std::size_t>(1, core_.options().in_chunk_size);
+    // Room for the few other values a relationship statement may bind.
+    if (traits.max_bound_parameters > 0) chunk = std::min(chunk, traits.max_bound_parameters - 64);
+    for (std::size_t i = 0; i < keys.size(); i += chunk) {
+      std::vector<Value> part(keys.begin() + static_cast<std::ptrdiff_t>(i),
+                              keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), i + chunk)));
+      // Where each list length is its own statement, the last chunk repeats its last key up to
+      // the chunk's length (a repeated IN item matches nothing twice): every chunk is then the
+      // same SQL, one prepared statement and one batch.
+      if (traits.expands_in_lists && i > 0)
+        while (part.size() < chunk) part.push_back(part.back());
+      preds.push_back(in_keys(kc, std::move(part)));
+    }
   }
   // Collections come back in the order of the target's primary key. For a single integer key
   // and no eager joins below, complete_relationship sorts each collection (about ten objects in

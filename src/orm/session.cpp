@@ -59,9 +59,15 @@ void Session::transaction_ended() {
 // The session's connection for `role`; a read-only session's transaction is marked so first.
 Connection& Session::connection_to_read(orm::StatementRole role) {
   Connection& conn = connection_for(role);
-  if (options_.read_only && conn.dialect() == Dialect::postgresql && !conn.in_transaction() &&
-      conn.isolation_level() != IsolationLevel::autocommit)
-    conn.exec_driver_sql("SET TRANSACTION READ ONLY");  // autobegins; the server then refuses writes too
+  if (options_.read_only && conn.dialect() != Dialect::sqlite && !conn.in_transaction() &&
+      conn.isolation_level() != IsolationLevel::autocommit) {
+    // The server then refuses writes too. MySQL takes READ ONLY only with START TRANSACTION; on
+    // PostgreSQL SET TRANSACTION travels with the pipelined BEGIN.
+    if (conn.dialect() == Dialect::mysql)
+      conn.set_next_transaction_read_only();
+    else
+      conn.exec_driver_sql("SET TRANSACTION READ ONLY");  // autobegins
+  }
   return conn;
 }
 

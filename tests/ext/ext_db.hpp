@@ -140,7 +140,8 @@ struct Queries {
   template <class E>
   explicit Queries(E& engine) {
     engine.events().before_execute([c = n](const StatementEvent& e) {
-      for (std::string_view control : {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA", "SET "})
+      for (std::string_view control :
+           {"BEGIN", "START TRANSACTION", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA", "SET "})
         if (e.sql.substr(0, control.size()) == control) return;
       ++*c;
     });

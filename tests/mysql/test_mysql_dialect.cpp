@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "mysql/mysql_db.hpp"
 #include "support/test_db.hpp"
 
 using namespace corm;
@@ -121,7 +122,11 @@ TEST_CASE("a multi-row INSERT ... RETURNING gives each row its id, under concurr
 }
 
 TEST_CASE("server errors become corm's classes with the key, constraint, column or table named", "[mysql][errors]") {
-  auto engine = create_engine(test::mysql_url());
+  // A database of its own: foreign key names are unique per database, so a second run would
+  // collide with the first one's tables.
+  const MetaData no_tables;
+  test::MysqlDb db(no_tables);
+  auto engine = create_engine(db.url);
   auto c = engine.connect();
   const auto parent = table(c, "parent", "id INT PRIMARY KEY, email VARCHAR(50), CONSTRAINT uq_parent_email UNIQUE (email)");
   const std::string parent_name = parent.substr(1, parent.size() - 2);

@@ -52,14 +52,15 @@ struct OrmDb {
 };
 
 /// Counts the queries an engine sends (before_execute), not transaction control (BEGIN,
-/// COMMIT, SAVEPOINT, ...).
+/// START TRANSACTION, COMMIT, SAVEPOINT, ...).
 struct QueryCounter {
   // Shared with the listener, which lives as long as the engine.
   std::shared_ptr<std::atomic<int>> n = std::make_shared<std::atomic<int>>(0);
   template <class E>
   explicit QueryCounter(E& engine) {
     engine.events().before_execute([c = n](const StatementEvent& e) {
-      for (std::string_view control : {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA"})
+      for (std::string_view control :
+           {"BEGIN", "START TRANSACTION", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA"})
         if (e.sql.substr(0, control.size()) == control) return;
       ++*c;
     });

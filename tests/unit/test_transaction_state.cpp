@@ -52,6 +52,32 @@ TEST_CASE("transaction state: autobegins_plainly() says exactly when the autobeg
   CHECK(not_plain > 0);
 }
 
+TEST_CASE("transaction state: a read-only mark shapes the next BEGIN only, after any isolation level", "[tx]") {
+  TransactionState my(Dialect::mysql, std::nullopt);
+  my.mark_next_read_only();
+  CHECK_FALSE(my.autobegins_plainly());
+  CHECK_FALSE(my.reads_may_precede_begin());
+  CHECK(my.autobegin_statements() == Statements{"START TRANSACTION READ ONLY"});
+  my.set_isolation_level(IsolationLevel::read_committed);
+  CHECK(my.autobegin_statements() ==
+        Statements{"SET TRANSACTION ISOLATION LEVEL READ COMMITTED", "START TRANSACTION READ ONLY"});
+  my.began();
+  CHECK(my.read_only());
+  CHECK_THROWS_WITH(my.mark_next_read_only(), Catch::Contains("once it has begun"));
+  (void)my.end();
+  CHECK_FALSE(my.read_only());  // one transaction only, as SET TRANSACTION READ ONLY
+  CHECK(my.autobegin_statements() == Statements{"SET TRANSACTION ISOLATION LEVEL READ COMMITTED", "BEGIN"});
+
+  TransactionState pg(Dialect::postgresql, std::nullopt);
+  pg.mark_next_read_only();
+  CHECK(pg.autobegin_statements() == Statements{"BEGIN READ ONLY"});
+  pg.set_isolation_level(IsolationLevel::serializable);
+  CHECK(pg.autobegin_statements() == Statements{"BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY"});
+
+  TransactionState lite(Dialect::sqlite, std::nullopt);
+  CHECK_THROWS_WITH(lite.mark_next_read_only(), Catch::Contains("mode=ro"));
+}
+
 TEST_CASE("transaction state: SQLite READ UNCOMMITTED sets and resets its pragma", "[tx]") {
   TransactionState lite(Dialect::sqlite, std::nullopt);
   CHECK(lite.isolation_level() == IsolationLevel::serializable);

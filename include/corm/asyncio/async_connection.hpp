@@ -91,6 +91,10 @@ class AsyncConnection {
   /// another coroutine runs an operation on this connection.
   void set_isolation_level(IsolationLevel level);
   IsolationLevel isolation_level() const noexcept { return tx_.isolation_level(); }
+  /// Makes the next transaction this connection begins READ ONLY, so the server refuses writes in
+  /// it (`START TRANSACTION READ ONLY` on MySQL, `BEGIN READ ONLY` on PostgreSQL). Applies to that
+  /// one transaction; throws UsageError inside one and on SQLite.
+  void set_next_transaction_read_only();
   /// Client-side limit per statement for this connection (0 = the engine's command_timeout).
   void set_command_timeout(std::chrono::milliseconds timeout) noexcept { timeout_ = timeout; }
   /// Marks the physical connection unusable; it is closed instead of pooled (at the end of the

@@ -39,6 +39,12 @@ struct DialectTraits {
   bool has_server_process;
   /// Two-phase commit (`PREPARE TRANSACTION` / XA).
   bool supports_two_phase;
+  /// `in_()` writes one placeholder per item (`IN (?, ?, …)`): no array or JSON parameter, so
+  /// each list length is its own statement.
+  bool expands_in_lists = false;
+  /// The most values one statement can bind (0: no limit corm needs to know). Eager loads chunk
+  /// expanded IN lists below it.
+  std::size_t max_bound_parameters = 0;
   /// The isolation level a transaction gets when none is asked for.
   std::string_view default_isolation;
   /// The longest identifier the server keeps whole (0: no limit). PostgreSQL counts bytes (63)

@@ -28,6 +28,13 @@ class TransactionState {
   /// Sets the level for later transactions; throws UsageError inside one.
   void set_isolation_level(IsolationLevel level);
 
+  /// Makes the next transaction READ ONLY (`START TRANSACTION READ ONLY` on MySQL, `BEGIN READ
+  /// ONLY` on PostgreSQL); it applies to that one transaction, as SET TRANSACTION does. Throws
+  /// UsageError inside one, and on SQLite, which has no read-only transactions.
+  void mark_next_read_only();
+  /// True when the transaction begun next (or the open one) was marked read-only.
+  bool read_only() const noexcept { return read_only_; }
+
   bool in_transaction() const noexcept { return in_tx_; }
   bool in_nested_transaction() const noexcept { return in_tx_ && !savepoints_.empty(); }
   /// True when the physical connection broke inside the open transaction.
@@ -46,13 +53,14 @@ class TransactionState {
   bool autobegins_plainly() const noexcept {
     const IsolationLevel level = isolation_level();
     return needs_autobegin() && !(dialect_ == Dialect::sqlite && level == IsolationLevel::read_uncommitted) &&
-           !((dialect_ == Dialect::postgresql || dialect_ == Dialect::mysql) && level_);
+           !((dialect_ == Dialect::postgresql || dialect_ == Dialect::mysql) && level_) && !read_only_;
   }
   /// True when a plain read may run before this transaction's BEGIN reaches the server: the
   /// BEGIN names no level of its own (the connection's default applies, which the driver
   /// checks) or asks for READ COMMITTED, where each statement takes its own snapshot anyway.
   bool reads_may_precede_begin() const noexcept {
-    return !level_ || *level_ == IsolationLevel::read_committed || *level_ == IsolationLevel::read_uncommitted;
+    return !read_only_ &&
+           (!level_ || *level_ == IsolationLevel::read_committed || *level_ == IsolationLevel::read_uncommitted);
   }
   /// Statements for an explicit begin(); throws UsageError when a transaction is open.
   std::vector<std::string> begin_statements() const;
@@ -97,6 +105,7 @@ class TransactionState {
   bool lost_in_tx_ = false;
   bool tx_failed_ = false;
   bool read_uncommitted_pragma_ = false;
+  bool read_only_ = false;
   std::vector<std::uint64_t> savepoints_;
   std::uint64_t serial_ = 0;
   std::uint64_t root_id_ = 0;

@@ -80,6 +80,10 @@ class Connection {
   void set_isolation_level(IsolationLevel level);
   /// The level the next transaction will use (the engine's default unless set here).
   IsolationLevel isolation_level() const noexcept;
+  /// Makes the next transaction this connection begins READ ONLY, so the server refuses writes in
+  /// it (`START TRANSACTION READ ONLY` on MySQL, `BEGIN READ ONLY` on PostgreSQL). Applies to that
+  /// one transaction; throws UsageError inside one and on SQLite.
+  void set_next_transaction_read_only();
 
   /// Returns the connection to the pool, rolling back anything open. Idempotent.
   void close() noexcept;

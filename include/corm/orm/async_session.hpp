@@ -214,6 +214,7 @@ class AsyncSession {
   boost::asio::awaitable<void> run_sliced(const orm::Step& step, orm::StatementRole role, std::size_t yield_per,
                                           orm::LoadPlan& plan);
   bool needs_read_only_mark(const AsyncConnection& conn) const;
+  boost::asio::awaitable<void> mark_read_only(AsyncConnection& conn);
   bool reads_pipelined(const orm::Step& step, orm::StatementRole role) const;
   boost::asio::awaitable<void> transaction_ended();  // routing hook: ends the reader's transaction
 

@@ -117,6 +117,12 @@ std::exception_ptr classify(unsigned code, std::string_view sqlstate, std::strin
           "lock wait timeout exceeded (innodb_lock_wait_timeout): another transaction holds the row; roll back "
           "and retry the transaction",
           d);
+    case 1792:  // ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION (SQLSTATE 25006)
+      return make<DatabaseError>(
+          with_server("cannot write in a READ ONLY transaction (a read-only session or transactional(read_only)); "
+                      "run the write in a read-write transaction",
+                      d),
+          d);
     case 1317:  // ER_QUERY_INTERRUPTED (KILL QUERY)
     case 1969:  // MariaDB ER_STATEMENT_TIMEOUT (max_statement_time)
     case 3024:  // MySQL ER_QUERY_TIMEOUT (max_execution_time)

@@ -67,7 +67,9 @@ class MysqlRules final : public DialectRules {
   void for_update(SqlWriter& w, const ForUpdate& f) const override {
     if (!f.enabled) return;
     // MariaDB has no `OF t`: the lock covers every table of the join (more than asked, never less).
-    w.raw(" FOR UPDATE");
+    // MariaDB has no `FOR SHARE`; both servers take LOCK IN SHARE MODE (MySQL 8 only without
+    // NOWAIT / SKIP LOCKED, which it wants after FOR SHARE).
+    w.raw(f.share ? " LOCK IN SHARE MODE" : " FOR UPDATE");
     if (f.nowait) w.raw(" NOWAIT");
     else if (f.skip_locked) w.raw(" SKIP LOCKED");
   }

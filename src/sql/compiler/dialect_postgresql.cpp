@@ -42,7 +42,7 @@ class PostgresRules final : public DialectRules {
 
   void for_update(SqlWriter& w, const ForUpdate& f) const override {
     if (!f.enabled) return;
-    w.raw(" FOR UPDATE");
+    w.raw(f.share ? " FOR SHARE" : " FOR UPDATE");
     if (!f.of.empty()) {
       w.raw(" OF ");
       for (std::size_t i = 0; i < f.of.size(); ++i) {

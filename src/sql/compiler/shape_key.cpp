@@ -111,7 +111,7 @@ void ShapeWalker::plain_select(const SelectCore& s) {
   opt(s.offset);
   const ForUpdate& f = s.for_update;
   if (f.enabled) side_effect_free = false;
-  u8(static_cast<std::uint8_t>((f.enabled ? 1 : 0) | (f.nowait ? 2 : 0) | (f.skip_locked ? 4 : 0)));
+  u8(static_cast<std::uint8_t>((f.enabled ? 1 : 0) | (f.nowait ? 2 : 0) | (f.skip_locked ? 4 : 0) | (f.share ? 8 : 0)));
   size(f.of.size());
   for (const FromItem& o : f.of) {
     ptr(o.table);

@@ -63,6 +63,16 @@ TEST_CASE("mysql locking reads: FOR UPDATE, NOWAIT, SKIP LOCKED", "[sql][mysql][
         "SELECT `tags`.`id`, `tags`.`label` FROM `tags` LIMIT ? FOR UPDATE SKIP LOCKED");
 }
 
+TEST_CASE("mysql shared locking reads are LOCK IN SHARE MODE, which MariaDB and MySQL 8 both take",
+          "[sql][mysql][lock]") {
+  CHECK(my_sql(select<Tag>().with_for_update(for_share)) ==
+        "SELECT `tags`.`id`, `tags`.`label` FROM `tags` LOCK IN SHARE MODE");
+  CHECK(my_sql(select<Tag>().with_for_update(for_share, nowait)) ==
+        "SELECT `tags`.`id`, `tags`.`label` FROM `tags` LOCK IN SHARE MODE NOWAIT");
+  // A shared and an exclusive lock are different statements in the compiled-statement cache.
+  CHECK(my_sql(select<Tag>().with_for_update()) != my_sql(select<Tag>().with_for_update(for_share)));
+}
+
 TEST_CASE("mysql upserts are ON DUPLICATE KEY UPDATE", "[sql][mysql][upsert]") {
   auto ins = insert<Tag>().values(set(&Tag::label, "x"));
   CHECK(my_sql(ins.on_conflict(&Tag::label).do_update(&Tag::label)) ==

@@ -251,6 +251,9 @@ TEST_CASE("with_for_update renders on PostgreSQL and is omitted on SQLite", "[sq
   CHECK(pg_sql(select<Book>().limit(1).with_for_update(skip_locked)) == books_select() + " LIMIT $1 FOR UPDATE SKIP LOCKED");
   CHECK(pg_sql(select<Book>().join(&Book::author).with_for_update(of<Book>(), nowait)) ==
         books_select() + R"( JOIN "authors" ON "books"."author_id" = "authors"."id" FOR UPDATE OF "books" NOWAIT)");
+  CHECK(pg_sql(select<Book>().with_for_update(for_share)) == books_select() + " FOR SHARE");
+  CHECK(pg_sql(select<Book>().with_for_update(for_share, skip_locked)) == books_select() + " FOR SHARE SKIP LOCKED");
+  CHECK(sqlite_sql(select<Book>().with_for_update(for_share)) == books_select());
 }
 
 TEST_CASE("order_by_name accepts only mapped column names", "[sql][select]") {

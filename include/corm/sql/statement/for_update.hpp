@@ -1,7 +1,8 @@
 #pragma once
-// Options for Select::with_for_update: corm::nowait, corm::skip_locked, corm::of<T>().
-// PostgreSQL renders `FOR UPDATE [OF ...] [NOWAIT | SKIP LOCKED]`; SQLite renders nothing —
-// a SQLite write transaction already locks the whole database file.
+// Options for Select::with_for_update: corm::for_share, corm::nowait, corm::skip_locked,
+// corm::of<T>(). PostgreSQL renders `FOR UPDATE | FOR SHARE [OF ...] [NOWAIT | SKIP LOCKED]`,
+// MySQL `FOR UPDATE | LOCK IN SHARE MODE [NOWAIT | SKIP LOCKED]`; SQLite renders nothing — a
+// SQLite write transaction already locks the whole database file.
 
 #include <string_view>
 #include <vector>
@@ -11,6 +12,11 @@
 
 namespace corm {
 
+/// A shared row lock (SQLAlchemy's `with_for_update(read=True)`): other transactions may read
+/// and share-lock the rows but not change them until this one ends. `FOR SHARE` on PostgreSQL,
+/// `LOCK IN SHARE MODE` on MySQL and MariaDB.
+struct ForShareOption {};
+inline constexpr ForShareOption for_share{};
 /// FOR UPDATE NOWAIT: fail at once (LockNotAvailable, 55P03) instead of waiting for a lock.
 struct NowaitOption {};
 inline constexpr NowaitOption nowait{};
@@ -31,6 +37,7 @@ OfOption of(const Alias<T>& a) {
 }
 
 namespace detail {
+inline void apply_for_update(sql::detail::ForUpdate& f, ForShareOption) { f.share = true; }
 inline void apply_for_update(sql::detail::ForUpdate& f, NowaitOption) { f.nowait = true; }
 inline void apply_for_update(sql::detail::ForUpdate& f, SkipLockedOption) { f.skip_locked = true; }
 inline void apply_for_update(sql::detail::ForUpdate& f, const OfOption& o) {

@@ -195,8 +195,9 @@ class Select {
   }
   Select distinct() const& { return Select(*this).distinct(); }
 
-  /// FOR UPDATE with options corm::nowait, corm::skip_locked, corm::of<T>() (PostgreSQL; SQLite
-  /// writes no clause because a write transaction locks the whole database there).
+  /// A locking read: FOR UPDATE, or a shared lock with corm::for_share; options corm::nowait,
+  /// corm::skip_locked, corm::of<T>() (SQLite writes no clause because a write transaction locks
+  /// the whole database there).
   template <class... Opts>
   Select with_for_update(const Opts&... opts) && {
     core_.for_update.enabled = true;

@@ -42,6 +42,7 @@ struct OrderTerm {
 /// SELECT ... FOR UPDATE options (PostgreSQL; SQLite writes no clause: it locks the database).
 struct ForUpdate {
   bool enabled = false;
+  bool share = false;  ///< a shared lock (FOR SHARE / LOCK IN SHARE MODE) instead of an exclusive one
   bool nowait = false;
   bool skip_locked = false;
   std::vector<FromItem> of;
