@@ -152,10 +152,27 @@ void sqlite_rebuild(Script& s, const TableSchema& from, const TableSchema& to, c
   for (const IndexSchema& ix : to.indexes) s.statement(create_index_sql(d, to.name, ix, DdlOptions{false}));
 }
 
+// InnoDB creates an index named after a foreign key when no index, unique key or primary key of
+// the table starts with its columns, and keeps it when the key is dropped (inspection hides it
+// while the key exists).
+bool innodb_made_index_for(const TableSchema& t, const ForeignKeySchema& fk) {
+  auto leads = [&](const std::vector<std::string>& cols) {
+    return cols.size() >= fk.columns.size() && std::equal(fk.columns.begin(), fk.columns.end(), cols.begin());
+  };
+  if (leads(t.primary_key)) return false;
+  for (const IndexSchema& ix : t.indexes)
+    if (leads(ix.columns)) return false;
+  for (const UniqueSchema& u : t.uniques)
+    if (leads(u.columns)) return false;
+  return true;
+}
+
 }  // namespace
 
 std::string migration_sql(Dialect d, const std::vector<TableSchema>& from, const std::vector<TableSchema>& to) {
   const bool pg = d == Dialect::postgresql;
+  const bool my = d == Dialect::mysql;
+  const bool in_place = pg || my;  // SQLite rebuilds what it cannot ALTER
   const DdlOptions exact{false};
   TableMap f, t;
   for (const TableSchema& x : from) f[x.name] = &x;
@@ -178,7 +195,7 @@ std::string migration_sql(Dialect d, const std::vector<TableSchema>& from, const
     auto c = diff_tables(*a, *b);
     if (c.empty()) continue;
     any = true;
-    if (!pg) {
+    if (!in_place) {
       auto why = sqlite_rebuild_reasons(*a, *b, c);
       if (!why.empty()) rebuild[b->name] = std::move(why);
     }
@@ -197,24 +214,34 @@ std::string migration_sql(Dialect d, const std::vector<TableSchema>& from, const
   };
 
   // 1. What depends on something that changes goes first: foreign keys, indexes, uniques, keys.
-  if (pg) {
-    each(ChangeKind::drop_foreign_key, [&](const TableSchema&, const TableSchema& b, const SchemaChange& c) {
+  if (in_place) {
+    each(ChangeKind::drop_foreign_key, [&](const TableSchema& a, const TableSchema& b, const SchemaChange& c) {
       s.comment(c.describe());
-      s.statement(drop_constraint_sql(b.name, c.name));
+      if (!my) {
+        s.statement(drop_constraint_sql(b.name, c.name));
+        return;
+      }
+      s.statement(drop_foreign_key_sql(b.name, c.name));
+      for (const ForeignKeySchema& fk : a.foreign_keys)
+        if (fk.name == c.name && innodb_made_index_for(a, fk)) s.statement(drop_index_sql(d, b.name, c.name, exact));
     });
   }
-  each(ChangeKind::drop_index, [&](const TableSchema&, const TableSchema&, const SchemaChange& c) {
+  each(ChangeKind::drop_index, [&](const TableSchema&, const TableSchema& b, const SchemaChange& c) {
     s.comment(c.describe());
-    s.statement(drop_index_sql(d, c.name, exact));
+    s.statement(drop_index_sql(d, b.name, c.name, exact));
   });
-  if (pg) {
+  if (in_place) {
     each(ChangeKind::drop_unique, [&](const TableSchema&, const TableSchema& b, const SchemaChange& c) {
       s.comment(c.describe());
-      s.statement(drop_constraint_sql(b.name, c.name));
+      s.statement(my ? drop_unique_sql(b.name, c.name) : drop_constraint_sql(b.name, c.name));
     });
     each(ChangeKind::alter_primary_key, [&](const TableSchema& a, const TableSchema& b, const SchemaChange& c) {
       s.comment(c.describe());
       if (a.primary_key.empty()) return;
+      if (my) {
+        s.statement(drop_primary_key_sql(b.name));  // a MySQL table has one, always named PRIMARY
+        return;
+      }
       s.review("assumes the primary key constraint of " + b.name + " is named pk_" + b.name +
                " (corm's name); correct it if the database uses another");
       s.statement(drop_constraint_sql(b.name, "pk_" + b.name));
@@ -277,13 +304,24 @@ std::string migration_sql(Dialect d, const std::vector<TableSchema>& from, const
         s.statement(add_column_sql(d, b->name, col));
       }
     }
-    if (!pg) continue;  // SQLite's in-place changes end here; the rest is rebuilt
+    if (!in_place) continue;  // SQLite's in-place changes end here; the rest is rebuilt
     for (const ColumnSchema& col : b->columns) {
       const ColumnSchema* old = a->column(col.name);
       if (!old) continue;
       auto has = [&](ChangeKind k) {
         return std::any_of(cs.begin(), cs.end(), [&](const SchemaChange& c) { return c.kind == k && c.name == col.name; });
       };
+      if (my) {
+        // MODIFY restates the whole column, so one statement covers every change to it.
+        bool changed = false;
+        for (const SchemaChange& c : cs)
+          if (c.name == col.name && c.kind != ChangeKind::add_column && c.kind != ChangeKind::drop_column) {
+            s.comment(c.describe());
+            changed = true;
+          }
+        if (changed) s.statement(modify_column_sql(b->name, col));
+        continue;
+      }
       const bool type = has(ChangeKind::alter_column_type), def = has(ChangeKind::alter_column_default);
       for (const SchemaChange& c : cs)
         if (c.name == col.name && c.kind != ChangeKind::add_column && c.kind != ChangeKind::drop_column) s.comment(c.describe());
@@ -297,15 +335,15 @@ std::string migration_sql(Dialect d, const std::vector<TableSchema>& from, const
   s.blank();
 
   // 5. What depends on the new shape comes back: keys, uniques, indexes, foreign keys.
-  if (pg) {
+  if (in_place) {
     each(ChangeKind::alter_primary_key, [&](const TableSchema&, const TableSchema& b, const SchemaChange&) {
-      if (!b.primary_key.empty()) s.statement(add_primary_key_sql(b.name, "pk_" + b.name, b.primary_key));
+      if (!b.primary_key.empty()) s.statement(add_primary_key_sql(d, b.name, "pk_" + b.name, b.primary_key));
     });
     each(ChangeKind::add_unique, [&](const TableSchema&, const TableSchema& b, const SchemaChange& c) {
       s.comment(c.describe());
       for (const UniqueSchema& u : b.uniques)
         if (u.name == c.name) {
-          s.statement(add_unique_sql(b.name, u));
+          s.statement(add_unique_sql(d, b.name, u));
           break;
         }
     });
@@ -318,12 +356,12 @@ std::string migration_sql(Dialect d, const std::vector<TableSchema>& from, const
         break;
       }
   });
-  if (pg) {
+  if (in_place) {
     each(ChangeKind::add_foreign_key, [&](const TableSchema&, const TableSchema& b, const SchemaChange& c) {
       s.comment(c.describe());
       for (const ForeignKeySchema& fk : b.foreign_keys)
         if (fk.name == c.name) {
-          s.statement(add_foreign_key_sql(b.name, fk));
+          s.statement(add_foreign_key_sql(d, b.name, fk));
           break;
         }
     });

@@ -209,8 +209,19 @@ class Cli {
     } else if (s.phase == MigrationStep::Phase::finished) {
       out_ << green("done") << " in " << duration_text(s.elapsed) << "\n" << std::flush;
     } else {
-      out_ << red("FAILED") << " after " << duration_text(s.elapsed) << ", rolled back\n" << std::flush;
+      out_ << red("FAILED") << " after " << duration_text(s.elapsed)
+           << (dialect_traits(engine().dialect()).transactional_ddl ? ", rolled back"
+                                                                    : "; its DDL so far may have stayed applied")
+           << "\n" << std::flush;
     }
+  }
+
+  // Said before anything runs, so nobody expects a failed revision to be undone on its own.
+  void ddl_note() {
+    const Dialect d = engine().dialect();
+    if (dialect_traits(d).transactional_ddl) return;
+    out_ << "Note: " << dialect_name(d) << " DDL is not transactional: each CREATE, ALTER or DROP commits as it runs, "
+         << "so a revision that fails midway may leave its earlier statements applied.\n";
   }
 
   // --- commands -----------------------------------------------------------------------------
@@ -312,6 +323,7 @@ class Cli {
     RevisionChain chain = directory().load();
     if (a_.sql) return offline(chain, target, true);
     Migrator m = migrator(std::move(chain));
+    ddl_note();
     auto applied = m.upgrade(target);
     if (applied.empty()) out_ << "Nothing to do: the database is already at " << bold(label(m.current())) << "\n";
     else out_ << green("Upgraded") << " to " << bold(applied.back()->id) << " (" << applied.size() << " revision"
@@ -324,6 +336,7 @@ class Cli {
     RevisionChain chain = directory().load();
     if (a_.sql) return offline(chain, a_.positional[0], false);
     Migrator m = migrator(std::move(chain));
+    ddl_note();
     auto reverted = m.downgrade(a_.positional[0]);
     if (reverted.empty()) out_ << "Nothing to do: the database is already at " << bold(label(m.current())) << "\n";
     else out_ << green("Downgraded") << " to " << bold(label(reverted.back()->down_revision)) << " ("

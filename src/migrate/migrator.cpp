@@ -123,8 +123,19 @@ void Migrator::run(const Revision& r, bool upgrade, const std::optional<std::str
   }
   const std::string what = std::string(upgrade ? "upgrade " : "downgrade ") + r.id +
                            (r.message.empty() ? "" : " (" + r.message + ")");
+  const bool transactional_ddl = dialect_traits(d).transactional_ddl;
   const std::string unchanged = "; it was rolled back, so the schema and " + std::string(version_table_name) +
                                 " are unchanged (still at " + name(from) + ")";
+  // Where each DDL statement commits as it runs, a failure cannot take back the ones before it.
+  std::size_t applied = 0;
+  auto outcome = [&] {
+    if (transactional_ddl) return unchanged;
+    const std::string version = "; " + std::string(version_table_name) + " is still at " + name(from);
+    if (applied == 0) return version + " and none of its statements ran";
+    const std::string done = applied == 1 ? "statement 1" : "statements 1 to " + std::to_string(applied);
+    return version + ", but " + std::string(dialect_name(d)) + " DDL is not transactional: " + done +
+           " of the revision may have stayed applied; undo or finish them by hand before running it again";
+  };
   std::size_t index = 0;
   try {
     Transaction tx = c.begin();
@@ -139,9 +150,10 @@ void Migrator::run(const Revision& r, bool upgrade, const std::optional<std::str
       ++index;
       try {
         c.exec_driver_sql(sql);
+        ++applied;
       } catch (const Error& e) {
         throw MigrationError(what + " failed at statement " + std::to_string(index) + " of " +
-                                 std::to_string(statements.size()) + unchanged + ".\n  statement: " + first_line(sql) +
+                                 std::to_string(statements.size()) + outcome() + ".\n  statement: " + first_line(sql) +
                                  "\n  error: " + e.what(),
                              r.id, index, e.detail());
       }
@@ -175,7 +187,7 @@ void Migrator::run(const Revision& r, bool upgrade, const std::optional<std::str
     step.phase = MigrationStep::Phase::failed;
     step.elapsed = std::chrono::steady_clock::now() - started;
     if (on_step_) on_step_(step);
-    throw MigrationError(what + " failed" + unchanged + ": " + e.what(), r.id, index, e.detail());
+    throw MigrationError(what + " failed" + outcome() + ": " + e.what(), r.id, index, e.detail());
   }
   if (sqlite && foreign_keys_were_on) c.exec_driver_sql("PRAGMA foreign_keys = ON");
   step.phase = MigrationStep::Phase::finished;

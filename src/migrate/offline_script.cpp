@@ -11,6 +11,10 @@ std::string script(Dialect d, const std::vector<const Revision*>& path, bool upg
   const bool sqlite = d == Dialect::sqlite;
   std::string out = "-- corm offline " + std::string(upgrade ? "upgrade" : "downgrade") + " script for " +
                     std::string(dialect_name(d)) + ": nothing was run\n";
+  if (!dialect_traits(d).transactional_ddl)
+    out += "-- " + std::string(dialect_name(d)) +
+           " DDL is not transactional: each CREATE, ALTER or DROP commits as it runs, so BEGIN/COMMIT below bound "
+           "the version stamp only, and a revision that fails midway may leave its earlier statements applied\n";
   if (sqlite) out += "PRAGMA foreign_keys = OFF;\n";
   out += create_version_table_sql(d) + ";\n";
   for (const Revision* r : path) {

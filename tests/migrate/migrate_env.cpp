@@ -25,15 +25,27 @@ Connection admin_connection() {
   c.set_isolation_level(IsolationLevel::autocommit);
   return c;
 }
+
+Connection mysql_admin_connection() {
+  static Engine admin = create_engine(mysql_url());
+  return admin.connect();
+}
 }  // namespace
 
 FreshDatabase::FreshDatabase() {
-  if (!is_postgres()) {
+  if (is_sqlite()) {
     url_ = sqlite_url();
     return;
   }
   static std::atomic<int> counter{0};
   pg_name_ = "corm_migrate_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
+  if (is_mysql()) {
+    Connection c = mysql_admin_connection();
+    c.exec_driver_sql("DROP DATABASE IF EXISTS " + quote_identifier(Dialect::mysql, pg_name_));
+    c.exec_driver_sql("CREATE DATABASE " + quote_identifier(Dialect::mysql, pg_name_));
+    url_ = Url::parse(mysql_url()).with_database(pg_name_).str_with_password();
+    return;
+  }
   Connection c = admin_connection();
   c.exec_driver_sql("DROP DATABASE IF EXISTS " + quote_identifier(Dialect::postgresql, pg_name_));
   c.exec_driver_sql("CREATE DATABASE " + quote_identifier(Dialect::postgresql, pg_name_));
@@ -45,6 +57,11 @@ FreshDatabase::~FreshDatabase() {
   engine_.reset();
   if (pg_name_.empty()) return;
   try {
+    if (is_mysql()) {
+      Connection c = mysql_admin_connection();
+      c.exec_driver_sql("DROP DATABASE IF EXISTS " + quote_identifier(Dialect::mysql, pg_name_));
+      return;
+    }
     Connection c = admin_connection();
     c.exec_driver_sql("DROP DATABASE IF EXISTS " + quote_identifier(Dialect::postgresql, pg_name_) + " WITH (FORCE)");
   } catch (...) {

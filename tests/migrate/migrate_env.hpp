@@ -35,7 +35,7 @@ class FreshDatabase {
 
  private:
   std::string url_;
-  std::string pg_name_;
+  std::string pg_name_;  // the scratch database (PostgreSQL or MySQL)
   std::optional<Engine> engine_;
 };
 

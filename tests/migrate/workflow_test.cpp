@@ -26,7 +26,7 @@ bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-Dialect dialect() { return is_postgres() ? Dialect::postgresql : Dialect::sqlite; }
+Dialect dialect() { return is_postgres() ? Dialect::postgresql : is_mysql() ? Dialect::mysql : Dialect::sqlite; }
 
 // The one file in `after` that is not in `before`.
 std::string new_file(const std::vector<std::string>& before, const std::vector<std::string>& after) {

@@ -105,6 +105,11 @@ std::string drop_index_sql(Dialect d, const std::string& index, DdlOptions o) {
   return std::string("DROP INDEX ") + (o.checkfirst ? "IF EXISTS " : "") + q(d, index);
 }
 
+std::string drop_index_sql(Dialect d, const std::string& table, const std::string& index, DdlOptions o) {
+  if (d != Dialect::mysql) return drop_index_sql(d, index, o);
+  return std::string("DROP INDEX ") + (o.checkfirst ? "IF EXISTS " : "") + q(d, index) + " ON " + q(d, table);
+}
+
 std::string add_column_sql(Dialect d, const std::string& table, const ColumnSchema& c) {
   return "ALTER TABLE " + q(d, table) + " ADD COLUMN " + column_definition_sql(d, c);
 }
@@ -151,6 +156,35 @@ std::string add_primary_key_sql(const std::string& table, const std::string& nam
 
 std::string drop_constraint_sql(const std::string& table, const std::string& constraint) {
   return "ALTER TABLE " + pgq(table) + " DROP CONSTRAINT " + pgq(constraint);
+}
+
+std::string add_unique_sql(Dialect d, const std::string& table, const UniqueSchema& u) {
+  return "ALTER TABLE " + q(d, table) + " ADD " + constraint_prefix(d, u.name) + "UNIQUE " + column_list(d, u.columns);
+}
+
+std::string add_foreign_key_sql(Dialect d, const std::string& table, const ForeignKeySchema& f) {
+  return "ALTER TABLE " + q(d, table) + " ADD " + constraint_prefix(d, f.name) + references(d, f);
+}
+
+std::string add_primary_key_sql(Dialect d, const std::string& table, const std::string& name,
+                                const std::vector<std::string>& columns) {
+  return "ALTER TABLE " + q(d, table) + " ADD CONSTRAINT " + q(d, name) + " PRIMARY KEY " + column_list(d, columns);
+}
+
+std::string modify_column_sql(const std::string& table, const ColumnSchema& to) {
+  return "ALTER TABLE " + q(Dialect::mysql, table) + " MODIFY COLUMN " + column_definition_sql(Dialect::mysql, to);
+}
+
+std::string drop_foreign_key_sql(const std::string& table, const std::string& name) {
+  return "ALTER TABLE " + q(Dialect::mysql, table) + " DROP FOREIGN KEY " + q(Dialect::mysql, name);
+}
+
+std::string drop_unique_sql(const std::string& table, const std::string& name) {
+  return "ALTER TABLE " + q(Dialect::mysql, table) + " DROP INDEX " + q(Dialect::mysql, name);
+}
+
+std::string drop_primary_key_sql(const std::string& table) {
+  return "ALTER TABLE " + q(Dialect::mysql, table) + " DROP PRIMARY KEY";
 }
 
 }  // namespace corm

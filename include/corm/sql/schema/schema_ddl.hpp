@@ -32,6 +32,8 @@ std::string rename_table_sql(Dialect d, const std::string& from, const std::stri
 std::string create_index_sql(Dialect d, const std::string& table, const IndexSchema& ix, DdlOptions o = {});
 /// DROP INDEX by name.
 std::string drop_index_sql(Dialect d, const std::string& index, DdlOptions o = {});
+/// DROP INDEX of `table`'s index: MySQL names indexes per table (`DROP INDEX i ON t`).
+std::string drop_index_sql(Dialect d, const std::string& table, const std::string& index, DdlOptions o = {});
 
 /// ALTER TABLE ... ADD COLUMN.
 std::string add_column_sql(Dialect d, const std::string& table, const ColumnSchema& c);
@@ -57,5 +59,19 @@ std::string add_foreign_key_sql(const std::string& table, const ForeignKeySchema
 std::string add_primary_key_sql(const std::string& table, const std::string& name, const std::vector<std::string>& columns);
 /// PostgreSQL only: ALTER TABLE ... DROP CONSTRAINT (uniques, foreign keys, primary keys).
 std::string drop_constraint_sql(const std::string& table, const std::string& constraint);
+
+/// ALTER TABLE ... ADD CONSTRAINT ... UNIQUE / FOREIGN KEY / PRIMARY KEY on PostgreSQL or MySQL.
+std::string add_unique_sql(Dialect d, const std::string& table, const UniqueSchema& u);
+std::string add_foreign_key_sql(Dialect d, const std::string& table, const ForeignKeySchema& f);
+std::string add_primary_key_sql(Dialect d, const std::string& table, const std::string& name,
+                                const std::vector<std::string>& columns);
+
+/// MySQL only: ALTER TABLE ... MODIFY COLUMN with the column's whole new definition (type,
+/// nullability, default and AUTO_INCREMENT change together there).
+std::string modify_column_sql(const std::string& table, const ColumnSchema& to);
+/// MySQL only: ALTER TABLE ... DROP FOREIGN KEY / DROP INDEX (a unique key) / DROP PRIMARY KEY.
+std::string drop_foreign_key_sql(const std::string& table, const std::string& name);
+std::string drop_unique_sql(const std::string& table, const std::string& name);
+std::string drop_primary_key_sql(const std::string& table);
 
 }  // namespace corm
