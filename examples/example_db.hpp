@@ -1,9 +1,9 @@
 #pragma once
 // What every example shares: where its database is. With no argument, a SQLite file in a fresh
 // temp directory; with a URL (or `--url-env NAME`, the URL in environment variable NAME — how the
-// tests pass theirs), that database. On PostgreSQL the example works in a schema of its own,
-// created at start and dropped at the end, so it never touches existing tables and several
-// examples can run at once.
+// tests pass theirs), that database. On PostgreSQL the example works in a schema of its own, on
+// MySQL in a database of its own, created at start and dropped at the end, so it never touches
+// existing tables and several examples can run at once.
 
 #include <corm/corm.hpp>
 
@@ -58,14 +58,22 @@ class Database {
       return;
     }
     base_ = url;
-    if (corm::Url::parse(url).dialect() != corm::Dialect::postgresql) {
+    const corm::Dialect d = corm::Url::parse(url).dialect();
+    if (d == corm::Dialect::sqlite) {
       url_ = url;
       return;
     }
     std::random_device rd;
-    schema_ = "corm_example_" + name + "_" + std::to_string(::getpid()) + "_" + std::to_string(rd() % 100000);
+    const std::string own = "corm_example_" + name + "_" + std::to_string(::getpid()) + "_" + std::to_string(rd() % 100000);
     auto admin = corm::create_engine(url);
     auto c = admin.connect();
+    if (d == corm::Dialect::mysql) {
+      c.exec_driver_sql("CREATE DATABASE " + corm::quote_identifier(d, own));
+      database_ = own;
+      url_ = corm::Url::parse(url).with_database(own).str_with_password();
+      return;
+    }
+    schema_ = own;
     c.exec_driver_sql("CREATE SCHEMA " + corm::quote_identifier(corm::Dialect::postgresql, schema_));
     c.commit();
     url_ = in_schema(url);
@@ -74,6 +82,11 @@ class Database {
   Database& operator=(const Database&) = delete;
   ~Database() {
     try {
+      if (!database_.empty()) {
+        auto admin = corm::create_engine(base_);
+        auto c = admin.connect();
+        c.exec_driver_sql("DROP DATABASE " + corm::quote_identifier(corm::Dialect::mysql, database_));
+      }
       if (!schema_.empty()) {
         auto admin = corm::create_engine(base_);
         auto c = admin.connect();
@@ -99,17 +112,20 @@ class Database {
   std::string base_;
   std::string url_;
   std::string schema_;
+  std::string database_;  // MySQL
   std::filesystem::path dir_;
 };
 
 /// Counts the statements an engine sends (before_execute events), leaving out transaction
-/// control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE) and session settings (SET, PRAGMA).
+/// control (BEGIN, START TRANSACTION, COMMIT, ROLLBACK, SAVEPOINT, RELEASE) and session settings
+/// (SET, PRAGMA).
 template <class E>
 class QueryCounter {
  public:
   explicit QueryCounter(E& engine) : n_(std::make_shared<std::atomic<int>>(0)) {
     engine.events().before_execute([n = n_](const corm::StatementEvent& e) {
-      for (std::string_view control : {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SET ", "PRAGMA"})
+      for (std::string_view control :
+           {"BEGIN", "START TRANSACTION", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SET ", "PRAGMA"})
         if (e.sql.substr(0, control.size()) == control) return;
       ++*n;
     });
