@@ -98,6 +98,28 @@ concept Comparable =
 template <class X>
 concept Operand = detail::is_expr_v<X> || detail::Bindable<X>;
 
+namespace detail {
+// A bool, not the concept, so a failed static_assert prints the message without a second,
+// longer explanation of the concept's clauses.
+template <class A, class B>
+inline constexpr bool comparable_v = Comparable<A, B>;
+}  // namespace detail
+
+// The operators below accept any operand next to an Expr and reject a wrong one with a
+// static_assert: a failed requires-clause makes GCC list every operator== in scope (hundreds of
+// lines) before corm's reason, while a static_assert puts the reason first.
+#define CORM_DETAIL_CHECK_OPERAND(X)                                                              \
+  static_assert(::corm::Operand<X>,                                                               \
+                "corm: this operand is neither a corm::Expr nor a value corm can bind as a "     \
+                "parameter; use a column value type (numbers, text, Decimal, Timestamp, ...) or " \
+                "give the type a corm::Codec")
+#define CORM_DETAIL_CHECK_COMPARABLE(A, B)                                                        \
+  static_assert(::corm::detail::comparable_v<A, B>,                                               \
+                "corm: these operands hold different kinds of SQL value (text vs number, number " \
+                "vs timestamp, ...; the 'In instantiation of' line above names both types). "     \
+                "Compare with a value of the column's own kind, or convert one side, e.g. "       \
+                "std::to_string(n) or corm::col(&Book::pages).cast<std::string>()")
+
 /// A statement usable as a subquery (Select<R>).
 template <class S>
 concept SubqueryLike = requires(const S& s) {
@@ -118,12 +140,11 @@ class Expr {
   /// `x IN (list)` with the list bound as ONE parameter, so the SQL text is the same for any
   /// length (PostgreSQL `= ANY($1)`, SQLite `IN (SELECT value FROM json_each(?1))`).
   template <class V>
-    requires Comparable<T, V> && detail::Bindable<V>
   Expr<bool> in_(std::initializer_list<V> values) const {
     return in_list(values, sql::detail::Op::in);
   }
   template <std::ranges::input_range R>
-    requires Comparable<T, std::ranges::range_value_t<R>> && detail::Bindable<std::ranges::range_value_t<R>>
+    requires(!SubqueryLike<R>)
   Expr<bool> in_(const R& values) const {
     return in_list(values, sql::detail::Op::in);
   }
@@ -135,12 +156,11 @@ class Expr {
   }
   /// NOT IN, as in_.
   template <class V>
-    requires Comparable<T, V> && detail::Bindable<V>
   Expr<bool> not_in(std::initializer_list<V> values) const {
     return in_list(values, sql::detail::Op::not_in);
   }
   template <std::ranges::input_range R>
-    requires Comparable<T, std::ranges::range_value_t<R>> && detail::Bindable<std::ranges::range_value_t<R>>
+    requires(!SubqueryLike<R>)
   Expr<bool> not_in(const R& values) const {
     return in_list(values, sql::detail::Op::not_in);
   }
@@ -182,9 +202,12 @@ class Expr {
   }
 
   /// `x BETWEEN lo AND hi` (inclusive).
-  template <Operand A, Operand B>
-    requires Comparable<T, detail::operand_t<A>> && Comparable<T, detail::operand_t<B>>
+  template <class A, class B>
   Expr<bool> between(const A& lo, const B& hi) const {
+    CORM_DETAIL_CHECK_OPERAND(A);
+    CORM_DETAIL_CHECK_OPERAND(B);
+    CORM_DETAIL_CHECK_COMPARABLE(T, detail::operand_t<A>);
+    CORM_DETAIL_CHECK_COMPARABLE(T, detail::operand_t<B>);
     return Expr<bool>(sql::detail::make_node(sql::detail::NodeKind::between, sql::detail::Op::between,
                                              {node_, detail::operand(lo), detail::operand(hi)}));
   }
@@ -223,6 +246,11 @@ class Expr {
  private:
   template <class R>
   Expr<bool> in_list(const R& values, sql::detail::Op op) const {
+    using V = std::ranges::range_value_t<R>;
+    static_assert(detail::Bindable<V>,
+                  "corm: in_() / not_in() take values corm can bind (numbers, text, Decimal, "
+                  "Timestamp, ...); for a column or expression list write (a == x) || (a == y)");
+    CORM_DETAIL_CHECK_COMPARABLE(T, V);
     std::vector<Value> items;
     for (const auto& v : values) items.push_back(detail::bind_value(v));
     return Expr<bool>(sql::detail::make_node(sql::detail::NodeKind::in_list, op,
@@ -243,10 +271,12 @@ concept Predicate = detail::is_expr_v<E> && detail::family_of<typename std::remo
 
 // Comparisons: at least one side is an Expr; both sides of the same family.
 #define CORM_SQL_COMPARISON(OPSYM, OPCODE)                                                          \
-  template <Operand L, Operand R>                                                                   \
-    requires(detail::is_expr_v<L> || detail::is_expr_v<R>) &&                                       \
-            Comparable<detail::operand_t<L>, detail::operand_t<R>>                                  \
+  template <class L, class R>                                                                       \
+    requires(detail::is_expr_v<L> || detail::is_expr_v<R>)                                          \
   Expr<bool> operator OPSYM(const L& l, const R& r) {                                               \
+    CORM_DETAIL_CHECK_OPERAND(L);                                                                   \
+    CORM_DETAIL_CHECK_OPERAND(R);                                                                   \
+    CORM_DETAIL_CHECK_COMPARABLE(detail::operand_t<L>, detail::operand_t<R>);                       \
     return Expr<bool>(sql::detail::make_binary(sql::detail::Op::OPCODE, detail::operand(l),         \
                                                detail::operand(r)));                                \
   }
@@ -273,6 +303,14 @@ Expr<bool> operator!(const E& e) {
   return Expr<bool>(sql::detail::make_unary(sql::detail::Op::not_, e.node()));
 }
 
+#define CORM_DETAIL_CHECK_NUMERIC(L, R)                                                           \
+  static_assert(::corm::detail::family_of<::corm::detail::operand_t<L>>() ==                      \
+                        ::corm::detail::Family::numeric &&                                        \
+                    ::corm::detail::family_of<::corm::detail::operand_t<R>>() ==                  \
+                        ::corm::detail::Family::numeric,                                          \
+                "corm: + - * / work on numbers (integers, floating point, Decimal) only; for "    \
+                "text use corm::func<std::string>(\"concat\", ...), for times compare instead")
+
 namespace detail {
 template <class L, class R>
 using arithmetic_result_t = std::conditional_t<is_expr_v<L>, operand_t<L>, operand_t<R>>;
@@ -280,11 +318,12 @@ using arithmetic_result_t = std::conditional_t<is_expr_v<L>, operand_t<L>, opera
 
 // Arithmetic on numbers: the result has the Expr operand's type (the left one when both are).
 #define CORM_SQL_ARITHMETIC(OPSYM, OPCODE)                                                          \
-  template <Operand L, Operand R>                                                                   \
-    requires(detail::is_expr_v<L> || detail::is_expr_v<R>) &&                                       \
-            (detail::family_of<detail::operand_t<L>>() == detail::Family::numeric) &&               \
-            (detail::family_of<detail::operand_t<R>>() == detail::Family::numeric)                  \
+  template <class L, class R>                                                                       \
+    requires(detail::is_expr_v<L> || detail::is_expr_v<R>)                                          \
   Expr<detail::arithmetic_result_t<L, R>> operator OPSYM(const L& l, const R& r) {                  \
+    CORM_DETAIL_CHECK_OPERAND(L);                                                                   \
+    CORM_DETAIL_CHECK_OPERAND(R);                                                                   \
+    CORM_DETAIL_CHECK_NUMERIC(L, R);                                                                \
     return Expr<detail::arithmetic_result_t<L, R>>(                                                 \
         sql::detail::make_binary(sql::detail::Op::OPCODE, detail::operand(l), detail::operand(r))); \
   }
@@ -301,11 +340,12 @@ inline constexpr bool is_integer_v = std::is_integral_v<std::decay_t<unoptional_
 
 /// Division. Integers divide as integers (truncating) on every database: the node is flagged so
 /// MySQL, whose `/` always yields a decimal, writes DIV.
-template <Operand L, Operand R>
-  requires(detail::is_expr_v<L> || detail::is_expr_v<R>) &&
-          (detail::family_of<detail::operand_t<L>>() == detail::Family::numeric) &&
-          (detail::family_of<detail::operand_t<R>>() == detail::Family::numeric)
+template <class L, class R>
+  requires(detail::is_expr_v<L> || detail::is_expr_v<R>)
 Expr<detail::arithmetic_result_t<L, R>> operator/(const L& l, const R& r) {
+  CORM_DETAIL_CHECK_OPERAND(L);
+  CORM_DETAIL_CHECK_OPERAND(R);
+  CORM_DETAIL_CHECK_NUMERIC(L, R);
   constexpr bool integer = detail::is_integer_v<detail::operand_t<L>> && detail::is_integer_v<detail::operand_t<R>>;
   return Expr<detail::arithmetic_result_t<L, R>>(sql::detail::make_node(
       sql::detail::NodeKind::binary, sql::detail::Op::div, {detail::operand(l), detail::operand(r)}, integer));

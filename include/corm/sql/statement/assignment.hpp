@@ -16,9 +16,11 @@ struct Assignment {
 };
 
 /// `member = value` (a value of a compatible type, or an Expr: `col(&Book::pages) + 1`).
-template <class C, class M, Operand V>
-  requires ColumnMember<C, M> && Comparable<M, detail::operand_t<V>>
+template <class C, class M, class V>
+  requires ColumnMember<C, M>
 Assignment<C> set(M C::*member, const V& value) {
+  CORM_DETAIL_CHECK_OPERAND(V);
+  CORM_DETAIL_CHECK_COMPARABLE(M, detail::operand_t<V>);
   std::size_t i = detail::column_index_of<C>(member);
   if (i == detail::npos) detail::throw_unmapped_member(table_name<C>());
   return Assignment<C>{i, detail::operand(value)};

@@ -28,15 +28,15 @@ class Update {
   explicit Update(sql::detail::UpdateCore core) : core_(std::move(core)) {}
 
   /// SET member = value (a compatible value or expression).
-  template <class M, Operand V>
-    requires ColumnMember<T, M> && Comparable<M, detail::operand_t<V>>
+  template <class M, class V>
+    requires ColumnMember<T, M>
   Update set(M T::*member, const V& value) && {
     auto a = corm::set(member, value);
     core_.set.emplace_back(a.column, a.value);
     return std::move(*this);
   }
-  template <class M, Operand V>
-    requires ColumnMember<T, M> && Comparable<M, detail::operand_t<V>>
+  template <class M, class V>
+    requires ColumnMember<T, M>
   Update set(M T::*member, const V& value) const& { return Update(*this).set(member, value); }
   /// SET from (column ordinal, value) — for code working through TableInfo (the flush).
   Update set_raw(std::size_t ordinal, Value v) && {
