@@ -260,11 +260,16 @@ inline bool eventually(std::chrono::milliseconds limit, const std::function<bool
 
 /// A fresh database for one test: on PostgreSQL a new database on CORM_TEST_PG (so the same
 /// tables are reachable through PgBouncer, which forwards any database name and ignores
-/// startup options such as search_path), dropped at the end; on SQLite a new file.
+/// startup options such as search_path), dropped at the end; on MySQL a new database on
+/// CORM_TEST_MYSQL; on SQLite a new file.
 class FaultDb {
  public:
   FaultDb() {
-    if (test::is_postgres()) {
+    if (test::is_mysql()) {
+      name_ = test::unique_name("fdb");
+      mysql_exec("CREATE DATABASE " + quote_identifier(Dialect::mysql, name_));
+      url_ = with_database(test::mysql_url(), name_);
+    } else if (test::is_postgres()) {
       name_ = test::unique_name("fdb");
       admin_exec("CREATE DATABASE " + quote_identifier(Dialect::postgresql, name_));
       url_ = with_database(test::pg_url(), name_);
@@ -275,6 +280,10 @@ class FaultDb {
   ~FaultDb() {
     if (name_.empty()) return;
     try {
+      if (test::is_mysql()) {
+        mysql_exec("DROP DATABASE IF EXISTS " + quote_identifier(Dialect::mysql, name_));
+        return;
+      }
       admin_exec("DROP DATABASE IF EXISTS " + quote_identifier(Dialect::postgresql, name_) + " WITH (FORCE)");
     } catch (...) {
     }
@@ -313,6 +322,12 @@ class FaultDb {
     EngineOptions o;
     o.isolation_level = IsolationLevel::autocommit;  // CREATE/DROP DATABASE refuse transactions
     Engine admin = create_engine(test::pg_url(), o);
+    Connection c = admin.connect();
+    c.exec_driver_sql(sql);
+  }
+
+  static void mysql_exec(const std::string& sql) {
+    Engine admin = create_engine(test::mysql_url());
     Connection c = admin.connect();
     c.exec_driver_sql(sql);
   }

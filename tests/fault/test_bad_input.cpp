@@ -2,6 +2,10 @@
 // turn into 0 / "" / the previous row's value, and malformed configuration that fails before any
 // network I/O without ever showing the password.
 
+// Not on MySQL: its corpus and messages are written for PostgreSQL's and SQLite's parameter spellings and
+// errors; MySQL's bad-input cases (NULLs, values that must round-trip, error classes) are in tests/mysql.
+#if !defined(CORM_TEST_BACKEND_MYSQL)
+
 #include <algorithm>
 #include <cctype>
 #include <mutex>
@@ -379,3 +383,5 @@ TEST_CASE("fault 13: malformed URLs and options raise ConfigError with no networ
     CHECK(shown == show);
   }
 }
+
+#endif  // !CORM_TEST_BACKEND_MYSQL

@@ -2,6 +2,10 @@
 // with work in flight (async and sync fronts), the concurrent-use guards of AsyncConnection and
 // AsyncSession driven from several threads without a strand, and PoolTimeout's counts.
 
+// Not on MySQL: its long statements and backend counts use pg_sleep and pg_stat_activity (or SQLite's
+// own); the same shutdown paths on MySQL are not written yet.
+#if !defined(CORM_TEST_BACKEND_MYSQL)
+
 #include "fault/fault_support.hpp"
 
 #include <array>
@@ -524,3 +528,5 @@ TEST_CASE("fault 21: PoolTimeout counts the caller among the waiters (async and 
     CHECK(engine.pool_status().waiters == 0);
   }
 }
+
+#endif  // !CORM_TEST_BACKEND_MYSQL
