@@ -5,11 +5,12 @@
 // which server answered, counted through engine events.
 //
 //   review_service                                   a SQLite file (writer = reader)
-//   review_service --writer URL [--reader URL]       e.g. a PostgreSQL primary and its standby
+//   review_service --writer URL [--reader URL]       e.g. a primary and its streaming replica
 //   review_service --writer-env VAR --reader-env VAR URLs from environment variables
 //   review_service ... --load [COROUTINES]x[REQUESTS]   the load mode (default 64x1000)
 //
-// On PostgreSQL the tables live in a schema of the run's own, dropped at the end.
+// On PostgreSQL the tables live in a schema of the run's own, on MySQL in a database of its own;
+// either is dropped at the end.
 
 #include <corm/asyncio.hpp>
 #include <corm/ext/all.hpp>
@@ -97,11 +98,27 @@ struct StatementCount {
   int take() { return n->exchange(0); }
 };
 
-/// Which server answers the session's reads: PostgreSQL tells a standby by pg_is_in_recovery().
-asio::awaitable<std::string> answered_by(corm::AsyncSession& s, corm::Dialect dialect) {
-  if (dialect != corm::Dialect::postgresql) co_return std::string("the one database file");
-  auto r = co_await s.execute(corm::select(corm::func<bool>("pg_is_in_recovery")));
-  co_return r.scalar_one<bool>() ? std::string("the standby") : std::string("the primary");
+/// Which server answers the session's reads. PostgreSQL tells a standby by pg_is_in_recovery(),
+/// asked through the session (a select, so routed like any read). MySQL's read_only flag is a
+/// server variable, not a function a select can call, so it is asked of the engine the session
+/// routes reads to; the statement counts show the reads went there.
+asio::awaitable<std::string> answered_by(corm::AsyncSession& s, corm::AsyncEngine& reader) {
+  switch (reader.dialect()) {
+    case corm::Dialect::postgresql: {
+      auto r = co_await s.execute(corm::select(corm::func<bool>("pg_is_in_recovery")));
+      co_return r.scalar_one<bool>() ? std::string("the standby") : std::string("the primary");
+    }
+    case corm::Dialect::mysql: {
+      auto c = co_await reader.connect();
+      auto r = co_await c.execute(corm::text("SELECT @@global.read_only, @@global.server_id"));
+      co_await c.close();
+      const auto row = r.one();
+      co_return (row.get<std::int64_t>(0) != 0 ? std::string("the replica") : std::string("the primary")) +
+          " (server_id " + std::to_string(row.get<std::int64_t>(1)) + ")";
+    }
+    default:
+      co_return std::string("the one database file");
+  }
 }
 
 template <class T>
@@ -200,7 +217,7 @@ asio::awaitable<void> scenario(corm::AsyncEngine writer, corm::AsyncEngine reade
             << "\n";
   {
     auto s = sessions.make();
-    std::cout << "   reads answered by " << co_await answered_by(*s, writer.dialect()) << "\n";
+    std::cout << "   reads answered by " << co_await answered_by(*s, reader) << "\n";
     co_await s->close();
   }
 
@@ -323,9 +340,11 @@ asio::awaitable<void> load(corm::AsyncEngine writer, corm::AsyncEngine reader, i
             << " checked out at the end=" << writer.pool_status().checked_out + reader.pool_status().checked_out << "\n";
 }
 
-/// A place for this run's tables: a schema of its own on PostgreSQL, a temp file for SQLite.
+/// A place for this run's tables, removed at the end: a schema of its own on PostgreSQL, a
+/// database of its own on MySQL (the replica follows both), a temp file for SQLite.
 struct Place {
   std::string writer, reader, schema;
+  corm::Dialect dialect = corm::Dialect::sqlite;
   std::filesystem::path dir;
 
   explicit Place(Options& o) {
@@ -337,25 +356,52 @@ struct Place {
     }
     writer = o.writer;
     reader = o.reader;
-    if (corm::Url::parse(writer).dialect() != corm::Dialect::postgresql) return;
+    dialect = corm::Url::parse(writer).dialect();
+    if (dialect == corm::Dialect::sqlite) return;
     schema = "review_service_" + std::to_string(::getpid());
-    auto admin = corm::create_engine(writer);
-    auto c = admin.connect();
-    c.exec_driver_sql("CREATE SCHEMA " + corm::quote_identifier(corm::Dialect::postgresql, schema));
-    c.commit();
-    writer = corm::Url::parse(writer).with_query("options", "-c search_path=" + schema).str();
-    reader = corm::Url::parse(reader).with_query("options", "-c search_path=" + schema).str();
+    run_on_writer((dialect == corm::Dialect::postgresql ? "CREATE SCHEMA " : "CREATE DATABASE ") +
+                  corm::quote_identifier(dialect, schema));
+    if (dialect == corm::Dialect::postgresql) {
+      writer = corm::Url::parse(writer).with_query("options", "-c search_path=" + schema).str_with_password();
+      reader = corm::Url::parse(reader).with_query("options", "-c search_path=" + schema).str_with_password();
+    } else {
+      const bool one_server = reader == writer;
+      writer = corm::Url::parse(writer).with_database(schema).str_with_password();
+      reader = corm::Url::parse(reader).with_database(schema).str_with_password();
+      if (!one_server) wait_for_database_on_reader(o.reader);
+    }
   }
   ~Place() {
     try {
-      if (!schema.empty()) {
-        auto admin = corm::create_engine(writer);
-        auto c = admin.connect();
-        c.exec_driver_sql("DROP SCHEMA " + corm::quote_identifier(corm::Dialect::postgresql, schema) + " CASCADE");
-        c.commit();
-      }
+      if (!schema.empty())
+        run_on_writer((dialect == corm::Dialect::postgresql ? "DROP SCHEMA " : "DROP DATABASE ") +
+                      corm::quote_identifier(dialect, schema) +
+                      (dialect == corm::Dialect::postgresql ? " CASCADE" : ""));
       if (!dir.empty()) std::filesystem::remove_all(dir);
     } catch (...) {
+    }
+  }
+
+ private:
+  void run_on_writer(const std::string& ddl) const {
+    auto admin = corm::create_engine(writer);
+    auto c = admin.connect();
+    c.exec_driver_sql(ddl);
+    c.commit();
+  }
+  /// A replica connects to the new database only once it has replayed CREATE DATABASE.
+  void wait_for_database_on_reader(const std::string& reader_url) const {
+    auto engine = corm::create_engine(reader_url);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    for (;;) {
+      auto c = engine.connect();
+      auto r = c.execute(corm::text("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = :name"),
+                         {{"name", schema}});
+      c.rollback();
+      if (r.scalar_one<std::int64_t>() > 0) return;
+      if (std::chrono::steady_clock::now() > deadline)
+        throw std::runtime_error("the replica did not create database " + schema + " within 30 s");
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
 };

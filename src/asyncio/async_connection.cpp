@@ -74,29 +74,30 @@ AsyncConnection::~AsyncConnection() {
     release(true);
     return;
   }
-  if (!tx_.in_transaction() && !pooled_->conn->in_transaction()) {
-    release(false);
-    return;
-  }
+  bool rollback = tx_.in_transaction() || pooled_->conn->in_transaction();
   // A transaction whose BEGIN is still queued never reached the server; otherwise a ROLLBACK
-  // sent without waiting resets the connection (PostgreSQL).
-  if (pooled_->conn->discard_deferred() || pooled_->conn->send_without_reply("ROLLBACK")) {
+  // sent without waiting resets the connection (PostgreSQL), or is queued ahead of everything
+  // else (a worker-thread connection).
+  if (rollback && (pooled_->conn->discard_deferred() || pooled_->conn->send_without_reply("ROLLBACK"))) rollback = false;
+  if (!rollback && !driver().reset_pending()) {
     release(false);
     return;
   }
-  // A destructor cannot co_await: roll back in a detached coroutine, then return the connection.
+  // A destructor cannot co_await: roll back and reset in a detached coroutine, then return the
+  // connection.
   auto engine = engine_;
   auto pooled = std::move(pooled_);
   asio::co_spawn(
       engine->executor,
-      [engine, pooled = std::move(pooled)]() mutable -> asio::awaitable<void> {
+      [engine, pooled = std::move(pooled), rollback]() mutable -> asio::awaitable<void> {
+        auto& conn = static_cast<AsyncDriverConnection&>(*pooled->conn);
         bool discard = false;
         try {
-          co_await static_cast<AsyncDriverConnection&>(*pooled->conn).async_execute_script("ROLLBACK", {});
+          if (rollback) co_await conn.async_execute_script("ROLLBACK", {});
+          discard = !co_await conn.async_reset_session();
         } catch (...) {
           discard = true;
         }
-        discard = discard || !pooled->conn->reset_session();
         engine->pool->checkin(std::move(pooled), discard);
       },
       asio::detached);
@@ -124,11 +125,11 @@ std::chrono::milliseconds AsyncConnection::timeout() const noexcept {
   return timeout_.count() > 0 ? timeout_ : engine_->options.command_timeout;
 }
 
-void AsyncConnection::release(bool discard) noexcept {
+void AsyncConnection::release(bool discard, bool reset) noexcept {
   if (!pooled_) return;
   // The next user gets the connection as a fresh one: session state this one changed is reset
-  // (or the connection closed).
-  discard = discard || pooled_->conn->is_broken() || !pooled_->conn->reset_session();
+  // (or the connection closed). close() has done the reset already, without blocking.
+  discard = discard || pooled_->conn->is_broken() || (reset && !pooled_->conn->reset_session());
   engine_->pool->checkin(std::move(pooled_), discard);
 }
 
@@ -457,6 +458,7 @@ bool AsyncConnection::close_now() noexcept {
       if (tx_.has_after_end_statements() || !driver().discard_deferred()) done = false;
       else (void)tx_.end();
     }
+    if (done && pooled_ && driver().reset_pending()) done = false;  // close() resets without blocking
     if (done) {
       abandoned_.clear();
       closed_ = true;
@@ -486,9 +488,17 @@ asio::awaitable<void> AsyncConnection::close() {
       discard = true;
     }
   }
+  discard = discard || invalidate_pending_.exchange(false);
+  if (!discard && pooled_ && !closed_) {
+    try {
+      discard = !co_await driver().async_reset_session();
+    } catch (...) {
+      discard = true;
+    }
+  }
   abandoned_.clear();
   closed_ = true;
-  release(discard || invalidate_pending_.exchange(false));
+  release(discard, false);
   busy_.store(false, std::memory_order_release);
 }
 

@@ -65,6 +65,12 @@ class AsyncDriverConnection : public driver::Connection {
   virtual asio::awaitable<void> async_execute_script(std::string_view sql, std::chrono::milliseconds timeout) = 0;
   /// Sends a trivial query; false when the connection is dead.
   virtual asio::awaitable<bool> async_ping() = 0;
+  /// Connection::reset_session() for the async front: the pool's check-in reset, awaited so that
+  /// a driver that needs a round trip for it does not block the io thread.
+  virtual asio::awaitable<bool> async_reset_session() { co_return reset_session(); }
+  /// True when the check-in reset has work to do that would block (a connection closed without
+  /// a coroutine then takes the awaiting path).
+  virtual bool reset_pending() const noexcept { return false; }
   /// Something that interrupts whatever this connection runs when it is called: callable from
   /// any thread, never blocking, and harmless once the connection is closed or destroyed (the
   /// pool keeps it beyond the connection's life, for engine.dispose()). Empty when the driver

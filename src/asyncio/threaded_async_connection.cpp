@@ -1,5 +1,6 @@
 #include "asyncio/threaded_async_connection.hpp"
 
+#include <future>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -15,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "corm/core/error.hpp"
+#include "driver/session_state.hpp"
 
 namespace corm::asyncio_detail {
 
@@ -259,6 +261,7 @@ asio::awaitable<std::unique_ptr<AsyncDriverConnection>> ThreadedAsyncConnection:
 
 asio::awaitable<std::shared_ptr<const ResultSet>> ThreadedAsyncConnection::async_execute(
     std::string_view sql, std::span<const Value> params, std::chrono::milliseconds timeout) {
+  note(sql);
   auto* c = inner_.get();
   auto job = [c, sql, params, pre = std::exchange(deferred_, {})] {
     for (const auto& d : pre) c->execute_script(d);
@@ -271,6 +274,7 @@ asio::awaitable<std::vector<std::shared_ptr<const ResultSet>>> ThreadedAsyncConn
     std::string_view sql, std::span<const std::vector<Value>> rows, std::chrono::milliseconds timeout) {
   // One hop to the worker for the whole batch: SQLite has no round trips to save, only
   // thread switches.
+  note(sql);
   auto* c = inner_.get();
   auto job = [c, sql, rows, pre = std::exchange(deferred_, {})] {
     for (const auto& d : pre) c->execute_script(d);
@@ -284,6 +288,7 @@ asio::awaitable<std::vector<std::shared_ptr<const ResultSet>>> ThreadedAsyncConn
 
 asio::awaitable<void> ThreadedAsyncConnection::async_execute_script(std::string_view sql,
                                                                     std::chrono::milliseconds timeout) {
+  note(sql);
   auto* c = inner_.get();
   auto job = [c, sql, pre = std::exchange(deferred_, {})] {
     for (const auto& d : pre) c->execute_script(d);
@@ -300,11 +305,13 @@ asio::awaitable<bool> ThreadedAsyncConnection::async_ping() {
 }
 
 std::shared_ptr<const ResultSet> ThreadedAsyncConnection::execute(std::string_view sql, std::span<const Value> params) {
+  note(sql);
   for (const auto& d : std::exchange(deferred_, {})) inner_->execute_script(d);
   return inner_->execute(sql, params);
 }
 
 void ThreadedAsyncConnection::execute_script(std::string_view sql) {
+  note(sql);
   for (const auto& d : std::exchange(deferred_, {})) inner_->execute_script(d);
   inner_->execute_script(sql);
 }
@@ -337,6 +344,45 @@ bool ThreadedAsyncConnection::send_without_reply(std::string_view sql) {
     pending->fetch_sub(1, std::memory_order_release);
   });
   return true;
+}
+
+void ThreadedAsyncConnection::note(std::string_view sql) noexcept {
+  if (touched_ || !inner_) return;
+  touched_ = inner_->dialect() == Dialect::mysql ? driver::session_state::mysql_changes_session(sql)
+                                                 : driver::session_state::sqlite_changes_session(sql);
+}
+
+asio::awaitable<bool> ThreadedAsyncConnection::async_reset_session() {
+  if (!inner_) co_return false;
+  if (!touched_) co_return true;
+  auto* c = inner_.get();
+  auto job = [c] { return c->reset_session(); };
+  const bool ok = co_await on_worker<bool>(*worker_, nullptr, {}, pending_, std::move(job));
+  touched_ = !ok;
+  co_return ok;
+}
+
+// Where the pool's check-in cannot await (a connection dropped without close()): the worker
+// runs the reset in turn and this thread waits for it. The wait is short (SQLite: no I/O at all;
+// MySQL: one round trip) and happens only after a statement that changed the session.
+bool ThreadedAsyncConnection::reset_session() noexcept {
+  if (!inner_) return false;
+  if (!touched_) return true;
+  bool ok = false;
+  if (worker_->on_worker_thread()) {
+    ok = inner_->reset_session();
+  } else {
+    try {
+      auto done = std::make_shared<std::promise<bool>>();
+      auto result = done->get_future();
+      worker_->post([c = inner_.get(), done] { done->set_value(c->reset_session()); });
+      ok = result.get();
+    } catch (...) {
+      ok = false;
+    }
+  }
+  touched_ = !ok;
+  return ok;
 }
 
 bool ThreadedAsyncConnection::in_transaction() const noexcept {

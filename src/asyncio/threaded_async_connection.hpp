@@ -29,6 +29,9 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
+  /// True on the worker's own thread.
+  bool on_worker_thread() const noexcept { return thread_.get_id() == std::this_thread::get_id(); }
+
   /// Queues `f`; it runs on the worker thread.
   template <class F>
   void post(F f) {
@@ -90,7 +93,11 @@ class ThreadedAsyncConnection final : public AsyncDriverConnection {
   // the next statement, and a ROLLBACK sent without reply is queued ahead of the next job.
   bool defer(std::string_view sql) override;
   bool discard_deferred() noexcept override;
-  bool reset_session() noexcept override { return inner_ && inner_->reset_session(); }
+  // The reset runs on the worker, after whatever is queued (a ROLLBACK sent without reply): the
+  // driver connection is not thread-safe, and on MySQL the reset is a round trip.
+  bool reset_session() noexcept override;
+  asio::awaitable<bool> async_reset_session() override;
+  bool reset_pending() const noexcept override { return touched_; }
   bool send_without_reply(std::string_view sql) override;
   void reset_cancel() noexcept override {
     if (inner_) inner_->reset_cancel();
@@ -107,6 +114,11 @@ class ThreadedAsyncConnection final : public AsyncDriverConnection {
   };
   std::unique_ptr<Worker> worker_;
   std::unique_ptr<driver::Connection> inner_;
+  // Whether a statement sent since the last reset may have changed the session (the driver's own
+  // scan, repeated here: the driver's flag belongs to the worker thread). A clean connection is
+  // reset without a hop to the worker.
+  void note(std::string_view sql) noexcept;
+  bool touched_ = false;
   std::vector<std::string> deferred_;         // run on the worker before the next job
   std::shared_ptr<std::atomic<int>> unreplied_ = std::make_shared<std::atomic<int>>(0);
   std::shared_ptr<Link> link_;

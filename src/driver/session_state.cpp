@@ -69,4 +69,12 @@ bool sqlite_changes_session(std::string_view sql) noexcept {
   return starts_with_keyword(sql, "pragma") || mentions_any(sql, {"pragma ", "attach", "temp"});
 }
 
+bool mysql_changes_session(std::string_view sql) noexcept {
+  if (starts_with_keyword(sql, "set")) {
+    const std::string_view rest = sql.substr(skip_blank(sql) + 3);
+    return !starts_with_keyword(rest, "transaction");
+  }
+  return starts_with_keyword(sql, "use") || mentions_any(sql, {"@", "get_lock", "temporary"});
+}
+
 }  // namespace corm::driver::session_state

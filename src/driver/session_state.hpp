@@ -23,4 +23,8 @@ bool pg_changes_session(std::string_view sql) noexcept;
 /// SQLite: PRAGMA statements, ATTACH, temporary tables and triggers.
 bool sqlite_changes_session(std::string_view sql) noexcept;
 
+/// MySQL/MariaDB: SET (not SET TRANSACTION, which lasts one transaction), user and system
+/// variables (any '@'), named locks, temporary tables, USE.
+bool mysql_changes_session(std::string_view sql) noexcept;
+
 }  // namespace corm::driver::session_state

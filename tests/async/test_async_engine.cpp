@@ -389,3 +389,63 @@ TEST_CASE("async: an io_context run by four threads serves 400 coroutines over o
   CHECK(engine.pool_status().checked_out == 0);
   CHECK(engine.pool_status().open <= 8);
 }
+
+namespace {
+
+// A session change each backend undoes at check-in, and a query that reports whether it is still
+// there. The probe itself changes nothing.
+struct SessionProbe {
+  std::string change, probe;
+};
+
+SessionProbe session_probe() {
+  if (test::is_postgres())
+    return {"SET application_name = 'dirty'",
+            "SELECT CASE WHEN current_setting('application_name') = 'dirty' THEN 'dirty' ELSE 'clean' END"};
+  if (test::is_mysql()) return {"SET @corm_probe = 'dirty'", "SELECT IF(@corm_probe IS NULL, 'clean', 'dirty')"};
+  return {"PRAGMA cache_size = 1234",
+          "SELECT CASE WHEN (SELECT cache_size FROM pragma_cache_size) = 1234 THEN 'dirty' ELSE 'clean' END"};
+}
+
+}  // namespace
+
+// The check-in reset must run after the closing ROLLBACK, never beside it: on a connection driven
+// by a worker thread (SQLite, MySQL) the ROLLBACK is queued on the worker, and a reset sent from
+// the io thread at the same time interleaved two commands on one socket ("Got packets out of
+// order", or a client waiting forever for a reply).
+TEST_CASE("async: a connection that changed its session reaches the next user clean, however it was given back",
+          "[async][pool][reset]") {
+  test::run_async([](asio::any_io_executor ex) -> awaitable<void> {
+    EngineOptions opts;
+    opts.pool.pool_size = 1;
+    opts.pool.max_overflow = 0;
+    opts.pool.pool_timeout = 30s;
+    auto engine = create_async_engine(ex, test::database_url(), opts);
+    const SessionProbe p = session_probe();
+    int clean = 0;
+    const int rounds = 60;
+    for (int i = 0; i < rounds; ++i) {
+      {
+        auto conn = co_await engine.connect();
+        co_await conn.execute(text(p.change));  // autobegins: the session is inside a transaction
+        switch (i % 3) {
+          case 0:  // closed inside the transaction: ROLLBACK, then the reset
+            co_await conn.close();
+            break;
+          case 1:  // committed, then closed
+            co_await conn.commit();
+            co_await conn.close();
+            break;
+          default:  // dropped inside the transaction: the destructor's path
+            break;
+        }
+      }
+      auto next = co_await engine.connect();
+      auto r = co_await next.execute(text(p.probe));
+      if (r.scalar_one<std::string>() == "clean") ++clean;
+      co_await next.close();
+    }
+    CHECK(clean == rounds);
+    CHECK(engine.pool_status().checked_out == 0);
+  });
+}

@@ -131,7 +131,7 @@ class AsyncConnection {
   boost::asio::awaitable<void> rollback_impl(bool take_use);
   void failed(bool broken) noexcept;
   void invalidate_now() noexcept;
-  void release(bool discard) noexcept;
+  void release(bool discard, bool reset = true) noexcept;
   std::chrono::milliseconds timeout() const noexcept;
 
   std::shared_ptr<asyncio_detail::AsyncEngineState> engine_;
