@@ -124,7 +124,14 @@ void SqlWriter::expr(const Node& n, int min_prec) {
     case NodeKind::in_select: {
       expr(*n.args[0], prec_add);
       raw(n.op == Op::not_in ? " NOT IN (" : " IN (");
-      select(*n.select);
+      if (rules.wraps_limited_in_subquery() && (n.select->limit || n.select->offset)) {
+        raw("SELECT * FROM (");
+        select(*n.select);
+        raw(") AS ");
+        ident("corm_in");
+      } else {
+        select(*n.select);
+      }
       raw(")");
       break;
     }

@@ -46,6 +46,8 @@ class MysqlRules final : public DialectRules {
   // case-sensitive and ILIKE folds both sides.
   bool case_folds_ilike() const override { return true; }
 
+  bool wraps_limited_in_subquery() const override { return true; }
+
   bool emulates_nulls_order() const override { return true; }
 
   // MySQL's `/` always yields a DECIMAL; DIV truncates like integer `/` elsewhere.

@@ -34,6 +34,10 @@ class DialectRules {
   virtual bool emulates_nulls_order() const { return false; }
   /// True when ILIKE is written as `LOWER(x) LIKE LOWER(p)` (no ILIKE, case-sensitive LIKE).
   virtual bool case_folds_ilike() const { return false; }
+  /// True when a subquery of [NOT] IN may not have LIMIT / OFFSET (MySQL rejects it: "doesn't
+  /// yet support 'LIMIT & IN/ALL/ANY/SOME subquery'") but a derived table may: a limited one is
+  /// written `IN (SELECT * FROM (<subquery>) AS corm_in)`, same rows and the same binds.
+  virtual bool wraps_limited_in_subquery() const { return false; }
   /// ` LIMIT ... OFFSET ...` (either may be null).
   virtual void limit_offset(SqlWriter& w, const NodePtr& limit, const NodePtr& offset) const = 0;
   /// ` FOR UPDATE ...` or nothing.

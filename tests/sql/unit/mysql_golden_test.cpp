@@ -56,6 +56,24 @@ TEST_CASE("mysql select: IN lists, LIMIT and OFFSET, ILIKE, NULLS LAST, integer 
   CHECK(my_sql(select((col(&Book::pages) * 2) / 4)) == "SELECT `books`.`pages` * ? DIV ? FROM `books`");
 }
 
+TEST_CASE("mysql writes a limited IN subquery as a derived table, which MySQL accepts", "[sql][mysql][select]") {
+  // `IN (SELECT ... LIMIT ?)` fails on MySQL and MariaDB ("doesn't yet support 'LIMIT &
+  // IN/ALL/ANY/SOME subquery'"); subqueryload under a limited query sends exactly that.
+  auto limited = select(col(&Author::name)).where(
+      col(&Author::id).in_(select(col(&Book::author_id)).order_by(col(&Book::id)).limit(3).offset(1)));
+  CHECK(my_sql(limited) ==
+        "SELECT `authors`.`name` FROM `authors` WHERE `authors`.`id` IN (SELECT * FROM "
+        "(SELECT `books`.`author_id` FROM `books` ORDER BY `books`.`id` LIMIT ? OFFSET ?) AS `corm_in`)");
+  CHECK(limited.compile(Dialect::mysql).params.size() == 2);
+  // Without LIMIT / OFFSET, and on the other dialects, the subquery stays as written.
+  CHECK(my_sql(select(col(&Author::name)).where(col(&Author::id).not_in(select(col(&Book::author_id))))) ==
+        "SELECT `authors`.`name` FROM `authors` WHERE `authors`.`id` NOT IN (SELECT `books`.`author_id` "
+        "FROM `books`)");
+  CHECK(*limited.compile(Dialect::postgresql).sql ==
+        "SELECT \"authors\".\"name\" FROM \"authors\" WHERE \"authors\".\"id\" IN (SELECT "
+        "\"books\".\"author_id\" FROM \"books\" ORDER BY \"books\".\"id\" LIMIT $1 OFFSET $2)");
+}
+
 TEST_CASE("mysql locking reads: FOR UPDATE, NOWAIT, SKIP LOCKED", "[sql][mysql][lock]") {
   CHECK(my_sql(select<Tag>().with_for_update()) == "SELECT `tags`.`id`, `tags`.`label` FROM `tags` FOR UPDATE");
   CHECK(my_sql(select<Tag>().with_for_update(nowait)) == "SELECT `tags`.`id`, `tags`.`label` FROM `tags` FOR UPDATE NOWAIT");
