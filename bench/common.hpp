@@ -287,7 +287,7 @@ struct Args {
 /// Every program's first call: freed memory stays with the process. By default glibc gives a
 /// large freed block back to the kernel (its mmap and trim thresholds), so a pass that frees
 /// W3's 26 MB result faults the same pages in again on the next pass — 0.265 s a raw-libpq pass
-/// against 0.107 s with a kept heap (item 28). A peer whose own work left the heap grown then
+/// against 0.107 s with a kept heap. A peer whose own work left the heap grown then
 /// lent its raw baseline a warm heap, and one that did not (a corm peer reading in slices) a
 /// cold one: the same-process ratio measured glibc, not the peer. Kept by every program alike.
 inline void keep_heap() {

@@ -1,4 +1,4 @@
-// Bank transfers (seeds 000 and 001): transactions, row locks, savepoints, deadlock retry and an
+// Bank transfers: transactions, row locks, savepoints, deadlock retry and an
 // optimistic version conflict, on the async front.
 //
 //   1. A transfer locks both accounts with FOR UPDATE in id order, so concurrent transfers queue

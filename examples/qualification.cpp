@@ -1,6 +1,6 @@
 // Qualification check: one API call runs several checks, each of which loads the same
 // user and course. Given a session each, every check sends its own copies of the same queries —
-// the duplicate queries the seed's profiling found. Run as read-only transactional() calls joined
+// the duplicate queries a profile of such a service shows. Run as read-only transactional() calls joined
 // to one shared read-only session (REQUIRED), the second and later get()s are identity-map hits.
 // The report comes from the sessions' statistics (statements grouped by shape), before and after.
 //

@@ -1,4 +1,4 @@
-// Read/write split (seeds 000 §7 and 002): a writer engine on the primary and a reader engine on
+// Read/write split: a writer engine on the primary and a reader engine on
 // a replica behind one routing session. For each step the program prints which engine the
 // statement went to, and on PostgreSQL which server answered (pg_is_in_recovery() is true only
 // on a standby).

@@ -1,5 +1,5 @@
 #pragma once
-// The transaction and concurrency cases of issue 9 (6, 7, 8, 10) as functions of a database URL
+// The reliability suite's transaction and concurrency cases (6, 7, 8, 10) as functions of a database URL
 // and engine options, so the same code runs directly against each backend and, for case 17,
 // through PgBouncer in transaction mode with the statement cache off.
 

@@ -1,5 +1,5 @@
 #pragma once
-// Fixtures of the reliability suite (issue 9): a wall-clock watchdog (a hang is a failure), a
+// Fixtures of the reliability suite: a wall-clock watchdog (a hang is a failure), a
 // database per test (a fresh PostgreSQL database — reachable directly and through PgBouncer — or
 // a fresh SQLite file), a throwaway PostgreSQL cluster for tests that stop the server, and the
 // observers the tests assert on: pg_stat_activity by application_name, /proc/self/fd, RSS.

@@ -1,4 +1,4 @@
-// Issue 9, cases 11-13: an injection corpus in every string position, NULLs that must never
+// Reliability faults 11-13: an injection corpus in every string position, NULLs that must never
 // turn into 0 / "" / the previous row's value, and malformed configuration that fails before any
 // network I/O without ever showing the password.
 

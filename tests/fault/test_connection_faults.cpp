@@ -1,4 +1,4 @@
-// Issue 9, cases 1-5: killed backends, a server that goes down and comes back, a black-holed
+// Reliability faults 1-5: killed backends, a server that goes down and comes back, a black-holed
 // network, cancellation of running statements (statement, fetch, prepare, batch, flush) and
 // cancellation inside a transaction holding row locks.
 

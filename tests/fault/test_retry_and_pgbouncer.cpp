@@ -1,4 +1,4 @@
-// Issue 9, case 9 (deadlocks re-run the whole unit of work through corm::ext::transactional;
+// Reliability fault 9 (deadlocks re-run the whole unit of work through corm::ext::transactional;
 // non-retryable errors and COMMITs of unknown outcome are never retried) and case 17 (the
 // transaction and concurrency cases through PgBouncer in transaction mode, statement cache off).
 #if defined(CORM_TEST_BACKEND_POSTGRES)

@@ -1,4 +1,4 @@
-// Issue 30 (cancellation, shutdown, misuse): command timeouts on every backend, engine.dispose()
+// Cancellation, shutdown and misuse (faults 18-21): command timeouts on every backend, engine.dispose()
 // with work in flight (async and sync fronts), the concurrent-use guards of AsyncConnection and
 // AsyncSession driven from several threads without a strand, and PoolTimeout's counts.
 

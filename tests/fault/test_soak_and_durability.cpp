@@ -1,4 +1,4 @@
-// Issue 9, case 14 (checkout -> SELECT 1 -> return cycles from 64 coroutines: memory, fds and
+// Reliability fault 14 (checkout -> SELECT 1 -> return cycles from 64 coroutines: memory, fds and
 // backends stay flat) and case 15 (the process SIGKILLed at several points of a 10,000-row
 // flush: the table holds 0 or 10,000 rows, and 10,000 whenever the commit was acknowledged).
 
