@@ -1,8 +1,9 @@
 #pragma once
-// A database for one ORM integration test: a fresh SQLite file, or on PostgreSQL a fresh
-// schema that every pooled connection has first on its search_path (set in the URL's startup
-// options), dropped with everything in it at the end. Also counts statements through the
-// engine's before_execute event — the query counts the tests assert.
+// A database for one ORM integration test: a fresh SQLite file; on PostgreSQL a fresh schema
+// that every pooled connection has first on its search_path (set in the URL's startup options);
+// on MySQL a fresh database named in the URL. Schema and database are dropped with everything in
+// them at the end. Also counts statements through the engine's before_execute event — the query
+// counts the tests assert.
 
 #include <atomic>
 #include <memory>
@@ -16,12 +17,13 @@
 namespace corm::test {
 
 inline std::string orm_url(const std::string& schema) {
-  if (!is_postgres()) return sqlite_url();
-  return Url::parse(pg_url()).with_query("options", "-c search_path=" + schema).str();
+  if (is_postgres()) return Url::parse(pg_url()).with_query("options", "-c search_path=" + schema).str();
+  if (is_mysql()) return Url::parse(mysql_url()).with_database(schema).str_with_password();
+  return sqlite_url();
 }
 
 struct OrmDb {
-  std::string schema = is_postgres() ? unique_name("orm") : std::string();
+  std::string schema = is_sqlite() ? std::string() : unique_name("orm");
   std::string url = orm_url(schema);
   MetaData metadata;
 
@@ -32,6 +34,11 @@ struct OrmDb {
       c.exec_driver_sql("CREATE SCHEMA " + quote_identifier(Dialect::postgresql, schema));
       c.commit();
     }
+    if (is_mysql()) {
+      Engine admin = create_engine(mysql_url());
+      Connection c = admin.connect();
+      c.exec_driver_sql("CREATE DATABASE " + quote_identifier(Dialect::mysql, schema));
+    }
     using namespace corm::orm_test;
     metadata.add<Author>().add<Book>().add<Review>().add<Doc>().add<Counter>().add<Note>().add<Parent>().add<Child>().add<Tag>().add<BookTag>();
     Engine e = create_engine(url);
@@ -40,8 +47,14 @@ struct OrmDb {
     c.commit();
   }
   ~OrmDb() {
-    if (!is_postgres()) return;
+    if (is_sqlite()) return;
     try {
+      if (is_mysql()) {
+        Engine admin = create_engine(mysql_url());
+        Connection c = admin.connect();
+        c.exec_driver_sql("DROP DATABASE " + quote_identifier(Dialect::mysql, schema));
+        return;
+      }
       Engine admin = create_engine(pg_url());
       Connection c = admin.connect();
       c.exec_driver_sql("DROP SCHEMA " + quote_identifier(Dialect::postgresql, schema) + " CASCADE");

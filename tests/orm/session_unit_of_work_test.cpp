@@ -79,13 +79,15 @@ TEST_CASE("flush of a parent with children inserts the parent first and wires fo
     CHECK(orphan_book->author_id == a->id);
   }
   auto sql = t.take();
+  const std::string insert_author = "INSERT INTO " + quote_identifier(engine.dialect(), "orm_authors");
+  const std::string insert_book = "INSERT INTO " + quote_identifier(engine.dialect(), "orm_books");
   std::size_t first_author = 0, first_book = sql.size();
   for (std::size_t i = 0; i < sql.size(); ++i) {
-    if (sql[i].find("INSERT INTO \"orm_authors\"") != std::string::npos) first_author = i;
-    if (sql[i].find("INSERT INTO \"orm_books\"") != std::string::npos) first_book = std::min(first_book, i);
+    if (sql[i].find(insert_author) != std::string::npos) first_author = i;
+    if (sql[i].find(insert_book) != std::string::npos) first_book = std::min(first_book, i);
   }
   CHECK(first_author < first_book);
-  CHECK(Transcript::count(sql, "INSERT INTO \"orm_books\"") == 4);
+  CHECK(Transcript::count(sql, insert_book) == 4);
   Session check(engine);
   auto books = check.scalars(select<Book>().where(col(&Book::author_id) > 0));
   CHECK(books.size() == 4);
@@ -108,11 +110,13 @@ TEST_CASE("dirty tracking updates only the changed columns", "[orm][flush]") {
   s.commit();
   auto sql = t.take();
   REQUIRE(Transcript::count(sql, "UPDATE") == 1);
-  const std::string ph1 = test::is_postgres() ? "$1" : "?1";
-  const std::string ph2 = test::is_postgres() ? "$2" : "?2";
+  const std::string ph1 = test::is_postgres() ? "$1" : test::is_mysql() ? "?" : "?1";
+  const std::string ph2 = test::is_postgres() ? "$2" : test::is_mysql() ? "?" : "?2";
+  const auto quoted = [&](std::string_view name) { return quote_identifier(engine.dialect(), name); };
   for (const auto& q : sql)
     if (q.rfind("UPDATE", 0) == 0)
-      CHECK(q == "UPDATE \"orm_books\" SET \"title\" = " + ph1 + " WHERE \"orm_books\".\"id\" = " + ph2);
+      CHECK(q == "UPDATE " + quoted("orm_books") + " SET " + quoted("title") + " = " + ph1 + " WHERE " +
+                     quoted("orm_books") + "." + quoted("id") + " = " + ph2);
   // Nothing changed: a commit sends no UPDATE.
   s.commit();
   CHECK(Transcript::count(t.take(), "UPDATE") == 0);
@@ -144,7 +148,9 @@ TEST_CASE("a loaded object is dirty-checked against the row it was loaded from",
   auto sql = t.take();
   REQUIRE(Transcript::count(sql, "UPDATE") == 1);
   for (const auto& q : sql)
-    if (q.rfind("UPDATE", 0) == 0) CHECK_THAT(q, Catch::StartsWith("UPDATE \"orm_books\" SET \"pages\" = "));
+    if (q.rfind("UPDATE", 0) == 0)
+      CHECK_THAT(q, Catch::StartsWith("UPDATE " + quote_identifier(engine.dialect(), "orm_books") + " SET " +
+                                      quote_identifier(engine.dialect(), "pages") + " = "));
   s.flush();  // the flush made 11 the snapshot
   CHECK(Transcript::count(t.take(), "UPDATE") == 0);
   s.commit();
