@@ -13,7 +13,7 @@
 
 #include "asyncio/async_driver.hpp"
 #include "corm/engine/events.hpp"
-#include "corm/pool/pool_core.hpp"
+#include "corm/pool/detail/pool_core.hpp"
 
 namespace corm::asyncio_detail {
 

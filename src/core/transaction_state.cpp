@@ -1,4 +1,4 @@
-#include "corm/core/transaction_state.hpp"
+#include "corm/core/detail/transaction_state.hpp"
 
 #include <algorithm>
 

@@ -16,6 +16,7 @@
 #include <boost/system/system_error.hpp>
 
 #include "corm/core/error.hpp"
+#include "corm/orm/detail/session_access.hpp"
 
 namespace corm::ext {
 
@@ -106,7 +107,7 @@ asio::awaitable<void> run_task(const TransactionalTaskGroup::Task& task, AsyncSe
   // commit. SQLite has one writer at a time: a flushed task would hold the write lock until the
   // group commits and every other writing task would wait for it in vain, so there the pending
   // changes are flushed by the commits, one session after another.
-  if (s.core().dialect() == Dialect::postgresql) co_await s.flush();
+  if (corm::detail::SessionAccess::core(s).dialect() == Dialect::postgresql) co_await s.flush();
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "corm/orm/flush_plan.hpp"
+#include "corm/orm/detail/flush_plan.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -9,7 +9,7 @@
 #include <unordered_set>
 
 #include "corm/orm/errors.hpp"
-#include "corm/orm/session_core.hpp"
+#include "corm/orm/detail/session_core.hpp"
 #include "corm/sql/statement/returning.hpp"
 #include "corm/sql/statement/update.hpp"
 

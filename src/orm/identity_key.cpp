@@ -1,4 +1,4 @@
-#include "corm/orm/identity_key.hpp"
+#include "corm/orm/detail/identity_key.hpp"
 
 #include <bit>
 #include <charconv>

@@ -1,4 +1,4 @@
-#include "corm/orm/instance_state.hpp"
+#include "corm/orm/detail/instance_state.hpp"
 
 #include "corm/sql/schema/table_info.hpp"
 

@@ -1,4 +1,4 @@
-#include "corm/orm/load_plan.hpp"
+#include "corm/orm/detail/load_plan.hpp"
 
 #include <algorithm>
 #include <span>
@@ -8,7 +8,7 @@
 #include <variant>
 
 #include "corm/orm/errors.hpp"
-#include "corm/orm/session_core.hpp"
+#include "corm/orm/detail/session_core.hpp"
 #include "corm/sql/statement/select.hpp"
 #include "corm/sql/statement/update.hpp"
 

@@ -1,4 +1,4 @@
-#include "corm/orm/session_core.hpp"
+#include "corm/orm/detail/session_core.hpp"
 
 #include <boost/container/small_vector.hpp>
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -15,7 +15,7 @@
 #include "corm/sql/schema/hydrate.hpp"
 #include "corm/sql/statement/returning.hpp"
 #include "corm/sql/statement/select.hpp"
-#include "corm/sql/statement/statement_core.hpp"
+#include "corm/sql/statement/detail/statement_core.hpp"
 #include "corm/sql/statement/update.hpp"
 #include "core/pg_binary.hpp"
 #include "orm/session_maps.hpp"

@@ -15,8 +15,8 @@
 #include <memory>
 #include <vector>
 
-#include "corm/orm/identity_key.hpp"
-#include "corm/orm/instance_state.hpp"
+#include "corm/orm/detail/identity_key.hpp"
+#include "corm/orm/detail/instance_state.hpp"
 
 namespace corm::orm {
 

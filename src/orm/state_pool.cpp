@@ -1,4 +1,4 @@
-#include "corm/orm/state_pool.hpp"
+#include "corm/orm/detail/state_pool.hpp"
 
 #include <cstring>
 #include <mutex>

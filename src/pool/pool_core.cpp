@@ -1,4 +1,4 @@
-#include "corm/pool/pool_core.hpp"
+#include "corm/pool/detail/pool_core.hpp"
 
 #include <algorithm>
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "corm/ext/transactional.hpp"
+#include "corm/orm/detail/session_access.hpp"
 #include "ext/ext_db.hpp"
 #include "support/async_test.hpp"
 
@@ -186,7 +187,7 @@ TEST_CASE("transactional: retries deadlocks with a fresh session up to max_attem
     };
     auto flaky = [&](AsyncSession& s) -> asio::awaitable<int> {
       ++attempts;
-      CHECK(s.core().tracked().empty());  // a fresh session: nothing of the failed attempt
+      CHECK(corm::detail::SessionAccess::core(s).tracked().empty());  // a fresh session: nothing of the failed attempt
       s.add(line(attempts, "attempt " + std::to_string(attempts)));
       co_await s.flush();
       if (attempts < 3) throw DeadlockDetected("deadlock detected (simulated)");

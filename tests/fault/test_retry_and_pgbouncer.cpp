@@ -4,6 +4,7 @@
 #if defined(CORM_TEST_BACKEND_POSTGRES)
 
 #include <corm/ext/transactional.hpp>
+#include <corm/orm/detail/session_access.hpp>
 
 #include <set>
 
@@ -40,7 +41,7 @@ void deadlock_retry(const std::string& url, EngineOptions opts) {
                          UnitLog& log, bool& mine, bool& theirs) {
       return [&, first, second, add_first, add_second](AsyncSession& s) -> awaitable<void> {
         ++log.attempts;
-        log.fresh.push_back(s.core().tracked().empty());
+        log.fresh.push_back(corm::detail::SessionAccess::core(s).tracked().empty());
         auto ex2 = co_await asio::this_coro::executor;
         auto q1 = select<FCounter>().where(col(&FCounter::id) == first).with_for_update();
         auto r1 = co_await s.scalars(std::move(q1));

@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "corm/orm/async_session.hpp"
+#include "corm/orm/detail/session_access.hpp"
 #include "orm/orm_db.hpp"
 #include "support/async_test.hpp"
 
@@ -42,7 +43,7 @@ TEST_CASE("async session: flush batches inserts, selectinload takes 2 queries, l
       co_await s.commit();
       // Every generated key came back (RETURNING through the batch) and reached the children.
       std::set<std::int64_t> ids;
-      for (const auto& sp : s.core().tracked()) {
+      for (const auto& sp : corm::detail::SessionAccess::core(s).tracked()) {
         if (sp->ops != &orm::entity_ops<Book>()) continue;
         auto b = std::static_pointer_cast<Book>(sp->obj);
         CHECK(b->author_id != 0);

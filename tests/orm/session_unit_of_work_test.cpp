@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "corm/orm/session.hpp"
+#include "corm/orm/detail/session_access.hpp"
 #include "orm/orm_db.hpp"
 
 using namespace corm;
@@ -410,7 +411,7 @@ TEST_CASE("rollback expunges objects inserted in the transaction", "[orm][transa
   s.flush();
   CHECK(a->id != 0);
   s.rollback();
-  CHECK(s.core().state_of(a.get()) == nullptr);
+  CHECK(corm::detail::SessionAccess::core(s).state_of(a.get()) == nullptr);
   CHECK(s.get<Author>(a->id) == nullptr);
 }
 

@@ -2,7 +2,7 @@
 // I/O, the way both fronts drive it.
 #include <catch2/catch.hpp>
 
-#include <corm/pool/pool_core.hpp>
+#include <corm/pool/detail/pool_core.hpp>
 
 using namespace corm;
 using namespace std::chrono_literals;

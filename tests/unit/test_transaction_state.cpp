@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <corm/core/error.hpp>
-#include <corm/core/transaction_state.hpp>
+#include <corm/core/detail/transaction_state.hpp>
 
 using corm::Dialect;
 using corm::IsolationLevel;

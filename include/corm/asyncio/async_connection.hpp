@@ -26,7 +26,7 @@
 #include "corm/core/dialect.hpp"
 #include "corm/core/isolation_level.hpp"
 #include "corm/core/result.hpp"
-#include "corm/core/transaction_state.hpp"
+#include "corm/core/detail/transaction_state.hpp"
 #include "corm/sql/compiled.hpp"
 #include "corm/sql/text.hpp"
 

@@ -10,7 +10,7 @@
 #include "corm/engine/connection.hpp"
 #include "corm/engine/engine_options.hpp"
 #include "corm/engine/events.hpp"
-#include "corm/pool/pool_core.hpp"
+#include "corm/pool/detail/pool_core.hpp"
 
 namespace corm {
 

@@ -43,6 +43,7 @@
 #include "corm/core/error.hpp"
 #include "corm/ext/session_factory.hpp"
 #include "corm/orm/async_session.hpp"
+#include "corm/orm/detail/session_access.hpp"
 #include "corm/orm/session.hpp"
 
 namespace corm::ext {
@@ -105,7 +106,7 @@ void check_join(const SessionOptions& current, const TxOptions& opts);
 
 template <class S>
 bool session_is_read_only(S& s) {
-  return s.core().options().read_only;
+  return corm::detail::SessionAccess::core(s).options().read_only;
 }
 
 /// Runs `fn` in a transaction of a session of its own, with retries.
@@ -121,7 +122,7 @@ boost::asio::awaitable<async_work_result_t<F>> run_owned(AsyncSessionFactory ses
       // A read-only unit begins nothing up front: its reads take their own connection (a
       // replica's, when routed) instead of holding a writer connection it never uses.
       std::optional<AsyncSessionTransaction> tx;
-      if (!s.core().options().read_only) tx.emplace(co_await s.begin());
+      if (!corm::detail::SessionAccess::core(s).options().read_only) tx.emplace(co_await s.begin());
       if constexpr (std::is_void_v<R>) {
         co_await fn(s);
         result.emplace(0);
@@ -210,7 +211,7 @@ boost::asio::awaitable<detail::async_work_result_t<F>> transactional(AsyncSessio
                                                                      TxOptions opts = {}) {
   switch (opts.propagation) {
     case Propagation::required:
-      detail::check_join(current.core().options(), opts);
+      detail::check_join(corm::detail::SessionAccess::core(current).options(), opts);
       co_return co_await fn(current);
     case Propagation::nested:
       co_return co_await detail::run_nested(current, fn);
@@ -262,7 +263,7 @@ template <class F>
 detail::sync_work_result_t<F> transactional(SessionFactory sessions, Session& current, F fn, TxOptions opts = {}) {
   switch (opts.propagation) {
     case Propagation::required:
-      detail::check_join(current.core().options(), opts);
+      detail::check_join(corm::detail::SessionAccess::core(current).options(), opts);
       return fn(current);
     case Propagation::nested: {
       auto sp = current.begin_nested();  // destroyed active (fn threw): rolls back the savepoint only

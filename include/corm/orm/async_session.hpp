@@ -21,13 +21,16 @@
 #include "corm/asyncio/async_engine.hpp"
 #include "corm/orm/errors.hpp"
 #include "corm/orm/load_option.hpp"
-#include "corm/orm/session_core.hpp"
+#include "corm/orm/detail/session_core.hpp"
 #include "corm/orm/statement_router.hpp"
 #include "corm/sql/statement/select.hpp"
 
 namespace corm {
 
 class AsyncSession;
+namespace detail {
+struct SessionAccess;
+}  // namespace detail
 
 /// What AsyncSession::begin() / begin_nested() return. A destructor cannot co_await: one
 /// destroyed while active schedules the rollback on the connection (its next use or close runs
@@ -164,7 +167,6 @@ class AsyncSession {
   const SessionStats& stats() const noexcept { return core_->stats(); }
   /// The connection, checked out on first use.
   boost::asio::awaitable<AsyncConnection*> connection();
-  orm::SessionCore& core() noexcept { return *core_; }
 
   // --- read/write routing hook (corm/ext/routing.hpp) ---
   /// Gives the session a second engine: each statement whose role `router` sends to the reader
@@ -179,6 +181,7 @@ class AsyncSession {
 
  private:
   friend class AsyncSessionTransaction;
+  friend struct detail::SessionAccess;
   // Held for the whole of every operation: a second coroutine using the session meanwhile gets
   // UsageError instead of racing on the identity map and the connection. A compare-exchange,
   // so it holds when the two coroutines run on different threads of the io_context.

@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "corm/orm/entity_ops.hpp"
+#include "corm/orm/detail/entity_ops.hpp"
 #include "corm/sql/statement/select.hpp"
 
 namespace corm {

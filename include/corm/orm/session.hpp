@@ -18,12 +18,16 @@
 #include "corm/engine/engine.hpp"
 #include "corm/orm/errors.hpp"
 #include "corm/orm/load_option.hpp"
-#include "corm/orm/session_core.hpp"
+#include "corm/orm/detail/session_core.hpp"
 #include "corm/orm/session_transaction.hpp"
 #include "corm/orm/statement_router.hpp"
 #include "corm/sql/statement/select.hpp"
 
 namespace corm {
+
+namespace detail {
+struct SessionAccess;
+}  // namespace detail
 
 /// A unit of work over a synchronous Connection (see the header comment).
 class Session {
@@ -122,8 +126,6 @@ class Session {
   const SessionStats& stats() const noexcept { return core_->stats(); }
   /// The connection (checked out on first use).
   Connection& connection();
-  /// The I/O-free core (tests, extensions).
-  orm::SessionCore& core() noexcept { return *core_; }
 
   // --- read/write routing hook (corm/ext/routing.hpp) ---
   /// Gives the session a second engine: each statement whose role `router` sends to the reader
@@ -138,6 +140,7 @@ class Session {
 
  private:
   friend class SessionTransaction;
+  friend struct detail::SessionAccess;
   void close_impl(bool may_throw);
   std::vector<std::shared_ptr<void>> query(const orm::EntityOps& ops, sql::detail::SelectCore core,
                                            const std::vector<LoadOption>& opts,

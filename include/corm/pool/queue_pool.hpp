@@ -8,7 +8,7 @@
 #include <mutex>
 
 #include "corm/engine/events.hpp"
-#include "corm/pool/pool_core.hpp"
+#include "corm/pool/detail/pool_core.hpp"
 
 namespace corm {
 

@@ -11,7 +11,7 @@
 #include "corm/sql/schema/column_type.hpp"
 #include "corm/core/value.hpp"
 #include "corm/sql/expression/node.hpp"
-#include "corm/sql/statement/statement_core.hpp"
+#include "corm/sql/statement/detail/statement_core.hpp"
 
 namespace corm::sql::detail {
 

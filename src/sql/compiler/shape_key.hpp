@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "sql/compiler/dialect_rules.hpp"
-#include "corm/sql/statement/statement_core.hpp"
+#include "corm/sql/statement/detail/statement_core.hpp"
 
 namespace corm::sql::detail {
 

@@ -9,7 +9,7 @@
 
 #include "sql/compiler/dialect_rules.hpp"
 #include "corm/core/dialect.hpp"
-#include "corm/sql/statement/statement_core.hpp"
+#include "corm/sql/statement/detail/statement_core.hpp"
 
 namespace corm::sql::detail {
 

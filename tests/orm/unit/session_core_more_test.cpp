@@ -10,8 +10,8 @@
 
 #include "corm/core/result_set.hpp"
 #include "corm/orm/errors.hpp"
-#include "corm/orm/identity_key.hpp"
-#include "corm/orm/session_core.hpp"
+#include "corm/orm/detail/identity_key.hpp"
+#include "corm/orm/detail/session_core.hpp"
 #include "corm/sql/schema/table_info.hpp"
 #include "orm/orm_models.hpp"
 

@@ -9,7 +9,7 @@
 
 #include "corm/core/result_set.hpp"
 #include "corm/orm/errors.hpp"
-#include "corm/orm/session_core.hpp"
+#include "corm/orm/detail/session_core.hpp"
 #include "orm/orm_models.hpp"
 
 using namespace corm;

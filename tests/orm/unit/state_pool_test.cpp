@@ -7,7 +7,7 @@
 #include <set>
 #include <vector>
 
-#include "corm/orm/state_pool.hpp"
+#include "corm/orm/detail/state_pool.hpp"
 
 using corm::orm::StatePool;
 

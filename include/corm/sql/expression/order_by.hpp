@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "corm/sql/expression/column_expr.hpp"
-#include "corm/sql/statement/statement_core.hpp"
+#include "corm/sql/statement/detail/statement_core.hpp"
 
 namespace corm {
 

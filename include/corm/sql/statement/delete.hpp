@@ -6,8 +6,8 @@
 
 #include "corm/sql/compiled.hpp"
 #include "corm/sql/statement/returning.hpp"
-#include "corm/sql/statement/row_decoder.hpp"
-#include "corm/sql/statement/statement_core.hpp"
+#include "corm/sql/statement/detail/row_decoder.hpp"
+#include "corm/sql/statement/detail/statement_core.hpp"
 #include "corm/sql/statement/update.hpp"
 
 namespace corm {

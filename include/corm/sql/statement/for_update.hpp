@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "corm/sql/expression/column_expr.hpp"
-#include "corm/sql/statement/statement_core.hpp"
+#include "corm/sql/statement/detail/statement_core.hpp"
 
 namespace corm {
 

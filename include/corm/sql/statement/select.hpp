@@ -22,8 +22,8 @@
 #include "corm/sql/expression/expr.hpp"
 #include "corm/sql/expression/order_by.hpp"
 #include "corm/sql/statement/for_update.hpp"
-#include "corm/sql/statement/row_decoder.hpp"
-#include "corm/sql/statement/statement_core.hpp"
+#include "corm/sql/statement/detail/row_decoder.hpp"
+#include "corm/sql/statement/detail/statement_core.hpp"
 #include "corm/sql/statement/subquery.hpp"
 
 namespace corm {

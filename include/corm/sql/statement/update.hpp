@@ -9,8 +9,8 @@
 #include "corm/sql/compiled.hpp"
 #include "corm/sql/statement/assignment.hpp"
 #include "corm/sql/statement/returning.hpp"
-#include "corm/sql/statement/row_decoder.hpp"
-#include "corm/sql/statement/statement_core.hpp"
+#include "corm/sql/statement/detail/row_decoder.hpp"
+#include "corm/sql/statement/detail/statement_core.hpp"
 
 namespace corm {
 

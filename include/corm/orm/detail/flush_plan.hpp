@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "corm/core/result.hpp"
-#include "corm/orm/instance_state.hpp"
-#include "corm/orm/step.hpp"
+#include "corm/orm/detail/instance_state.hpp"
+#include "corm/orm/detail/step.hpp"
 
 namespace corm::orm {
 

@@ -17,10 +17,10 @@
 #include <vector>
 
 #include "corm/core/result.hpp"
-#include "corm/orm/instance_state.hpp"
+#include "corm/orm/detail/instance_state.hpp"
 #include "corm/orm/load_option.hpp"
-#include "corm/orm/step.hpp"
-#include "corm/sql/statement/statement_core.hpp"
+#include "corm/orm/detail/step.hpp"
+#include "corm/sql/statement/detail/statement_core.hpp"
 
 namespace corm::orm {
 

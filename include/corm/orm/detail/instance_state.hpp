@@ -12,8 +12,8 @@
 
 #include "corm/core/result.hpp"
 #include "corm/core/value.hpp"
-#include "corm/orm/entity_ops.hpp"
-#include "corm/orm/identity_key.hpp"
+#include "corm/orm/detail/entity_ops.hpp"
+#include "corm/orm/detail/identity_key.hpp"
 
 namespace corm::orm {
 

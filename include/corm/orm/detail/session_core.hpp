@@ -16,12 +16,12 @@
 
 #include "corm/core/dialect.hpp"
 #include "corm/core/log.hpp"
-#include "corm/orm/flush_plan.hpp"
-#include "corm/orm/instance_state.hpp"
-#include "corm/orm/load_plan.hpp"
+#include "corm/orm/detail/flush_plan.hpp"
+#include "corm/orm/detail/instance_state.hpp"
+#include "corm/orm/detail/load_plan.hpp"
 #include "corm/orm/session_options.hpp"
 #include "corm/orm/session_stats.hpp"
-#include "corm/orm/state_pool.hpp"
+#include "corm/orm/detail/state_pool.hpp"
 
 namespace corm::orm {
 
