@@ -2,7 +2,7 @@
 // The benchmark schema (bench/data/schema.sql) mapped for the ORM peers.
 
 #include <corm/corm.hpp>
-#include <corm/sql/all.hpp>
+#include <corm/sql.hpp>
 
 #include <cstdint>
 #include <string>

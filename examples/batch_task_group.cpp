@@ -8,8 +8,8 @@
 
 #include <corm/asyncio.hpp>
 #include <corm/ext/task_group.hpp>
-#include <corm/orm/all.hpp>
-#include <corm/sql/all.hpp>
+#include <corm/orm.hpp>
+#include <corm/sql.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>

@@ -13,8 +13,8 @@
 //   ./scripts/demo postgresql://user@host/db      (a schema of its own, dropped afterwards)
 
 #include <corm/corm.hpp>
-#include <corm/orm/all.hpp>
-#include <corm/sql/all.hpp>
+#include <corm/orm.hpp>
+#include <corm/sql.hpp>
 
 #include <iostream>
 #include <memory>

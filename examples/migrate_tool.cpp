@@ -14,7 +14,7 @@
 #include <string>
 
 #include <corm/migrate/cli.hpp>
-#include <corm/sql/all.hpp>
+#include <corm/sql.hpp>
 
 namespace library {
 

@@ -11,8 +11,8 @@
 #include <corm/asyncio.hpp>
 #include <corm/ext/repository.hpp>
 #include <corm/ext/scoped_session.hpp>
-#include <corm/orm/all.hpp>
-#include <corm/sql/all.hpp>
+#include <corm/orm.hpp>
+#include <corm/sql.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>

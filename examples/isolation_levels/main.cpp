@@ -30,7 +30,7 @@
 //   isolation_levels URL... | --url-env NAME...     (PostgreSQL and/or MySQL / MariaDB URLs)
 
 #include <corm/corm.hpp>
-#include <corm/sql/all.hpp>
+#include <corm/sql.hpp>
 
 #include <cstdint>
 #include <cstdlib>

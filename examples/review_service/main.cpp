@@ -13,9 +13,9 @@
 // either is dropped at the end.
 
 #include <corm/asyncio.hpp>
-#include <corm/ext/all.hpp>
-#include <corm/orm/all.hpp>
-#include <corm/sql/all.hpp>
+#include <corm/ext.hpp>
+#include <corm/orm.hpp>
+#include <corm/sql.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

@@ -2,7 +2,7 @@
 // The review service's tables: users write reviews of products, each review with its images.
 // Reviews are soft-deleted (is_deleted), and a user reviews a product at most once.
 
-#include <corm/sql/all.hpp>
+#include <corm/sql.hpp>
 
 #include <cstdint>
 #include <string>

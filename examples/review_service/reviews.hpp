@@ -5,8 +5,8 @@
 // over a primary and a replica.
 
 #include <corm/asyncio.hpp>
-#include <corm/ext/all.hpp>
-#include <corm/orm/all.hpp>
+#include <corm/ext.hpp>
+#include <corm/orm.hpp>
 
 #include <boost/asio/awaitable.hpp>
 

@@ -8,9 +8,9 @@
 
 // [includes]
 #include <corm/asyncio.hpp>      // AsyncEngine, AsyncConnection, create_all
-#include <corm/ext/all.hpp>      // transactional()
-#include <corm/orm/all.hpp>      // AsyncSession, selectinload
-#include <corm/sql/all.hpp>      // mapping, MetaData, select
+#include <corm/ext.hpp>      // transactional()
+#include <corm/orm.hpp>      // AsyncSession, selectinload
+#include <corm/sql.hpp>      // mapping, MetaData, select
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>

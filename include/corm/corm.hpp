@@ -1,6 +1,9 @@
 #pragma once
-// Umbrella header: the synchronous front and everything below it. The async front lives in
-// <corm/asyncio.hpp> so code that does not use coroutines never compiles Boost.Asio.
+// The synchronous front: engines, connections, transactions, events, results, text(). The async
+// front lives in <corm/asyncio.hpp>, so code that does not use coroutines never compiles
+// Boost.Asio (tests/compile_fail/ok_sync_headers_without_asio.cpp checks it). Each layer has an
+// umbrella of its own named after its folder: <corm/sql.hpp>, <corm/orm.hpp>, <corm/ext.hpp>,
+// <corm/migrate.hpp>.
 
 #include "corm/core/codec.hpp"
 #include "corm/core/dialect.hpp"

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <corm/asyncio.hpp>
-#include <corm/sql/all.hpp>
+#include <corm/sql.hpp>
 
 #include <algorithm>
 

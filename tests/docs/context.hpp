@@ -4,10 +4,10 @@
 // that need models or variables declare them in a context of their own (context/NAME.hpp).
 #include <corm/asyncio.hpp>
 #include <corm/corm.hpp>
-#include <corm/ext/all.hpp>
-#include <corm/migrate/all.hpp>
-#include <corm/orm/all.hpp>
-#include <corm/sql/all.hpp>
+#include <corm/ext.hpp>
+#include <corm/migrate.hpp>
+#include <corm/orm.hpp>
+#include <corm/sql.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>

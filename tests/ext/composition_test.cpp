@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "corm/ext/all.hpp"
+#include "corm/ext.hpp"
 #include "ext/ext_db.hpp"
 #include "support/async_test.hpp"
 

@@ -13,7 +13,7 @@
 
 #include "corm/asyncio/async_engine.hpp"
 #include "corm/engine/engine.hpp"
-#include "corm/sql/all.hpp"
+#include "corm/sql.hpp"
 #include "support/test_db.hpp"
 
 namespace corm::ext_test {

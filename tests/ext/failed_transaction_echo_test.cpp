@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "corm/ext/all.hpp"
+#include "corm/ext.hpp"
 #include "ext/ext_db.hpp"
 #include "support/async_test.hpp"
 

@@ -16,7 +16,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "corm/ext/all.hpp"
+#include "corm/ext.hpp"
 #include "ext/ext_db.hpp"
 #include "support/async_test.hpp"
 

@@ -10,7 +10,7 @@
 #include <corm/corm.hpp>
 #include <corm/orm/async_session.hpp>
 #include <corm/orm/session.hpp>
-#include <corm/sql/all.hpp>
+#include <corm/sql.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "corm/sql/all.hpp"
+#include "corm/sql.hpp"
 
 namespace corm::test_migrate {
 

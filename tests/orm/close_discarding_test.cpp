@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <corm/asyncio.hpp>
-#include <corm/orm/all.hpp>
+#include <corm/orm.hpp>
 
 #include <memory>
 #include <string>

@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "corm/sql/all.hpp"
+#include "corm/sql.hpp"
 
 namespace corm::orm_test {
 

@@ -7,7 +7,7 @@
 
 #include "corm/core/dialect.hpp"
 #include "corm/core/error.hpp"
-#include "corm/sql/all.hpp"
+#include "corm/sql.hpp"
 
 using corm::Dialect;
 

@@ -4,8 +4,8 @@
 #include <string>
 
 #include <corm/asyncio.hpp>
-#include <corm/orm/all.hpp>
-#include <corm/sql/all.hpp>
+#include <corm/orm.hpp>
+#include <corm/sql.hpp>
 
 struct Book {
   std::int64_t id{};

@@ -2,7 +2,7 @@
 // with identical SQL text, marked as coming from the cache, which echo reports.
 #include <catch2/catch.hpp>
 
-#include "corm/sql/all.hpp"
+#include "corm/sql.hpp"
 #include "sql/integration/sql_db.hpp"
 
 using namespace corm;

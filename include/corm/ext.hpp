@@ -1,6 +1,7 @@
 #pragma once
 // Everything of the ext layer: the application patterns built on sessions — repositories,
-// transactional(), scoped sessions, transactional task groups and read/write routing.
+// transactional(), scoped sessions, transactional task groups and read/write routing. These
+// serve Session and AsyncSession alike, so they include Boost.Asio.
 
 #include "corm/ext/repository.hpp"
 #include "corm/ext/routing.hpp"

@@ -1,6 +1,6 @@
 #pragma once
-// Everything of the orm layer: Session, AsyncSession, loader options, errors. Include this (or
-// the single headers) to use sessions.
+// Everything of the orm layer: Session, AsyncSession, loader options, errors. AsyncSession brings
+// in Boost.Asio; a synchronous program that wants none includes <corm/orm/session.hpp> instead.
 
 #include "corm/orm/async_session.hpp"
 #include "corm/orm/errors.hpp"

@@ -1,0 +1,12 @@
+// Must compile: a synchronous program's headers bring in no Boost.Asio. Every Asio header
+// includes boost/asio/detail/config.hpp, whose include guard this checks.
+#include <corm/corm.hpp>
+#include <corm/migrate.hpp>
+#include <corm/orm/session.hpp>
+#include <corm/sql.hpp>
+
+#ifdef BOOST_ASIO_DETAIL_CONFIG_HPP
+#error "a synchronous corm header included Boost.Asio"
+#endif
+
+int main() { return 0; }
