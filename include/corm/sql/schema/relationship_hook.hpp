@@ -11,7 +11,7 @@ namespace corm {
 /// Whether a One<T>/Many<T> holds the related object(s) or has not been loaded yet.
 enum class LoadState : std::uint8_t { unloaded, loaded };
 
-/// Installed on a One<T>/Many<T> by the session: decides what an unloaded read does.
+/// Installed on a `One<T>`/`Many<T>` by the session: decides what an unloaded read does.
 /// Implementations must be thread-compatible (one holder is read from one thread at a time).
 class RelationshipHook {
  public:

@@ -84,9 +84,9 @@ struct RelationshipInfo {
   const TableInfo& (*secondary)() = nullptr;  ///< Association table (many_to_many only).
   std::size_t secondary_local = 0;
   std::size_t secondary_remote = 0;
-  /// Address of the One<T>/Many<T> member of `*obj`.
+  /// Address of the `One<T>`/`Many<T>` member of `*obj`.
   void* (*holder)(void* obj) = nullptr;
-  /// Marks the One<T>/Many<T> member of `*obj` unloaded (an object read from its row).
+  /// Marks the `One<T>`/`Many<T>` member of `*obj` unloaded (an object read from its row).
   void (*unload)(void* obj) = nullptr;
   /// True for One<T> holders (many_to_one, one_to_one).
   bool to_one() const noexcept {

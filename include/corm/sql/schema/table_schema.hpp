@@ -22,7 +22,7 @@ struct ColumnSchema {
   int scale = 0;
   bool nullable = true;
   bool identity = false;
-  /// DEFAULT text as the database keeps it (PostgreSQL's trailing `::type` casts removed).
+  /// DEFAULT text as the database keeps it (PostgreSQL's trailing type casts removed).
   std::optional<std::string> server_default;
   friend bool operator==(const ColumnSchema&, const ColumnSchema&) = default;
 };

@@ -23,7 +23,7 @@ inline constexpr NowaitOption nowait{};
 /// FOR UPDATE SKIP LOCKED: skip rows another transaction holds (job queues).
 struct SkipLockedOption {};
 inline constexpr SkipLockedOption skip_locked{};
-/// FOR UPDATE OF <tables>: lock only these tables' rows in a join.
+/// `FOR UPDATE OF tables`: lock only these tables' rows in a join.
 struct OfOption {
   std::vector<sql::detail::FromItem> tables;
 };
