@@ -37,6 +37,8 @@ Uuid decode_uuid(const Cell& c);
 std::string describe_cell(const Cell& c);
 }  // namespace detail
 
+/// \cond
+// The built-in codecs (docs/types.md lists them) stay out of the API reference.
 template <>
 struct Codec<bool> {
   static Value encode(bool v) { return Value(v); }
@@ -154,6 +156,8 @@ struct Codec<Json> {
   static Json decode(const Cell& c) { return Json{detail::decode_string(c)}; }
   static constexpr std::string_view name = "corm::Json";
 };
+
+/// \endcond
 
 /// NULL ⇄ std::nullopt. Every other codec refuses NULL.
 template <class T>

@@ -27,6 +27,7 @@ struct ErrorDetail {
 /// Root of every exception corm throws. Catch this to handle "anything from the database layer".
 class Error : public std::runtime_error {
  public:
+  /// An error saying `what`, with what the database reported (SQLSTATE, codes) in `detail`.
   explicit Error(const std::string& what, ErrorDetail detail = {})
       : std::runtime_error(what), detail_(std::move(detail)) {}
 

@@ -110,9 +110,12 @@ struct Null {
 /// server convert to the column's type and report overflow as DataError.
 class Value {
  public:
+  /// What a Value holds: one alternative per kind of bound value.
   using Storage = std::variant<Null, bool, std::int64_t, double, std::string, Bytes, Timestamp, Date,
                                Decimal, Uuid, Json, Array>;
 
+  ///@{
+  /// A NULL (the default), or a value of one of the types corm binds.
   Value() = default;
   Value(Null) {}
   Value(std::nullptr_t) {}
@@ -133,6 +136,7 @@ class Value {
   Value(Uuid v) : v_(v) {}
   Value(Json v) : v_(std::move(v)) {}
   Value(Array v) : v_(std::move(v)) {}
+  ///@}
 
   /// True for SQL NULL.
   bool is_null() const noexcept { return std::holds_alternative<Null>(v_); }

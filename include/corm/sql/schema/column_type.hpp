@@ -28,6 +28,8 @@ std::string_view column_type_name(ColumnType t) noexcept;
 template <class T>
 struct SqlType;
 
+/// \cond
+// The built-in mappings (docs/types.md lists them) stay out of the API reference.
 template <> struct SqlType<bool> { static constexpr ColumnType value = ColumnType::boolean; };
 template <> struct SqlType<std::int16_t> { static constexpr ColumnType value = ColumnType::int16; };
 template <> struct SqlType<std::int32_t> { static constexpr ColumnType value = ColumnType::int32; };
@@ -44,6 +46,7 @@ template <> struct SqlType<Date> { static constexpr ColumnType value = ColumnTyp
 template <> struct SqlType<Decimal> { static constexpr ColumnType value = ColumnType::decimal; };
 template <> struct SqlType<Uuid> { static constexpr ColumnType value = ColumnType::uuid; };
 template <> struct SqlType<Json> { static constexpr ColumnType value = ColumnType::json; };
+/// \endcond
 
 namespace detail {
 template <class T> struct unwrap_optional { using type = T; static constexpr bool value = false; };
