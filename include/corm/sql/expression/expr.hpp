@@ -120,6 +120,12 @@ inline constexpr bool comparable_v = Comparable<A, B>;
                 "Compare with a value of the column's own kind, or convert one side, e.g. "       \
                 "std::to_string(n) or corm::col(&Book::pages).cast<std::string>()")
 
+#define CORM_DETAIL_CHECK_TEXT(T)                                                                 \
+  static_assert(::corm::detail::family_of<T>() == ::corm::detail::Family::text,                   \
+                "corm: like() / ilike() / contains() / startswith() / endswith() match text "     \
+                "columns only; compare numbers and times with == < between() instead, or "        \
+                "match the text form: corm::col(&Book::pages).cast<std::string>().like(...)")
+
 /// A statement usable as a subquery (Select<R>).
 template <class S>
 concept SubqueryLike = requires(const S& s) {
@@ -172,32 +178,40 @@ class Expr {
 
   /// `x LIKE pattern` — the pattern is bound as-is (its % and _ are wildcards). SQLite's LIKE is
   /// case-insensitive for ASCII; PostgreSQL's is case-sensitive.
-  Expr<bool> like(std::string_view pattern) const requires(detail::family_of<T>() == detail::Family::text) {
+  Expr<bool> like(std::string_view pattern) const {
+    CORM_DETAIL_CHECK_TEXT(T);
     return like_node(sql::detail::Op::like, Value(pattern), false);
   }
-  Expr<bool> not_like(std::string_view pattern) const requires(detail::family_of<T>() == detail::Family::text) {
+  Expr<bool> not_like(std::string_view pattern) const {
+    CORM_DETAIL_CHECK_TEXT(T);
     return like_node(sql::detail::Op::not_like, Value(pattern), false);
   }
   /// Case-insensitive LIKE: ILIKE on PostgreSQL, LIKE on SQLite (already case-insensitive for ASCII).
-  Expr<bool> ilike(std::string_view pattern) const requires(detail::family_of<T>() == detail::Family::text) {
+  Expr<bool> ilike(std::string_view pattern) const {
+    CORM_DETAIL_CHECK_TEXT(T);
     return like_node(sql::detail::Op::ilike, Value(pattern), false);
   }
-  Expr<bool> not_ilike(std::string_view pattern) const requires(detail::family_of<T>() == detail::Family::text) {
+  Expr<bool> not_ilike(std::string_view pattern) const {
+    CORM_DETAIL_CHECK_TEXT(T);
     return like_node(sql::detail::Op::not_ilike, Value(pattern), false);
   }
   /// `x LIKE $1 ESCAPE '\'` with $1 = '%' + s + '%' where s's %, _ and backslash are escaped:
   /// `s` matches literally, so user input is safe here. Use these, not like(), for search boxes.
-  Expr<bool> contains(std::string_view s) const requires(detail::family_of<T>() == detail::Family::text) {
+  Expr<bool> contains(std::string_view s) const {
+    CORM_DETAIL_CHECK_TEXT(T);
     return like_node(sql::detail::Op::like, Value("%" + escape_like(s) + "%"), true);
   }
-  Expr<bool> startswith(std::string_view s) const requires(detail::family_of<T>() == detail::Family::text) {
+  Expr<bool> startswith(std::string_view s) const {
+    CORM_DETAIL_CHECK_TEXT(T);
     return like_node(sql::detail::Op::like, Value(escape_like(s) + "%"), true);
   }
-  Expr<bool> endswith(std::string_view s) const requires(detail::family_of<T>() == detail::Family::text) {
+  Expr<bool> endswith(std::string_view s) const {
+    CORM_DETAIL_CHECK_TEXT(T);
     return like_node(sql::detail::Op::like, Value("%" + escape_like(s)), true);
   }
   /// Case-insensitive contains (ILIKE on PostgreSQL).
-  Expr<bool> icontains(std::string_view s) const requires(detail::family_of<T>() == detail::Family::text) {
+  Expr<bool> icontains(std::string_view s) const {
+    CORM_DETAIL_CHECK_TEXT(T);
     return like_node(sql::detail::Op::ilike, Value("%" + escape_like(s) + "%"), true);
   }
 
@@ -353,8 +367,11 @@ Expr<detail::arithmetic_result_t<L, R>> operator/(const L& l, const R& r) {
 
 /// Negation of a number.
 template <class T>
-  requires(detail::family_of<T>() == detail::Family::numeric)
 Expr<T> operator-(const Expr<T>& e) {
+  static_assert(detail::family_of<T>() == detail::Family::numeric,
+                "corm: unary - negates numbers (integers, floating point, Decimal) only; this "
+                "expression holds another kind of value (the 'In instantiation of' line above "
+                "names it)");
   return Expr<T>(sql::detail::make_unary(sql::detail::Op::neg, e.node()));
 }
 

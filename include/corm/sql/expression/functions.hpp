@@ -70,9 +70,17 @@ Expr<T> upper(const Expr<T>& e) {
 }
 
 /// `coalesce(x, y, ...)`: the first non-NULL argument. Non-optional when any fallback is.
-template <class T, Operand... Rest>
-  requires(sizeof...(Rest) > 0 && (Comparable<T, detail::operand_t<Rest>> && ...))
+template <class T, class... Rest>
+  requires(sizeof...(Rest) > 0)
 auto coalesce(const Expr<T>& first, const Rest&... rest) {
+  // static_asserts, not constraints: the reason then comes first in GCC's output.
+  static_assert((Operand<Rest> && ...),
+                "corm: a coalesce() fallback is neither a corm::Expr nor a value corm can bind as a "
+                "parameter");
+  static_assert((detail::comparable_v<T, detail::operand_t<Rest>> && ...),
+                "corm: coalesce() falls back to values of its first argument's kind (text for a "
+                "text column, a number for a number column, ...); the 'In instantiation of' line "
+                "above names the types. Pass a fallback of that kind, or cast one side");
   constexpr bool nullable = (is_optional_v<detail::operand_t<Rest>> && ...);
   using R = std::conditional_t<nullable, T, unoptional_t<T>>;
   return Expr<R>(sql::detail::make_func("coalesce", {first.node(), detail::operand(rest)...}));
