@@ -45,6 +45,39 @@ Connection open(Engine& e) {
   return c;
 }
 
+/// Seconds a MySQL migrator waits for another one's revision to finish before giving up.
+constexpr int mysql_lock_wait_seconds = 600;
+
+/// MySQL's stand-in for PostgreSQL's LOCK TABLE on the version table: a named lock of the session
+/// (GET_LOCK), one per database. DDL commits implicitly on MySQL, so a transactional lock would
+/// be gone after the revision's first statement; a session lock stays until RELEASE_LOCK, which
+/// the destructor sends, or until the connection closes (invalidated when the release fails, so
+/// a pooled connection never keeps the lock).
+class MysqlMigrationLock {
+ public:
+  MysqlMigrationLock(Connection& c, const std::string& what) : c_(c) {
+    Result r = c_.exec_driver_sql("SELECT GET_LOCK(CONCAT('corm_migrate.', MD5(COALESCE(DATABASE(), ''))), ?)",
+                                  {Value(std::int64_t{mysql_lock_wait_seconds})});
+    const std::optional<std::int64_t> got = r.scalar<std::int64_t>();
+    if (!got || *got != 1)
+      throw ConfigError("another migration of this database has held the migration lock for " +
+                        std::to_string(mysql_lock_wait_seconds) + " s (MySQL GET_LOCK), so " + what +
+                        " did not start; wait for it to finish (SHOW PROCESSLIST shows it) and run the command again");
+  }
+  ~MysqlMigrationLock() {
+    try {
+      c_.exec_driver_sql("SELECT RELEASE_LOCK(CONCAT('corm_migrate.', MD5(COALESCE(DATABASE(), ''))))");
+    } catch (...) {
+      c_.invalidate();
+    }
+  }
+  MysqlMigrationLock(const MysqlMigrationLock&) = delete;
+  MysqlMigrationLock& operator=(const MysqlMigrationLock&) = delete;
+
+ private:
+  Connection& c_;
+};
+
 }  // namespace
 
 Migrator::Migrator(Engine engine, RevisionChain chain, std::function<void(const MigrationStep&)> on_step)
@@ -137,10 +170,13 @@ void Migrator::run(const Revision& r, bool upgrade, const std::optional<std::str
            " of the revision may have stayed applied; undo or finish them by hand before running it again";
   };
   std::size_t index = 0;
+  std::optional<MysqlMigrationLock> mysql_lock;
   try {
+    // A second migrator waits here until this one is done, then sees the new revision below.
+    if (d == Dialect::mysql) mysql_lock.emplace(c, what);
     Transaction tx = c.begin();
     c.exec_driver_sql(create_version_table_sql(d));
-    // A second migrator waits here until this one commits, then sees the new revision below.
+    // PostgreSQL: a second migrator waits here until this one commits (MySQL: the lock above).
     if (d == Dialect::postgresql)
       c.exec_driver_sql("LOCK TABLE " + quote_identifier(d, version_table_name) + " IN SHARE ROW EXCLUSIVE MODE");
     if (read_current(c) != from)
