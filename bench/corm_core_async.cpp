@@ -7,6 +7,8 @@
 //   corm-core-async-checkout  W1 with a connection checked out and closed per lookup
 //                             (web-request style, like the ORM's fresh session per lookup)
 //   corm-core-sqlite          W1, W3, W4, W5 on a SQLite file
+//   corm-core-mariadb         W1..W6 given a mysql:// URL (and corm-core-mariadb-checkout);
+//                             W3 reads the result whole, W4's ids go as an IN list
 //   W1, W3 and W4 on PostgreSQL also print `ratio_to_raw_libpq`: each timed pass paired with a raw
 //   libpq pass in this process (bench::paired), the median of raw time / corm time
 
@@ -31,7 +33,10 @@ using namespace bench;
 namespace {
 
 bool sqlite_mode = false;
-const char* peer() { return sqlite_mode ? "corm-core-sqlite" : "corm-core-async"; }
+bool mysql_mode = false;  // a mysql:// URL: MariaDB / MySQL, no raw libpq pairing
+/// SQLite and MySQL report their own passes; only PostgreSQL pairs each pass with raw libpq's.
+bool unpaired() { return sqlite_mode || mysql_mode; }
+const char* peer() { return sqlite_mode ? "corm-core-sqlite" : mysql_mode ? "corm-core-mariadb" : "corm-core-async"; }
 
 // --- W1 -----------------------------------------------------------------------------------
 
@@ -69,10 +74,10 @@ awaitable<void> w1(corm::AsyncEngine& engine, const Args& args) {
   auto ids = lcg_ids(42, w1_lookups);
   const auto want = sum(ids);
   auto held = [&] { return w1_pass_held(engine, ids, want); };
-  co_await report_w1(held, peer(), sqlite_mode, args.dsn, ids, want);
+  co_await report_w1(held, peer(), unpaired(), args.dsn, ids, want);
   std::vector<double> t;
   for (int r = 0; r < 4; ++r) t.push_back(co_await w1_pass_checkout(engine, ids, want));
-  report("W1", sqlite_mode ? "corm-core-sqlite-checkout" : "corm-core-async-checkout", "ops_per_s",
+  report("W1", sqlite_mode ? "corm-core-sqlite-checkout" : mysql_mode ? "corm-core-mariadb-checkout" : "corm-core-async-checkout", "ops_per_s",
          w1_lookups / median3(t));
 }
 
@@ -166,9 +171,9 @@ awaitable<double> w3_pass(corm::AsyncEngine& engine, const W3Sums& want, std::si
 
 awaitable<void> w3(corm::AsyncEngine& engine, const Args& args) {
   const auto want = w3_expect();
-  auto pass = [&] { return w3_pass(engine, want, w3_yield_per); };
-  co_await report_w3(pass, peer(), sqlite_mode, args.dsn);
-  if (sqlite_mode) co_return;
+  auto pass = [&] { return w3_pass(engine, want, mysql_mode ? 0 : w3_yield_per); };
+  co_await report_w3(pass, peer(), unpaired(), args.dsn);
+  if (unpaired()) co_return;
   auto whole = [&] { return w3_pass(engine, want, 0); };
   co_await report_w3_whole(whole, peer(), args.dsn);
 }
@@ -214,6 +219,17 @@ awaitable<void> w4_load(corm::AsyncEngine& engine, std::int64_t want_pages) {
                     "WHERE author_id IN (SELECT value FROM json_each(:ids))")
                     .bind("ids", json);
     books = co_await conn.execute(stmt);
+  } else if (mysql_mode) {
+    // No array parameter on MySQL: one placeholder per author.
+    std::string sql = "SELECT id, author_id, title, pages, price, published_at FROM books WHERE author_id IN (";
+    std::vector<corm::Value> ids;
+    ids.reserve(authors.size());
+    for (const auto& a : authors) {
+      sql += ids.empty() ? "?" : ",?";
+      ids.emplace_back(a.a.id);
+    }
+    sql += ")";
+    books = co_await conn.exec_driver_sql(std::move(sql), std::move(ids));
   } else {
     corm::Array ids;
     ids.items.reserve(authors.size());
@@ -241,7 +257,7 @@ awaitable<double> w4_pass(corm::AsyncEngine& engine, std::int64_t want_pages) {
 awaitable<void> w4(corm::AsyncEngine& engine, const Args& args) {
   const auto want_pages = w4_pages_sum();
   auto pass = [&] { return w4_pass(engine, want_pages); };
-  co_await report_w4(pass, peer(), sqlite_mode, args.dsn);
+  co_await report_w4(pass, peer(), unpaired(), args.dsn);
 }
 
 // --- W5 -----------------------------------------------------------------------------------
@@ -280,6 +296,8 @@ awaitable<double> w5_pass(corm::AsyncEngine& engine) {
     }
     std::string sql = sqlite_mode ? "INSERT INTO books (author_id, title, pages, price, published_at) "
                                     "VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id"
+                  : mysql_mode ? "INSERT INTO books (author_id, title, pages, price, published_at) "
+                                 "VALUES (?, ?, ?, ?, ?) RETURNING id"  // MariaDB 10.5+
                                   : "INSERT INTO books (author_id, title, pages, price, published_at) "
                                     "VALUES ($1, $2, $3, $4, $5) RETURNING id";
     std::vector<corm::Result> res = co_await conn.execute_many(std::move(sql), std::move(rows));
@@ -301,12 +319,12 @@ awaitable<double> w5_pass(corm::AsyncEngine& engine) {
     check_eq(p, w5_pages_sum(), "W5 sum(pages)");
     co_await conn.close();
   }
-  co_await w5_clean(engine, sqlite_mode);
+  co_await w5_clean(engine, unpaired());
   co_return s;
 }
 
 awaitable<void> w5(corm::AsyncEngine& engine) {
-  co_await w5_clean(engine, sqlite_mode);
+  co_await w5_clean(engine, unpaired());
   std::vector<double> t;
   for (int r = 0; r < 4; ++r) t.push_back(co_await w5_pass(engine));
   report("W5", peer(), "rows_per_s", w5_rows / median3(t));
@@ -358,7 +376,9 @@ int main(int argc, char** argv) {
   keep_heap();
   auto args = parse_args(argc, argv);
   sqlite_mode = !args.db.empty();
-  if (!sqlite_mode && args.dsn.empty()) fail("usage: bench-corm-core-async (--dsn postgresql://... | --db file.sqlite) [--only Wn]");
+  mysql_mode = !sqlite_mode && args.dsn.rfind("mysql://", 0) == 0;
+  if (!sqlite_mode && args.dsn.empty())
+    fail("usage: bench-corm-core-async (--dsn postgresql://... | --dsn mysql://... | --db file.sqlite) [--only Wn]");
   asio::io_context ioc(1);
   asio::co_spawn(ioc, run_all(args), on_task_done);
   ioc.run();

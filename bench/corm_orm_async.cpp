@@ -6,6 +6,7 @@
 //                    in a fresh session per load; W5 add_all + commit (pipelined flush);
 //                    W6 32 tasks, a session per transaction, SELECT ... FOR UPDATE through the ORM
 //   corm-orm-sqlite  W1, W3, W4, W5 on a SQLite file
+//   corm-orm-mariadb W1..W6 given a mysql:// URL; W3 reads the result whole (no yield_per)
 //   W1, W3 and W4 on PostgreSQL also print `ratio_to_raw_libpq`: each timed pass paired with a raw
 //   libpq pass in this process (bench::paired), the median of raw time / corm time
 //   corm-orm-async-identity-map (W1, ns_per_hit): get<Author>(id) of an object the session
@@ -36,7 +37,10 @@ using bench::orm::Item;
 namespace {
 
 bool sqlite_mode = false;
-const char* peer() { return sqlite_mode ? "corm-orm-sqlite" : "corm-orm-async"; }
+bool mysql_mode = false;  // a mysql:// URL: MariaDB / MySQL, no raw libpq pairing
+/// SQLite and MySQL report their own passes; only PostgreSQL pairs each pass with raw libpq's.
+bool unpaired() { return sqlite_mode || mysql_mode; }
+const char* peer() { return sqlite_mode ? "corm-orm-sqlite" : mysql_mode ? "corm-orm-mariadb" : "corm-orm-async"; }
 
 // --- W1 -----------------------------------------------------------------------------------
 
@@ -79,8 +83,8 @@ awaitable<void> w1(corm::AsyncEngine& engine, const Args& args) {
   auto ids = lcg_ids(42, w1_lookups);
   const auto want = sum(ids);
   auto pass = [&] { return w1_pass(engine, ids, want); };
-  co_await report_w1(pass, peer(), sqlite_mode, args.dsn, ids, want);
-  if (!sqlite_mode && args.identity_map) co_await w1_identity_map(engine, ids, want);
+  co_await report_w1(pass, peer(), unpaired(), args.dsn, ids, want);
+  if (!unpaired() && args.identity_map) co_await w1_identity_map(engine, ids, want);
 }
 
 // --- W2 -----------------------------------------------------------------------------------
@@ -134,9 +138,9 @@ awaitable<double> w3_pass(corm::AsyncEngine& engine, const W3Sums& want, std::si
 
 awaitable<void> w3(corm::AsyncEngine& engine, const Args& args) {
   const auto want = w3_expect();
-  auto pass = [&] { return w3_pass(engine, want, w3_yield_per); };
-  co_await report_w3(pass, peer(), sqlite_mode, args.dsn);
-  if (sqlite_mode) co_return;
+  auto pass = [&] { return w3_pass(engine, want, mysql_mode ? 0 : w3_yield_per); };
+  co_await report_w3(pass, peer(), unpaired(), args.dsn);
+  if (unpaired()) co_return;
   auto whole = [&] { return w3_pass(engine, want, 0); };
   co_await report_w3_whole(whole, peer(), args.dsn);
 }
@@ -160,7 +164,7 @@ awaitable<double> w4_pass(corm::AsyncEngine& engine, std::int64_t want_pages) {
 awaitable<void> w4(corm::AsyncEngine& engine, const Args& args) {
   const auto want_pages = w4_pages_sum();
   auto pass = [&] { return w4_pass(engine, want_pages); };
-  co_await report_w4(pass, peer(), sqlite_mode, args.dsn);
+  co_await report_w4(pass, peer(), unpaired(), args.dsn);
 }
 
 // --- W5 -----------------------------------------------------------------------------------
@@ -197,12 +201,12 @@ awaitable<double> w5_pass(corm::AsyncEngine& engine) {
     check_eq(p, w5_pages_sum(), "W5 sum(pages)");
     co_await conn.close();
   }
-  co_await w5_clean(engine, sqlite_mode);
+  co_await w5_clean(engine, unpaired());
   co_return s;
 }
 
 awaitable<void> w5(corm::AsyncEngine& engine) {
-  co_await w5_clean(engine, sqlite_mode);
+  co_await w5_clean(engine, unpaired());
   std::vector<double> t;
   for (int r = 0; r < 4; ++r) t.push_back(co_await w5_pass(engine));
   report("W5", peer(), "rows_per_s", w5_rows / median3(t));
@@ -252,6 +256,7 @@ int main(int argc, char** argv) {
   keep_heap();
   auto args = parse_args(argc, argv);
   sqlite_mode = !args.db.empty();
+  mysql_mode = !sqlite_mode && args.dsn.rfind("mysql://", 0) == 0;
   if (!sqlite_mode && args.dsn.empty()) fail("usage: bench-corm-orm-async (--dsn postgresql://... | --db file.sqlite) [--only Wn] [--begin-first] [--no-identity-map]");
   asio::io_context ioc(1);
   asio::co_spawn(ioc, run_all(args), on_task_done);

@@ -2,7 +2,8 @@
 """Prints the benchmark table (markdown) from `W<n> <peer> <metric> <value>` lines.
 
 ratio = value / the same workload's and metric's baseline from the same run: raw-libpq (one
-statement per round trip) for PostgreSQL peers, raw-sqlite3 for SQLite peers (peak_rss_mb: lower
+statement per round trip) for PostgreSQL peers, raw-libmariadb for MariaDB peers, raw-sqlite3 for
+SQLite peers (peak_rss_mb: lower
 is better, ratio shown as is); "ratio to raw pipelined" compares corm peers with raw-libpq-pipelined
 where that variant exists (W1, W5). `ratio_to_raw_libpq` rows (W1, W3, W4) are a corm peer's ratio
 taken inside its own process, each pass paired with a raw libpq pass: printed as they are.
@@ -14,7 +15,16 @@ import sys
 ORDER = ["raw-libpq", "raw-libpq-pipelined", "raw-libpq-copy", "corm-orm-async", "corm-orm-async-identity-map",
          "corm-orm-sync",
          "corm-core-async", "corm-core-async-checkout", "corm-core-sync", "corm-core-sync-checkout",
+         "raw-libmariadb", "corm-orm-mariadb", "corm-core-mariadb", "corm-core-mariadb-checkout",
          "raw-sqlite3", "corm-orm-sqlite", "corm-core-sqlite", "corm-core-sqlite-checkout"]
+
+
+def group(peer):
+    """0 PostgreSQL, 1 MariaDB, 2 SQLite: the table lists each server's peers together."""
+    return 2 if "sqlite" in peer else 1 if "mariadb" in peer else 0
+
+
+BASELINE = ["raw-libpq", "raw-libmariadb", "raw-sqlite3"]
 
 
 def main(path):
@@ -27,7 +37,7 @@ def main(path):
 
     def key(r):
         w, p, m, _ = r
-        return (w, "sqlite" in p, m == "peak_rss_mb", ORDER.index(p) if p in ORDER else 99, m == "ratio_to_raw_libpq")
+        return (w, group(p), m == "peak_rss_mb", ORDER.index(p) if p in ORDER else 99, m == "ratio_to_raw_libpq")
 
     print("| workload | peer | metric | value | ratio to raw | ratio to raw pipelined |")
     print("|---|---|---|---:|---:|---:|")
@@ -35,10 +45,10 @@ def main(path):
         if m == "ratio_to_raw_libpq":
             print(f"| {w} | {p} | {m} (same process) | {v:.3f} | {v:.2f}x | |")
             continue
-        base = "raw-sqlite3" if "sqlite" in p else "raw-libpq"
+        base = BASELINE[group(p)]
         b = val.get((w, base, m))
         ratio = f"{v / b:.2f}x" if b else ""
-        pb = None if "sqlite" in p else val.get((w, "raw-libpq-pipelined", m))
+        pb = None if group(p) else val.get((w, "raw-libpq-pipelined", m))
         pratio = f"{v / pb:.2f}x" if pb and p.startswith("corm") else ""
         print(f"| {w} | {p} | {m} | {v:,.1f} | {ratio} | {pratio} |")
 
