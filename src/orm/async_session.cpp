@@ -1,6 +1,7 @@
 #include "corm/orm/async_session.hpp"
 
 #include <chrono>
+#include <exception>
 #include <functional>
 #include <optional>
 
@@ -8,11 +9,35 @@ namespace corm {
 
 namespace asio = boost::asio;
 
+namespace {
+constexpr const char* two_coroutines =
+    "AsyncSession used by two coroutines at once (another operation of this session is still running); give "
+    "each coroutine its own session";
+}  // namespace
+
 AsyncSession::Use::Use(AsyncSession& s) : s_(s) {
   bool idle = false;
-  if (!s_.busy_.compare_exchange_strong(idle, true, std::memory_order_acquire, std::memory_order_relaxed))
-    throw UsageError("AsyncSession used by two coroutines at once (another operation of this session is still "
-                     "running); give each coroutine its own session");
+  if (!s_.busy_.compare_exchange_strong(idle, true, std::memory_order_acquire, std::memory_order_relaxed)) {
+    s_.refused_.store(true, std::memory_order_release);
+    throw UsageError(two_coroutines);
+  }
+  s_.refused_.store(false, std::memory_order_relaxed);
+}
+
+// Asio's `a() && b()` cancels the other operand once one fails and reports the LEFT operand's
+// exception first. When b is refused here, a is cancelled in the middle of its statement, so
+// without this a's operation_aborted would stand first and the refusal would hide behind it.
+void AsyncSession::rethrow_refusal(std::exception_ptr e) const {
+  if (!refused_.load(std::memory_order_acquire)) return;
+  try {
+    std::rethrow_exception(std::move(e));
+  } catch (const boost::system::system_error& x) {
+    if (x.code() != asio::error::operation_aborted) return;
+  } catch (const QueryCanceled&) {
+  } catch (...) {
+    return;
+  }
+  throw UsageError(two_coroutines);
 }
 
 AsyncSession::AsyncSession(AsyncEngine engine, SessionOptions options)
@@ -32,6 +57,7 @@ AsyncSession::~AsyncSession() {
 asio::awaitable<AsyncConnection*> AsyncSession::connection() { return connection_impl(true); }
 
 asio::awaitable<AsyncConnection*> AsyncSession::connection_impl(bool take_use) {
+  try {
   std::optional<Use> use;
   if (take_use) use.emplace(*this);
   if (!conn_) {
@@ -40,6 +66,10 @@ asio::awaitable<AsyncConnection*> AsyncSession::connection_impl(bool take_use) {
     if (options_.isolation_level) conn_->set_isolation_level(*options_.isolation_level);
   }
   co_return &*conn_;
+  } catch (...) {
+    rethrow_refusal(std::current_exception());
+    throw;
+  }
 }
 
 asio::awaitable<Result> AsyncSession::run_one(Compiled c, orm::StatementRole role) {
@@ -89,6 +119,7 @@ bool AsyncSession::reads_pipelined(const orm::Step& step, orm::StatementRole rol
 }
 
 asio::awaitable<std::vector<Result>> AsyncSession::run_step(const orm::Step& step, orm::StatementRole role) {
+  try {
   if (reads_pipelined(step, role)) {
     auto t0 = std::chrono::steady_clock::now();
     std::vector<Result> out;
@@ -114,6 +145,10 @@ asio::awaitable<std::vector<Result>> AsyncSession::run_step(const orm::Step& ste
   }
   core_->record(step, std::chrono::steady_clock::now() - t0);
   co_return out;
+  } catch (...) {
+    rethrow_refusal(std::current_exception());
+    throw;
+  }
 }
 
 // A read-only session marks its transaction before the first statement (SET TRANSACTION READ
@@ -135,6 +170,7 @@ asio::awaitable<void> AsyncSession::mark_read_only(AsyncConnection& conn) {
 
 asio::awaitable<void> AsyncSession::run_sliced(const orm::Step& step, orm::StatementRole role, std::size_t yield_per,
                                                orm::LoadPlan& plan) {
+  try {
   AsyncConnection& conn = *co_await connection_for_impl(role, false);
   if (needs_read_only_mark(conn)) co_await mark_read_only(conn);
   auto t0 = std::chrono::steady_clock::now();
@@ -142,6 +178,10 @@ asio::awaitable<void> AsyncSession::run_sliced(const orm::Step& step, orm::State
   Compiled c = step.statements.front();
   co_await conn.stream(std::move(c), yield_per, std::move(on_rows));
   core_->record(step, std::chrono::steady_clock::now() - t0);
+  } catch (...) {
+    rethrow_refusal(std::current_exception());
+    throw;
+  }
 }
 
 asio::awaitable<void> AsyncSession::run_load(orm::LoadPlan& plan, orm::StatementRole role) {
@@ -200,6 +240,7 @@ asio::awaitable<void> AsyncSession::flush_impl(bool take_use) {
 }
 
 asio::awaitable<void> AsyncSession::commit() {
+  try {
   Use use(*this);
   if (options_.read_only) {
     co_await rollback_impl(false);
@@ -209,19 +250,29 @@ asio::awaitable<void> AsyncSession::commit() {
   if (conn_) co_await conn_->commit();
   co_await transaction_ended();
   core_->after_commit();
+  } catch (...) {
+    rethrow_refusal(std::current_exception());
+    throw;
+  }
 }
 
 asio::awaitable<void> AsyncSession::rollback() { return rollback_impl(true); }
 
 asio::awaitable<void> AsyncSession::rollback_impl(bool take_use) {
+  try {
   std::optional<Use> use;
   if (take_use) use.emplace(*this);
   if (conn_) co_await conn_->rollback();
   co_await transaction_ended();
   core_->after_rollback();
+  } catch (...) {
+    rethrow_refusal(std::current_exception());
+    throw;
+  }
 }
 
 asio::awaitable<void> AsyncSession::close() {
+  try {
   Use use(*this);
   std::exception_ptr discarding;
   try {
@@ -240,23 +291,37 @@ asio::awaitable<void> AsyncSession::close() {
   if (router_) router_->transaction_ended();
   core_->close();
   if (discarding) std::rethrow_exception(discarding);
+  } catch (...) {
+    rethrow_refusal(std::current_exception());
+    throw;
+  }
 }
 
 asio::awaitable<AsyncSessionTransaction> AsyncSession::begin() {
+  try {
   Use use(*this);
   AsyncConnection& c = *co_await connection_impl(false);
   if (c.in_transaction())
     throw UsageError("begin(): a transaction is already open in this session; use begin_nested() for a savepoint");
   AsyncTransaction tx = co_await c.begin();
   co_return AsyncSessionTransaction(this, std::move(tx), false, core_->savepoint_mark());
+  } catch (...) {
+    rethrow_refusal(std::current_exception());
+    throw;
+  }
 }
 
 asio::awaitable<AsyncSessionTransaction> AsyncSession::begin_nested() {
+  try {
   Use use(*this);
   co_await flush_impl(false);
   AsyncConnection& c = *co_await connection_impl(false);
   AsyncTransaction tx = co_await c.begin_nested();
   co_return AsyncSessionTransaction(this, std::move(tx), true, core_->savepoint_mark());
+  } catch (...) {
+    rethrow_refusal(std::current_exception());
+    throw;
+  }
 }
 
 AsyncSessionTransaction::AsyncSessionTransaction(AsyncSessionTransaction&& o) noexcept

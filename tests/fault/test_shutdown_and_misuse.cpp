@@ -465,6 +465,49 @@ TEST_CASE("fault 20b: one AsyncSession used from four threads without a strand: 
   CHECK(db.scalar("SELECT count(*) FROM fault_items") == 3);
 }
 
+TEST_CASE("fault 20d: two coroutines sharing one AsyncSession under &&: the first exception is the UsageError",
+          "[fault][misuse]") {
+  FaultDb db;
+  db.create<FItem>();
+  const std::string url = db.url();
+  Watchdog watchdog(120s, "fault 20d");
+  asio::io_context io;
+  auto engine = create_async_engine(io.get_executor(), url);
+  AsyncSession session(engine);
+  std::exception_ptr first;
+  std::size_t items_after = 99;
+  Outcome done;
+  asio::co_spawn(
+      io,
+      [&]() -> awaitable<void> {
+        // The first holds the session through a long statement; the second is refused, and &&
+        // then cancels the first, whose exception Asio reports first.
+        auto slow = [&]() -> awaitable<void> { (void)co_await session.execute(text(long_statement())); };
+        auto quick = [&]() -> awaitable<void> { (void)co_await session.scalars(select<FItem>()); };
+        try {
+          co_await (slow() && quick());
+        } catch (const asio::multiple_exceptions& m) {
+          first = m.first_exception();
+        } catch (...) {
+          first = std::current_exception();
+        }
+        co_await session.rollback();
+        items_after = (co_await session.scalars(select<FItem>())).size();
+        co_await session.close();
+      },
+      done.handler());
+  io.run();
+  CHECK(done.completions == 1);
+  CHECK(done.what == "");
+  Outcome reported;
+  reported.handler()(first);
+  CHECK(reported.type == "UsageError");
+  CHECK(reported.what ==
+        "AsyncSession used by two coroutines at once (another operation of this session is still running); give "
+        "each coroutine its own session");
+  CHECK(items_after == 0);  // the session works afterwards
+}
+
 TEST_CASE("fault 20c: invalidate() while another coroutine's statement runs: the statement completes, then the "
           "connection is discarded",
           "[fault][misuse]") {

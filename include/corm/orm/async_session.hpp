@@ -12,6 +12,7 @@
 // errors: as AsyncConnection (the transaction must then be rolled back).
 
 #include <atomic>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -197,6 +198,9 @@ class AsyncSession {
   };
   // The public operations of the same names; take_use false: the caller holds Use already. The
   // public ones return these awaitables directly, so the guard costs no coroutine frame.
+  // Called with an operation's exception: throws the refusal's UsageError instead when the
+  // operation was cancelled after Use refused another coroutine (see refused_).
+  void rethrow_refusal(std::exception_ptr e) const;
   boost::asio::awaitable<void> flush_impl(bool take_use);
   boost::asio::awaitable<void> rollback_impl(bool take_use);
   boost::asio::awaitable<AsyncConnection*> connection_impl(bool take_use);
@@ -226,6 +230,9 @@ class AsyncSession {
   std::optional<AsyncConnection> conn_;
   std::shared_ptr<orm::SessionCore> core_;
   std::atomic<bool> busy_{false};  // see Use
+  // Set when Use refused a coroutine during the current operation: the operation's own
+  // cancellation then surfaces as the same UsageError (rethrow_refusal).
+  std::atomic<bool> refused_{false};
   // routing hook (set_router)
   std::optional<AsyncEngine> reader_;
   std::optional<AsyncConnection> reader_conn_;
