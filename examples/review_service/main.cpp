@@ -338,6 +338,9 @@ asio::awaitable<void> load(corm::AsyncEngine writer, corm::AsyncEngine reader, i
             << " lost=" << std::max<std::int64_t>(0, created.load() - stored)
             << " duplicated=" << std::max<std::int64_t>(0, stored - created.load()) << " failed=" << failed.load()
             << " checked out at the end=" << writer.pool_status().checked_out + reader.pool_status().checked_out << "\n";
+  // What a /metrics endpoint would serve: the pools' counters in Prometheus text format.
+  std::cout << "load: pool metrics (Prometheus text format)\n" << corm::to_prometheus(writer.pool_stats(), "writer_pool");
+  if (reader.url().str() != writer.url().str()) std::cout << corm::to_prometheus(reader.pool_stats(), "reader_pool");
 }
 
 /// A place for this run's tables, removed at the end: a schema of its own on PostgreSQL, a

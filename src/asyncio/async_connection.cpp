@@ -50,13 +50,21 @@ class AsyncConnection::Use {
 };
 
 AsyncConnection::AsyncConnection(std::shared_ptr<asyncio_detail::AsyncEngineState> engine,
-                                 std::unique_ptr<PooledConnection> c)
-    : engine_(std::move(engine)), pooled_(std::move(c)), tx_(engine_->url.dialect(), engine_->options.isolation_level) {}
+                                 std::unique_ptr<PooledConnection> c, std::string label, std::source_location where)
+    : engine_(std::move(engine)),
+      pooled_(std::move(c)),
+      tx_(engine_->url.dialect(), engine_->options.isolation_level),
+      label_(std::move(label)),
+      where_(where) {
+  tx_.mirror_to(pooled_->in_transaction.get());
+}
 
 AsyncConnection::AsyncConnection(AsyncConnection&& o) noexcept
     : engine_(std::move(o.engine_)),
       pooled_(std::move(o.pooled_)),
       tx_(o.tx_),
+      label_(std::move(o.label_)),
+      where_(o.where_),
       abandoned_(std::move(o.abandoned_)),
       timeout_(o.timeout_),
       closed_(o.closed_),
@@ -98,6 +106,7 @@ AsyncConnection::~AsyncConnection() {
         } catch (...) {
           discard = true;
         }
+        if (discard) pooled->discard_reason = CloseReason::reset_failed;
         engine->pool->checkin(std::move(pooled), discard);
       },
       asio::detached);
@@ -129,7 +138,11 @@ void AsyncConnection::release(bool discard, bool reset) noexcept {
   if (!pooled_) return;
   // The next user gets the connection as a fresh one: session state this one changed is reset
   // (or the connection closed). close() has done the reset already, without blocking.
-  discard = discard || pooled_->conn->is_broken() || (reset && !pooled_->conn->reset_session());
+  tx_.mirror_to(nullptr);
+  if (!discard && !pooled_->conn->is_broken() && reset && !pooled_->conn->reset_session()) {
+    discard = true;
+    pooled_->discard_reason = CloseReason::reset_failed;
+  }
   engine_->pool->checkin(std::move(pooled_), discard);
 }
 
@@ -167,7 +180,10 @@ bool AsyncConnection::prepared_now() {
 // rollback of transactions whose handles were dropped while active.
 asio::awaitable<void> AsyncConnection::prepare() {
   tx_.check_usable();
-  if (!pooled_) pooled_ = co_await engine_->pool->checkout();
+  if (!pooled_) {
+    pooled_ = co_await engine_->pool->checkout(CheckoutSite{label_, where_});
+    tx_.mirror_to(pooled_->in_transaction.get());
+  }
   co_await settle_abandoned();
 }
 

@@ -42,8 +42,38 @@ void AsyncPool::close_all(std::vector<std::unique_ptr<PooledConnection>>& v) noe
   v.clear();
 }
 
-AsyncPool::AsyncPool(asio::any_io_executor ex, PoolOptions options, Connector connector, Events& events)
-    : ex_(ex), strand_(asio::make_strand(ex)), connector_(std::move(connector)), events_(events), core_(options) {}
+AsyncPool::AsyncPool(asio::any_io_executor ex, PoolOptions options, Connector connector, Events& events, LogSink log)
+    : ex_(ex),
+      strand_(asio::make_strand(ex)),
+      connector_(std::move(connector)),
+      events_(events),
+      log_(std::move(log)),
+      core_(options) {}
+
+void AsyncPool::log_leaks(const std::vector<std::string>& reports) const noexcept {
+  for (const auto& r : reports) {
+    try {
+      if (log_)
+        log_(LogLevel::warning, r);
+      else
+        stderr_sink(LogLevel::warning, r);
+    } catch (...) {
+    }
+  }
+}
+
+void AsyncPool::handed_out(const PooledConnection& c, const CheckoutSite& site) noexcept {
+  std::vector<std::string> leaks;
+  try {
+    std::lock_guard lock(mu_);
+    const auto now = PoolCore::Clock::now();
+    core_.checked_out(c, site, now);
+    leaks = core_.take_leak_reports(now);
+  } catch (...) {
+    // Out of memory for the holder's label: the checkout still succeeds, named less well.
+  }
+  log_leaks(leaks);
+}
 
 // No checkout or checked-out connection can outlive the pool (each holds the engine), so only
 // the idle connections are left to close.
@@ -72,17 +102,20 @@ void AsyncPool::wake(const std::vector<PoolCore::WaiterId>& ids) {
 // Runs on the strand: waits until this waiter is granted a connection, times out, or the caller
 // is cancelled (checkout() forwards that by setting `waiter->cancelled` and cancelling the timer
 // on the strand). Returns the grant, or nullopt after a timeout.
-asio::awaitable<std::optional<Grant>> AsyncPool::wait_for_grant(PoolCore::WaiterId id, std::shared_ptr<Waiter> waiter) {
+asio::awaitable<std::optional<Grant>> AsyncPool::wait_for_grant(PoolCore::WaiterId id, std::shared_ptr<Waiter> waiter,
+                                                                 PoolCore::Clock::time_point started) {
   waiter->timer.expires_after(core_.options().pool_timeout);
   waiters_.emplace(id, waiter);
   if (!waiter->cancelled) {
     std::lock_guard lock(mu_);
     if (auto g = core_.take_grant(id)) {
       waiters_.erase(id);
+      core_.waited(PoolCore::Clock::now() - started, false);
       co_return g;
     }
     if (core_.take_disposed(id)) {
       waiters_.erase(id);
+      core_.waited(PoolCore::Clock::now() - started, false);
       throw_disposed();
     }
   }
@@ -96,16 +129,22 @@ asio::awaitable<std::optional<Grant>> AsyncPool::wait_for_grant(PoolCore::Waiter
   std::vector<std::unique_ptr<PooledConnection>> to_close;
   std::optional<Grant> grant;
   std::string timeout_message;
+  std::vector<std::string> leaks;
   bool disposed = false;
   {
     std::lock_guard lock(mu_);
+    const auto now = PoolCore::Clock::now();
     grant = core_.take_grant(id);
     disposed = !grant && core_.take_disposed(id);
+    core_.waited(now - started, !grant && !disposed && !cancelled);
     if (disposed) {
       // dispose() removed the wait and freed its grant already.
     } else if (!grant) {
       // Counted before this waiter leaves the queue: it was one of those waiting.
-      if (!cancelled) timeout_message = core_.timeout_message();
+      if (!cancelled) {
+        timeout_message = core_.timeout_message(now);
+        leaks = core_.take_leak_reports(now);
+      }
       core_.cancel_waiter(id, woken, to_close);
     } else if (cancelled) {
       // Granted at the instant the caller gave up: pass the connection on, lose nothing.
@@ -115,13 +154,14 @@ asio::awaitable<std::optional<Grant>> AsyncPool::wait_for_grant(PoolCore::Waiter
   }
   wake(woken);
   close_all(to_close);
+  log_leaks(leaks);
   if (cancelled) throw boost::system::system_error(asio::error::operation_aborted);
   if (disposed) throw_disposed();
   if (!grant) throw PoolTimeout(timeout_message);
   co_return grant;
 }
 
-asio::awaitable<std::unique_ptr<PooledConnection>> AsyncPool::checkout() {
+asio::awaitable<std::unique_ptr<PooledConnection>> AsyncPool::checkout(CheckoutSite site) {
   std::vector<std::unique_ptr<PooledConnection>> to_close;
   std::optional<Grant> grant;
   PoolCore::WaiterId id = 0;
@@ -142,6 +182,7 @@ asio::awaitable<std::unique_ptr<PooledConnection>> AsyncPool::checkout() {
   std::exception_ptr error;
   std::unique_ptr<PooledConnection> c;
   if (!grant) {
+    const auto started = PoolCore::Clock::now();
     auto waiter = std::make_shared<Waiter>(strand_);
     // The wait runs on the strand and is awaited with no cancellation slot: Asio 1.81's co_spawn
     // forwards a cancellation by posting a raw pointer to its signal onto the strand, which
@@ -162,7 +203,7 @@ asio::awaitable<std::unique_ptr<PooledConnection>> AsyncPool::checkout() {
     }
     try {
       auto no_cancel = asio::bind_cancellation_slot(asio::cancellation_slot(), asio::use_awaitable);
-      grant = co_await asio::co_spawn(strand_, wait_for_grant(id, waiter), std::move(no_cancel));
+      grant = co_await asio::co_spawn(strand_, wait_for_grant(id, waiter, started), std::move(no_cancel));
     } catch (...) {
       error = std::current_exception();
     }
@@ -196,17 +237,26 @@ asio::awaitable<std::unique_ptr<PooledConnection>> AsyncPool::checkout() {
   }
   co_await asio::this_coro::throw_if_cancelled(throw_if_cancelled);
   if (error) std::rethrow_exception(error);
+  handed_out(*c, site);
   events_.emit_checkout({c->id, c->conn->backend_pid()});
   co_return c;
 }
 
-std::unique_ptr<PooledConnection> AsyncPool::checkout_ready() {
+std::unique_ptr<PooledConnection> AsyncPool::checkout_ready(const CheckoutSite& site) {
   std::unique_ptr<PooledConnection> c;
+  std::vector<std::string> leaks;
   {
     std::lock_guard lock(mu_);
-    c = core_.take_ready_idle(PoolCore::Clock::now());
+    const auto now = PoolCore::Clock::now();
+    c = core_.take_ready_idle(now);
+    if (c) {
+      core_.checked_out(*c, site, now);
+      leaks = core_.take_leak_reports(now);
+    }
   }
-  if (c) events_.emit_checkout({c->id, c->conn->backend_pid()});
+  if (!c) return c;
+  log_leaks(leaks);
+  events_.emit_checkout({c->id, c->conn->backend_pid()});
   return c;
 }
 
@@ -287,6 +337,10 @@ asio::awaitable<std::unique_ptr<PooledConnection>> AsyncPool::prepare(Grant g) {
       std::rethrow_exception(interrupted);
     }
     if (!alive) {
+      {
+        std::lock_guard lock(mu_);
+        core_.closed_by_front(CloseReason::pre_ping_failed);
+      }
       std::vector<std::unique_ptr<PooledConnection>> dead;
       dead.push_back(std::move(g.idle));
       close_all(dead);
@@ -304,20 +358,32 @@ void AsyncPool::checkin(std::unique_ptr<PooledConnection> c, bool discard) noexc
   }
   std::vector<std::unique_ptr<PooledConnection>> to_close;
   std::vector<PoolCore::WaiterId> woken;
+  std::vector<std::string> leaks;
   {
     std::lock_guard lock(mu_);
-    core_.release(std::move(c), discard, PoolCore::Clock::now(), woken, to_close);
+    const auto now = PoolCore::Clock::now();
+    core_.release(std::move(c), discard, now, woken, to_close);
+    try {
+      leaks = core_.take_leak_reports(now);
+    } catch (...) {
+    }
   }
   try {
     wake(woken);
   } catch (...) {
   }
   close_all(to_close);
+  log_leaks(leaks);
 }
 
 PoolStatus AsyncPool::status() const {
   std::lock_guard lock(mu_);
   return core_.status();
+}
+
+PoolStats AsyncPool::stats() const {
+  std::lock_guard lock(mu_);
+  return core_.stats();
 }
 
 std::uint64_t AsyncPool::opened_total() const {

@@ -12,6 +12,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "asyncio/async_driver.hpp"
+#include "corm/core/log.hpp"
 #include "corm/engine/events.hpp"
 #include "corm/pool/detail/pool_core.hpp"
 
@@ -21,18 +22,22 @@ class AsyncPool : public std::enable_shared_from_this<AsyncPool> {
  public:
   using Connector = std::function<asio::awaitable<std::unique_ptr<AsyncDriverConnection>>()>;
 
-  AsyncPool(asio::any_io_executor ex, PoolOptions options, Connector connector, Events& events);
+  /// `log` receives leak warnings (PoolOptions::pool_leak_threshold).
+  AsyncPool(asio::any_io_executor ex, PoolOptions options, Connector connector, Events& events, LogSink log);
   ~AsyncPool();
 
   /// Waits (without blocking a thread) up to pool_timeout for a connection. Throws
-  /// PoolTimeout, ConnectError, or operation_aborted when the caller is cancelled.
-  asio::awaitable<std::unique_ptr<PooledConnection>> checkout();
+  /// PoolTimeout, ConnectError, or operation_aborted when the caller is cancelled. `site`
+  /// names the holder until check-in (its label must stay valid until this completes).
+  asio::awaitable<std::unique_ptr<PooledConnection>> checkout(CheckoutSite site);
   /// checkout() without suspending, when an idle connection needs no ping, recycling or wait
   /// (PoolCore::take_ready_idle); null otherwise.
-  std::unique_ptr<PooledConnection> checkout_ready();
+  std::unique_ptr<PooledConnection> checkout_ready(const CheckoutSite& site);
   /// Returns a connection; `discard` closes it instead of keeping it.
   void checkin(std::unique_ptr<PooledConnection> c, bool discard) noexcept;
   PoolStatus status() const;
+  /// Counters for export (to_prometheus()).
+  PoolStats stats() const;
   /// engine.dispose(): closes the idle connections, ends every wait for a connection (each
   /// waiter fails once, with UsageError), interrupts what the checked-out connections run
   /// (PostgreSQL: a cancel request) and closes each of them when it is returned. Later
@@ -43,7 +48,11 @@ class AsyncPool : public std::enable_shared_from_this<AsyncPool> {
 
  private:
   struct Waiter;
-  asio::awaitable<std::optional<Grant>> wait_for_grant(PoolCore::WaiterId id, std::shared_ptr<Waiter> waiter);
+  asio::awaitable<std::optional<Grant>> wait_for_grant(PoolCore::WaiterId id, std::shared_ptr<Waiter> waiter,
+                                                       PoolCore::Clock::time_point started);
+  /// Records the holder of a connection handed out and logs the leak reports due.
+  void handed_out(const PooledConnection& c, const CheckoutSite& site) noexcept;
+  void log_leaks(const std::vector<std::string>& reports) const noexcept;
   asio::awaitable<std::unique_ptr<PooledConnection>> open_new();
   asio::awaitable<std::unique_ptr<PooledConnection>> prepare(Grant g);
   void wake(const std::vector<PoolCore::WaiterId>& ids);
@@ -56,6 +65,7 @@ class AsyncPool : public std::enable_shared_from_this<AsyncPool> {
   asio::strand<asio::any_io_executor> strand_;
   Connector connector_;
   Events& events_;
+  LogSink log_;
   mutable std::mutex mu_;
   PoolCore core_;
   std::unordered_map<PoolCore::WaiterId, std::shared_ptr<Waiter>> waiters_;  // strand only

@@ -85,8 +85,8 @@ asio::awaitable<Result> ReadPipeline::run(AsyncEngine engine, Compiled statement
       ~Handover() { pipeline.alone_done(engine); }
     } handover{*this, engine};
     // Not `now ? std::move(*now) : co_await ...`: GCC 12 mishandles co_await in a conditional.
-    std::optional<AsyncConnection> conn = engine.connect_now();
-    if (!conn) conn.emplace(co_await engine.connect());
+    std::optional<AsyncConnection> conn = engine.connect_now("pipelined read", std::source_location::current());
+    if (!conn) conn.emplace(co_await engine.connect(std::string("pipelined read")));
     Result rows = co_await conn->execute(std::move(statement));
     if (!conn->close_now()) co_await conn->close();
     co_return rows;
@@ -148,7 +148,7 @@ asio::awaitable<void> ReadPipeline::dispatch(AsyncEngine engine) {
     std::exception_ptr failed;
     std::optional<AsyncConnection> conn;
     try {
-      conn.emplace(co_await engine.connect());
+      conn.emplace(co_await engine.connect(std::string("pipelined reads")));
     } catch (...) {
       failed = std::current_exception();
     }

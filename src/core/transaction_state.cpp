@@ -77,6 +77,7 @@ std::vector<std::string> TransactionState::begin_statements() const {
 
 std::uint64_t TransactionState::began() noexcept {
   in_tx_ = true;
+  if (mirror_) mirror_->store(true, std::memory_order_relaxed);
   tx_failed_ = false;
   read_uncommitted_pragma_ = dialect_ == Dialect::sqlite && isolation_level() == IsolationLevel::read_uncommitted;
   root_id_ = ++serial_;
@@ -123,6 +124,7 @@ void TransactionState::check_commit() const {
 bool TransactionState::end() noexcept {
   const bool send_rollback = !lost_in_tx_;
   in_tx_ = false;
+  if (mirror_) mirror_->store(false, std::memory_order_relaxed);
   tx_failed_ = false;
   lost_in_tx_ = false;
   read_only_ = false;  // per transaction, like MySQL's SET TRANSACTION READ ONLY

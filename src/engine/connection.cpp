@@ -8,14 +8,26 @@
 
 namespace corm {
 
-Connection::Connection(std::shared_ptr<detail::EngineState> engine)
-    : engine_(std::move(engine)), tx_(engine_->url.dialect(), engine_->options.isolation_level) {
+Connection::Connection(std::shared_ptr<detail::EngineState> engine, std::string_view label,
+                       std::source_location where)
+    : engine_(std::move(engine)), tx_(engine_->url.dialect(), engine_->options.isolation_level), label_(label),
+      where_(where) {
   // Like SQLAlchemy's engine.connect(): the checkout (and its PoolTimeout) happens here.
-  pooled_ = engine_->pool->checkout();
+  checkout();
+}
+
+void Connection::checkout() {
+  pooled_ = engine_->pool->checkout(CheckoutSite{label_, where_});
+  tx_.mirror_to(pooled_->in_transaction.get());
 }
 
 Connection::Connection(Connection&& o) noexcept
-    : engine_(std::move(o.engine_)), pooled_(std::move(o.pooled_)), tx_(o.tx_), closed_(o.closed_) {
+    : engine_(std::move(o.engine_)),
+      pooled_(std::move(o.pooled_)),
+      tx_(o.tx_),
+      label_(std::move(o.label_)),
+      where_(o.where_),
+      closed_(o.closed_) {
   o.closed_ = true;
 }
 
@@ -25,6 +37,8 @@ Connection& Connection::operator=(Connection&& o) noexcept {
     engine_ = std::move(o.engine_);
     pooled_ = std::move(o.pooled_);
     tx_ = o.tx_;
+    label_ = std::move(o.label_);
+    where_ = o.where_;
     closed_ = o.closed_;
     o.closed_ = true;
   }
@@ -45,7 +59,7 @@ void Connection::ensure_usable() {
   if (closed_) throw UsageError("this Connection is closed; check out a new one with engine.connect()");
   tx_.check_usable();
   // After a connection was lost outside a transaction, the next statement gets a fresh one.
-  if (!pooled_) pooled_ = engine_->pool->checkout();
+  if (!pooled_) checkout();
 }
 
 void Connection::autobegin() {
@@ -236,6 +250,7 @@ void Connection::close() noexcept {
       for (const auto& s : tx_.after_end_statements()) pooled_->conn->execute_script(s);
     } catch (...) {
       discard = true;
+      pooled_->discard_reason = CloseReason::reset_failed;
     }
   }
   release(discard);
@@ -251,7 +266,11 @@ void Connection::release(bool discard) noexcept {
   if (!pooled_) return;
   // The next user gets the connection as a fresh one: session state this one changed is reset
   // (or the connection closed).
-  discard = discard || pooled_->conn->is_broken() || !pooled_->conn->reset_session();
+  tx_.mirror_to(nullptr);
+  if (!discard && !pooled_->conn->is_broken() && !pooled_->conn->reset_session()) {
+    discard = true;
+    pooled_->discard_reason = CloseReason::reset_failed;
+  }
   engine_->pool->checkin(std::move(pooled_), discard);
 }
 

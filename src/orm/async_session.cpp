@@ -40,8 +40,8 @@ void AsyncSession::rethrow_refusal(std::exception_ptr e) const {
   throw UsageError(two_coroutines);
 }
 
-AsyncSession::AsyncSession(AsyncEngine engine, SessionOptions options)
-    : engine_(std::move(engine)), options_(options),
+AsyncSession::AsyncSession(AsyncEngine engine, SessionOptions options, std::source_location where)
+    : engine_(std::move(engine)), options_(options), where_(where),
       core_(std::make_shared<orm::SessionCore>(engine_.dialect(), options, engine_.options().log)) {
   // No lazy runner: an unloaded lazy relationship raises LazyLoadError here.
 }
@@ -61,7 +61,8 @@ asio::awaitable<AsyncConnection*> AsyncSession::connection_impl(bool take_use) {
   std::optional<Use> use;
   if (take_use) use.emplace(*this);
   if (!conn_) {
-    AsyncConnection c = co_await engine_.connect();
+    std::string label(options_.label);
+    AsyncConnection c = co_await engine_.connect(std::move(label), where_);
     conn_.emplace(std::move(c));
     if (options_.isolation_level) conn_->set_isolation_level(*options_.isolation_level);
   }
@@ -96,7 +97,8 @@ asio::awaitable<AsyncConnection*> AsyncSession::connection_for_impl(orm::Stateme
   if (take_use) use.emplace(*this);
   if (!router_ || !router_->to_reader(role)) co_return co_await connection_impl(false);
   if (!reader_conn_) {
-    AsyncConnection c = co_await reader_->connect();
+    std::string label(options_.label);
+    AsyncConnection c = co_await reader_->connect(std::move(label), where_);
     reader_conn_.emplace(std::move(c));
     if (options_.isolation_level) reader_conn_->set_isolation_level(*options_.isolation_level);
   }

@@ -4,8 +4,8 @@
 
 namespace corm {
 
-Session::Session(Engine engine, SessionOptions options)
-    : engine_(std::move(engine)), options_(options),
+Session::Session(Engine engine, SessionOptions options, std::source_location where)
+    : engine_(std::move(engine)), options_(options), where_(where),
       core_(std::make_shared<orm::SessionCore>(engine_.dialect(), options, engine_.options().log)) {
   // The sync front may block, so an unloaded lazy relationship is loaded on access.
   core_->set_lazy_runner([this](orm::LoadPlan& plan) { run(plan); });
@@ -20,7 +20,7 @@ Session::~Session() {
 
 Connection& Session::connection() {
   if (!conn_) {
-    conn_.emplace(engine_.connect());
+    conn_.emplace(engine_.connect(options_.label, where_));
     if (options_.isolation_level) conn_->set_isolation_level(*options_.isolation_level);
   }
   return *conn_;
@@ -44,7 +44,7 @@ void Session::set_router(Engine reader, std::shared_ptr<orm::StatementRouter> ro
 Connection& Session::connection_for(orm::StatementRole role) {
   if (!router_ || !router_->to_reader(role)) return connection();
   if (!reader_conn_) {
-    reader_conn_.emplace(reader_->connect());
+    reader_conn_.emplace(reader_->connect(options_.label, where_));
     if (options_.isolation_level) reader_conn_->set_isolation_level(*options_.isolation_level);
   }
   return *reader_conn_;

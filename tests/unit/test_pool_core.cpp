@@ -59,7 +59,7 @@ TEST_CASE("pool core grants up to size + overflow, then asks the caller to wait"
   CHECK(s.open == 3);
   CHECK(s.checked_out == 3);
   CHECK(s.overflow == 1);
-  CHECK_THAT(core.timeout_message(), Catch::Contains("size 2 overflow 1") && Catch::Contains("3 connections checked out"));
+  CHECK_THAT(core.timeout_message(PoolCore::Clock::now()), Catch::Contains("size 2 overflow 1") && Catch::Contains("3 connections checked out"));
 }
 
 TEST_CASE("pool core closes the overflow connection on check-in and keeps pool_size", "[pool]") {

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <source_location>
 #include <span>
 #include <string>
 #include <vector>
@@ -109,7 +110,8 @@ class AsyncConnection {
   friend class AsyncEngine;
   friend class AsyncTransaction;
   friend class asyncio_detail::ReadPipeline;
-  AsyncConnection(std::shared_ptr<asyncio_detail::AsyncEngineState> engine, std::unique_ptr<PooledConnection> c);
+  AsyncConnection(std::shared_ptr<asyncio_detail::AsyncEngineState> engine, std::unique_ptr<PooledConnection> c,
+                  std::string label, std::source_location where);
 
   class Use;
   asyncio_detail::AsyncDriverConnection& driver() const noexcept;
@@ -137,6 +139,8 @@ class AsyncConnection {
   std::shared_ptr<asyncio_detail::AsyncEngineState> engine_;
   std::unique_ptr<PooledConnection> pooled_;
   detail::TransactionState tx_;
+  std::string label_;  // who checked it out, for the pool's diagnostics
+  std::source_location where_;
   std::vector<std::pair<bool, std::uint64_t>> abandoned_;  // (nested, id) dropped while active
   std::chrono::milliseconds timeout_{0};
   bool closed_ = false;

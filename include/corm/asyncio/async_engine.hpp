@@ -4,6 +4,7 @@
 // several threads.
 
 #include <memory>
+#include <source_location>
 #include <optional>
 #include <string_view>
 
@@ -26,7 +27,12 @@ class AsyncEngine {
   /// Checks a connection out, waiting (never blocking a thread) up to pool_timeout. Waiters are
   /// served first come, first served. Throws PoolTimeout or ConnectError; completes with
   /// operation_aborted when the caller is cancelled while waiting (nothing leaks).
-  boost::asio::awaitable<AsyncConnection> connect();
+  /// Until it is returned, the pool names the caller's file:line as its holder (in
+  /// PoolTimeout's message and leak warnings); leave `where` defaulted.
+  boost::asio::awaitable<AsyncConnection> connect(std::source_location where = std::source_location::current());
+  /// connect() naming the holder `label` (e.g. "report job 17") instead of a file:line.
+  boost::asio::awaitable<AsyncConnection> connect(std::string label,
+                                                  std::source_location where = std::source_location::current());
   Dialect dialect() const noexcept;
   /// The URL (its str() hides the password).
   const Url& url() const noexcept;
@@ -34,6 +40,8 @@ class AsyncEngine {
   Events& events() noexcept;
   /// Pool counts.
   PoolStatus pool_status() const;
+  /// Pool counters and gauges for export: render with to_prometheus().
+  PoolStats pool_stats() const;
   /// Physical connections opened so far (a monitoring counter).
   std::uint64_t connections_opened() const;
   /// Closes the idle pooled connections and ends the rest of the engine's work: coroutines
@@ -61,7 +69,7 @@ class AsyncEngine {
   explicit AsyncEngine(std::shared_ptr<asyncio_detail::AsyncEngineState> s) : state_(std::move(s)) {}
   /// connect() when the pool has a connection ready (AsyncPool::checkout_ready): no coroutine
   /// frame, no suspension. nullopt: co_await connect().
-  std::optional<AsyncConnection> connect_now();
+  std::optional<AsyncConnection> connect_now(std::string_view label, std::source_location where);
   boost::asio::awaitable<Result> execute_alone(Compiled statement);
   std::shared_ptr<asyncio_detail::AsyncEngineState> state_;
 };

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <source_location>
 #include <span>
 #include <string>
 #include <string_view>
@@ -102,7 +103,8 @@ class Connection {
  private:
   friend class Engine;
   friend class Transaction;
-  explicit Connection(std::shared_ptr<detail::EngineState> engine);
+  Connection(std::shared_ptr<detail::EngineState> engine, std::string_view label, std::source_location where);
+  void checkout();
 
   void ensure_usable();
   void autobegin();
@@ -121,6 +123,8 @@ class Connection {
   std::shared_ptr<detail::EngineState> engine_;
   std::unique_ptr<PooledConnection> pooled_;
   detail::TransactionState tx_;
+  std::string label_;            // who checked it out, for the pool's diagnostics
+  std::source_location where_;
   bool closed_ = false;
   bool autobegin_deferred_ = false;  // the implicit BEGIN waits to travel with the next statement
 };

@@ -3,6 +3,7 @@
 // per database per process and share it; it is thread-safe. `connect()` checks a connection out.
 
 #include <memory>
+#include <source_location>
 #include <string_view>
 
 #include "corm/core/dialect.hpp"
@@ -22,8 +23,11 @@ struct EngineState;
 class Engine {
  public:
   /// Checks a connection out of the pool (waiting up to pool_timeout). Throws PoolTimeout,
-  /// ConnectError.
-  Connection connect();
+  /// ConnectError. Until it is returned, the pool names the caller's file:line as its holder
+  /// (in PoolTimeout's message and leak warnings); leave `where` defaulted.
+  Connection connect(std::source_location where = std::source_location::current());
+  /// connect() naming the holder `label` (e.g. "report job 17") instead of a file:line.
+  Connection connect(std::string_view label, std::source_location where = std::source_location::current());
   /// The dialect the URL selects.
   Dialect dialect() const noexcept;
   /// The URL (print it freely: its str() hides the password).
@@ -32,6 +36,8 @@ class Engine {
   Events& events() noexcept;
   /// Pool counts: size, idle, checked out, overflow, waiters.
   PoolStatus pool_status() const;
+  /// Pool counters and gauges for export: render with to_prometheus().
+  PoolStats pool_stats() const;
   /// Closes idle pooled connections (checked-out ones close when returned).
   void dispose() noexcept;
   /// The options the engine was created with.

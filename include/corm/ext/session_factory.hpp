@@ -15,6 +15,7 @@
 
 #include <memory>
 #include <optional>
+#include <source_location>
 #include <utility>
 
 #include "corm/core/error.hpp"
@@ -46,11 +47,15 @@ class BasicSessionFactory {
     return f;
   }
 
-  /// A new session with the factory's options.
-  std::unique_ptr<S> make() const { return make(options_); }
+  /// A new session with the factory's options. `where` names its connections in the pool's
+  /// diagnostics unless the options carry a label; leave it defaulted.
+  std::unique_ptr<S> make(std::source_location where = std::source_location::current()) const {
+    return make(options_, where);
+  }
   /// A new session with `options` instead (same engines, same routing).
-  std::unique_ptr<S> make(const SessionOptions& options) const {
-    auto s = std::make_unique<S>(writer_, options);
+  std::unique_ptr<S> make(const SessionOptions& options,
+                          std::source_location where = std::source_location::current()) const {
+    auto s = std::make_unique<S>(writer_, options, where);
     if (reader_) s->set_router(*reader_, std::make_shared<ReadWriteRouter>());
     return s;
   }

@@ -15,6 +15,7 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <source_location>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -61,7 +62,10 @@ class AsyncSessionTransaction {
 /// A unit of work for coroutines (see the header comment).
 class AsyncSession {
  public:
-  explicit AsyncSession(AsyncEngine engine, SessionOptions options = {});
+  /// A session on `engine`. Its connections are named in the pool's diagnostics by
+  /// `options.label`, else by the file:line that created the session (leave `where` defaulted).
+  explicit AsyncSession(AsyncEngine engine, SessionOptions options = {},
+                        std::source_location where = std::source_location::current());
   AsyncSession(const AsyncSession&) = delete;
   AsyncSession& operator=(const AsyncSession&) = delete;
   /// Detaches the objects; the connection (if any) rolls back and returns to the pool. Prefer
@@ -227,6 +231,7 @@ class AsyncSession {
 
   AsyncEngine engine_;
   SessionOptions options_;
+  std::source_location where_;  // where the session was created: its connections' holder
   std::optional<AsyncConnection> conn_;
   std::shared_ptr<orm::SessionCore> core_;
   std::atomic<bool> busy_{false};  // see Use

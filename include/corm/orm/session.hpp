@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <optional>
+#include <source_location>
 #include <vector>
 
 #include "corm/engine/engine.hpp"
@@ -32,7 +33,10 @@ struct SessionAccess;
 /// A unit of work over a synchronous Connection (see the header comment).
 class Session {
  public:
-  explicit Session(Engine engine, SessionOptions options = {});
+  /// A session on `engine`. Its connections are named in the pool's diagnostics by
+  /// `options.label`, else by the file:line that created the session (leave `where` defaulted).
+  explicit Session(Engine engine, SessionOptions options = {},
+                   std::source_location where = std::source_location::current());
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
   /// Rolls back anything uncommitted and returns the connection.
@@ -159,6 +163,7 @@ class Session {
 
   Engine engine_;
   SessionOptions options_;
+  std::source_location where_;  // where the session was created: its connections' holder
   std::optional<Connection> conn_;
   std::shared_ptr<orm::SessionCore> core_;
   // routing hook (set_router)

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string_view>
 
 #include "corm/core/isolation_level.hpp"
 
@@ -35,6 +36,10 @@ struct SessionOptions {
   /// warning through the engine's log sink (a destroyed session does the same); with this set,
   /// close() throws UsageError after rolling back instead.
   bool strict_close = false;
+  /// Names this session's connections in the pool's diagnostics (PoolTimeout's message, leak
+  /// warnings), e.g. "checkout handler"; empty: the file:line that created the session. The
+  /// text must outlive the session (a string literal, typically).
+  std::string_view label{};
 };
 
 }  // namespace corm

@@ -26,6 +26,11 @@ struct PoolOptions {
   std::chrono::milliseconds pool_recycle{-1};
   /// Test each connection with a ping at checkout and replace it when dead.
   bool pool_pre_ping = false;
+  /// Leak detection: a connection held longer than this is reported once per checkout, as a
+  /// warning through the engine's log sink naming who checked it out (label or file:line), for
+  /// how long and whether inside a transaction. Checked whenever the pool is used (a checkout,
+  /// a check-in, a wait), so a pool nobody touches reports nothing. Zero or negative disables.
+  std::chrono::milliseconds pool_leak_threshold{0};
 };
 
 }  // namespace corm

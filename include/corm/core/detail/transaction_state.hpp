@@ -4,6 +4,7 @@
 // succeeded. It performs no I/O; each front sends the statements and reports back, so both
 // fronts make the same decisions and raise the same errors.
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -36,6 +37,12 @@ class TransactionState {
   bool read_only() const noexcept { return read_only_; }
 
   bool in_transaction() const noexcept { return in_tx_; }
+  /// Mirrors in_transaction() into `flag` from now on (the pool's diagnostics read it from other
+  /// threads); null stops. The flag must outlive this state or be replaced first.
+  void mirror_to(std::atomic<bool>* flag) noexcept {
+    mirror_ = flag;
+    if (flag) flag->store(in_tx_, std::memory_order_relaxed);
+  }
   bool in_nested_transaction() const noexcept { return in_tx_ && !savepoints_.empty(); }
   /// True when the physical connection broke inside the open transaction.
   bool lost() const noexcept { return lost_in_tx_; }
@@ -102,6 +109,7 @@ class TransactionState {
   std::optional<IsolationLevel> engine_level_;
   std::optional<IsolationLevel> level_;
   bool in_tx_ = false;
+  std::atomic<bool>* mirror_ = nullptr;
   bool lost_in_tx_ = false;
   bool tx_failed_ = false;
   bool read_uncommitted_pragma_ = false;

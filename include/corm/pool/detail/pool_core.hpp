@@ -5,19 +5,24 @@
 // condition variable; the async pool drives the same object and waits on Asio timers. Opening,
 // pinging and closing connections happen in the fronts, outside any lock.
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <optional>
+#include <source_location>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "corm/driver/driver_connection.hpp"
 #include "corm/pool/pool_options.hpp"
+#include "corm/pool/pool_stats.hpp"
 
 namespace corm {
 
@@ -26,6 +31,18 @@ struct PooledConnection {
   std::unique_ptr<driver::Connection> conn;
   std::chrono::steady_clock::time_point created;
   std::uint64_t id = 0;  ///< Unique per pool, for events and diagnostics.
+  /// Set by the front while a transaction is open on it, read by the pool's diagnostics (from
+  /// other threads, hence shared and atomic).
+  std::shared_ptr<std::atomic<bool>> in_transaction = std::make_shared<std::atomic<bool>>(false);
+  /// Why a discarding check-in closes it; the front sets reset_failed when that is the cause.
+  CloseReason discard_reason = CloseReason::invalidated;
+};
+
+/// Who checked a connection out: the caller's label when given, else where the checkout was
+/// written (a defaulted std::source_location on the public connect/session APIs).
+struct CheckoutSite {
+  std::string_view label;
+  std::source_location where;
 };
 
 /// What `PoolCore::status()` reports.
@@ -100,14 +117,36 @@ class PoolCore {
 
   /// Counts for monitoring and for PoolTimeout's message.
   PoolStatus status() const noexcept;
+  /// Counters and gauges for export (see to_prometheus()).
+  PoolStats stats() const noexcept;
+
+  /// Records that `c` was handed to a user at `site` (named by PoolTimeout and leak reports
+  /// until it is released).
+  void checked_out(const PooledConnection& c, const CheckoutSite& site, Clock::time_point now);
+  /// Records a wait for a connection that ended (granted, timed out or abandoned).
+  void waited(Clock::duration d, bool timed_out) noexcept;
+  /// Records a connection the front closed itself (a failed pre-ping).
+  void closed_by_front(CloseReason r) noexcept { ++closed_[static_cast<std::size_t>(r)]; }
+  /// Leak warnings that became due (pool_leak_threshold); the front logs them outside its lock.
+  /// Scans the holders at most every few milliseconds.
+  std::vector<std::string> take_leak_reports(Clock::time_point now);
   /// The configured options.
   const PoolOptions& options() const noexcept { return options_; }
   /// Maximum connections that may be open at once.
   std::size_t capacity() const noexcept;
-  /// PoolTimeout's message: size, overflow, checked out, waiters, and what to do.
-  std::string timeout_message() const;
+  /// PoolTimeout's message: size, overflow, checked out, waiters, who holds the connections
+  /// (longest first, at most a few), and what to do.
+  std::string timeout_message(Clock::time_point now) const;
 
  private:
+  struct Holder {
+    std::string label;
+    std::source_location where;
+    Clock::time_point since;
+    std::shared_ptr<const std::atomic<bool>> in_transaction;
+    bool reported = false;  // leak warning given for this checkout
+  };
+  static std::string describe(const Holder& h, Clock::time_point now);
   bool expired(const PooledConnection& c, Clock::time_point now) const noexcept;
   void serve_waiters(Clock::time_point now, std::vector<WaiterId>& woken,
                      std::vector<std::unique_ptr<PooledConnection>>& to_close);
@@ -121,6 +160,18 @@ class PoolCore {
   std::size_t open_ = 0;  // idle + checked out + being opened
   std::uint64_t next_id_ = 0;
   WaiterId next_waiter_ = 0;
+
+  // Diagnostics.
+  std::unordered_map<std::uint64_t, Holder> holders_;  // by PooledConnection::id
+  std::uint64_t checkouts_ = 0;
+  std::uint64_t waits_ = 0;
+  std::uint64_t timeouts_ = 0;
+  std::array<std::uint64_t, PoolStats::wait_bucket_bounds.size() + 1> wait_buckets_{};
+  double wait_seconds_ = 0;
+  std::uint64_t connect_failed_ = 0;
+  std::array<std::uint64_t, close_reason_count> closed_{};
+  std::uint64_t leaks_reported_ = 0;
+  Clock::time_point next_leak_scan_{};
 };
 
 }  // namespace corm
