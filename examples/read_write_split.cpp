@@ -62,7 +62,7 @@ const char* name(corm::ext::Route r) { return r == corm::ext::Route::reader ? "r
 asio::awaitable<void> report(corm::ext::AsyncRoutingSession& rs, const std::string& step) {
   corm::ext::Route route = rs.router().last_route();
   std::cout << step << " -> " << name(route);
-  if (rs->core().dialect() == corm::Dialect::postgresql) {
+  if (rs->dialect() == corm::Dialect::postgresql) {
     // The probe is routed like the step before it (reading does not change the decision).
     auto r = co_await rs->execute(corm::select(corm::func<bool>("pg_is_in_recovery")));
     std::cout << " (answered by " << (r.scalar_one<bool>() ? "the standby" : "the primary") << ")";

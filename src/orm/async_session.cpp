@@ -34,6 +34,9 @@ void AsyncSession::rethrow_refusal(std::exception_ptr e) const {
   } catch (const boost::system::system_error& x) {
     if (x.code() != asio::error::operation_aborted) return;
   } catch (const QueryCanceled&) {
+  } catch (const asio::multiple_exceptions& m) {
+    // The PostgreSQL front waits for a statement and its cancellation together: look inside.
+    return rethrow_refusal(m.first_exception());
   } catch (...) {
     return;
   }

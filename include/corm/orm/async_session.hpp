@@ -72,6 +72,9 @@ class AsyncSession {
   /// `co_await close()`.
   ~AsyncSession();
 
+  /// The SQL dialect of the session's engine, e.g. to pick a backend-specific statement.
+  Dialect dialect() const noexcept { return engine_.dialect(); }
+
   template <Mapped T>
   void add(std::shared_ptr<T> obj) {
     Use use(*this);

@@ -42,6 +42,9 @@ class Session {
   /// Rolls back anything uncommitted and returns the connection.
   ~Session();
 
+  /// The SQL dialect of the session's engine, e.g. to pick a backend-specific statement.
+  Dialect dialect() const noexcept { return engine_.dialect(); }
+
   /// Tracks a new object (INSERTed at the next flush), cascading to loaded related objects.
   template <Mapped T>
   void add(std::shared_ptr<T> obj) { core_->add(orm::entity_ops<T>(), std::move(obj)); }
