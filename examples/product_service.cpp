@@ -10,7 +10,9 @@
 
 #include <corm/asyncio.hpp>
 #include <corm/ext/repository.hpp>
+#include <corm/ext/async_repository.hpp>
 #include <corm/ext/scoped_session.hpp>
+#include <corm/ext/async_scoped_session.hpp>
 #include <corm/orm.hpp>
 #include <corm/sql.hpp>
 

@@ -8,6 +8,7 @@
 
 #include <corm/asyncio.hpp>
 #include <corm/ext/transactional.hpp>
+#include <corm/ext/async_transactional.hpp>
 #include <corm/orm.hpp>
 #include <corm/sql.hpp>
 

@@ -7,10 +7,7 @@
 // Every run starts from empty tables: it drops and re-creates tutorial_authors and tutorial_books.
 
 // [includes]
-#include <corm/asyncio.hpp>      // AsyncEngine, AsyncConnection, create_all
-#include <corm/ext.hpp>      // transactional()
-#include <corm/orm.hpp>      // AsyncSession, selectinload
-#include <corm/sql.hpp>      // mapping, MetaData, select
+#include <corm/asyncio.hpp>  // the async front: engine, sessions, mapping, queries, transactional()
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>

@@ -1,8 +1,11 @@
 #pragma once
 // Everything of the ext layer: the application patterns built on sessions — repositories,
-// transactional(), scoped sessions, transactional task groups and read/write routing. These
-// serve Session and AsyncSession alike, so they include Boost.Asio.
+// transactional(), scoped sessions, transactional task groups and read/write routing — for both
+// fronts, so it includes Boost.Asio. The sync patterns alone come with <corm/corm.hpp>.
 
+#include "corm/ext/async_repository.hpp"
+#include "corm/ext/async_scoped_session.hpp"
+#include "corm/ext/async_transactional.hpp"
 #include "corm/ext/repository.hpp"
 #include "corm/ext/routing.hpp"
 #include "corm/ext/scoped_session.hpp"

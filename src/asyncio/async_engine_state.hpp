@@ -6,8 +6,8 @@
 
 #include "asyncio/async_pool.hpp"
 #include "corm/core/url.hpp"
-#include "corm/engine/engine_options.hpp"
-#include "corm/engine/events.hpp"
+#include "corm/front/engine_options.hpp"
+#include "corm/core/events.hpp"
 
 namespace corm::asyncio_detail {
 

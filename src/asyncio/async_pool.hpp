@@ -13,7 +13,7 @@
 
 #include "asyncio/async_driver.hpp"
 #include "corm/core/log.hpp"
-#include "corm/engine/events.hpp"
+#include "corm/core/events.hpp"
 #include "corm/pool/detail/pool_core.hpp"
 
 namespace corm::asyncio_detail {

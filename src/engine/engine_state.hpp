@@ -4,8 +4,8 @@
 #include <memory>
 
 #include "corm/core/url.hpp"
-#include "corm/engine/engine_options.hpp"
-#include "corm/engine/events.hpp"
+#include "corm/front/engine_options.hpp"
+#include "corm/core/events.hpp"
 #include "corm/pool/queue_pool.hpp"
 
 namespace corm::detail {

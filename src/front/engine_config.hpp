@@ -2,7 +2,7 @@
 // Engine options as both fronts resolve them: checked without I/O, completed per dialect.
 
 #include "corm/core/url.hpp"
-#include "corm/engine/engine_options.hpp"
+#include "corm/front/engine_options.hpp"
 
 namespace corm::detail {
 

@@ -9,8 +9,8 @@
 #include <string_view>
 
 #include "corm/core/result_set.hpp"
-#include "corm/engine/engine_options.hpp"
-#include "corm/engine/events.hpp"
+#include "corm/front/engine_options.hpp"
+#include "corm/core/events.hpp"
 
 namespace corm::detail {
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "corm/ext/repository.hpp"
+#include "corm/ext/async_repository.hpp"
 #include "ext/ext_db.hpp"
 #include "support/async_test.hpp"
 

@@ -15,6 +15,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "corm/ext/scoped_session.hpp"
+#include "corm/ext/async_scoped_session.hpp"
 #include "ext/ext_db.hpp"
 #include "support/sanitizer.hpp"
 #include "support/async_test.hpp"

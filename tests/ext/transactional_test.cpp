@@ -8,6 +8,7 @@
 #include <string>
 
 #include "corm/ext/transactional.hpp"
+#include "corm/ext/async_transactional.hpp"
 #include "corm/orm/detail/session_access.hpp"
 #include "ext/ext_db.hpp"
 #include "support/async_test.hpp"

@@ -4,6 +4,7 @@
 #if defined(CORM_TEST_BACKEND_POSTGRES)
 
 #include <corm/ext/transactional.hpp>
+#include <corm/ext/async_transactional.hpp>
 #include <corm/orm/detail/session_access.hpp>
 
 #include <set>

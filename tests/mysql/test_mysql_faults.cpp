@@ -6,6 +6,7 @@
 #include <corm/asyncio.hpp>
 #include <corm/corm.hpp>
 #include <corm/ext/transactional.hpp>
+#include <corm/ext/async_transactional.hpp>
 
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>

@@ -13,8 +13,8 @@
 
 #include "corm/asyncio/async_connection.hpp"
 #include "corm/core/url.hpp"
-#include "corm/engine/engine_options.hpp"
-#include "corm/engine/events.hpp"
+#include "corm/front/engine_options.hpp"
+#include "corm/core/events.hpp"
 #include "corm/pool/detail/pool_core.hpp"
 
 namespace corm {

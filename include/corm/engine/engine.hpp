@@ -9,8 +9,8 @@
 #include "corm/core/dialect.hpp"
 #include "corm/core/url.hpp"
 #include "corm/engine/connection.hpp"
-#include "corm/engine/engine_options.hpp"
-#include "corm/engine/events.hpp"
+#include "corm/front/engine_options.hpp"
+#include "corm/core/events.hpp"
 #include "corm/pool/detail/pool_core.hpp"
 
 namespace corm {

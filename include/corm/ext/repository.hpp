@@ -1,28 +1,29 @@
 #pragma once
-// Repository<T> / AsyncRepository<T>: the data-access base class of one domain over a session
-// the caller owns. Generic CRUD — get_by_id (identity map first), get_all(skip, limit),
-// find / find_one with a where-clause, count, exists, create, update, delete_ — and a domain
-// subclass adds its own queries on top of query() and session():
+// Repository<T>: the data-access base class of one domain over a Session the caller owns.
+// Generic CRUD — get_by_id (identity map first), get_all(skip, limit), find / find_one with a
+// where-clause, count, exists, create, update, delete_ — and a domain subclass adds its own
+// queries on top of query() and session():
 //
-//   class BookRepository : public corm::ext::AsyncRepository<Book> {
+//   class BookRepository : public corm::ext::Repository<Book> {
 //    public:
-//     using AsyncRepository::AsyncRepository;
-//     asio::awaitable<std::vector<std::shared_ptr<Book>>> by_author(std::int64_t id) {
-//       co_return co_await mapped(session().scalars(query().where(corm::col(&Book::author_id) == id)));
+//     using Repository::Repository;
+//     std::vector<std::shared_ptr<Book>> by_author(std::int64_t id) {
+//       return mapped([&] { return session().scalars(query().where(corm::col(&Book::author_id) == id)); });
 //     }
 //    protected:
 //     void on_integrity_error(const corm::IntegrityError& e) override { throw DuplicateBook(...); }
 //   };
+//
+// AsyncRepository<T> (<corm/ext/async_repository.hpp>) is the same over an AsyncSession, with
+// co_await; this header compiles no Boost.Asio.
 //
 // Soft delete: when T has a mapped `is_deleted` column, every query of the repository filters
 // deleted rows out and delete_() sets the flag instead of deleting the row.
 // Transactions are the caller's (a request's session, transactional()): create / update /
 // delete_ flush so generated keys and constraint errors appear at the call, but never commit.
 // After a failed flush the transaction must be rolled back (transactional() does).
-//
-// The names follow the sessions': Repository<T> works on a Session, AsyncRepository<T> on an
-// AsyncSession. An IntegrityError of any flush inside a repository call — create / update /
-// delete_, or the autoflush a query does first — goes through on_integrity_error().
+// An IntegrityError of any flush inside a repository call — create / update / delete_, or the
+// autoflush a query does first — goes through on_integrity_error().
 
 #include <concepts>
 #include <cstdint>
@@ -34,10 +35,7 @@
 #include <utility>
 #include <vector>
 
-#include <boost/asio/awaitable.hpp>
-
 #include "corm/core/error.hpp"
-#include "corm/orm/async_session.hpp"
 #include "corm/orm/session.hpp"
 #include "corm/sql/expression/functions.hpp"
 
@@ -94,166 +92,71 @@ struct RepositoryQueries {
 
 }  // namespace detail
 
-/// Data access for model T over an AsyncSession (see the header comment). Holds a reference to
-/// the session: the session must outlive the repository.
-/// The data-access base of one domain over an AsyncSession (see the header comment).
-template <Mapped T>
-class AsyncRepository {
-  using Q = detail::RepositoryQueries<T>;
-
- public:
-  using model_type = T;
-
-  explicit AsyncRepository(AsyncSession& session) : session_(&session) {}
-  virtual ~AsyncRepository() = default;
-
-  /// The object with primary key `id`, or nullptr (also when soft-deleted). No query when the
-  /// session's identity map already holds it.
-  template <class K>
-  boost::asio::awaitable<std::shared_ptr<T>> get_by_id(K id) {
-    co_return Q::visible(co_await mapped(session_->template get<T>(std::move(id))));
-  }
-  /// At most `limit` objects after skipping `skip`, in primary-key order.
-  template <class... Opts>
-  boost::asio::awaitable<std::vector<std::shared_ptr<T>>> get_all(std::int64_t skip = 0, std::int64_t limit = 100,
-                                                                  Opts... options) {
-    co_return co_await mapped(session_->scalars(Q::page(skip, limit), std::move(options)...));
-  }
-  /// The objects matching `where`, with optional loader options.
-  template <Predicate P, class... Opts>
-  boost::asio::awaitable<std::vector<std::shared_ptr<T>>> find(P where, Opts... options) {
-    co_return co_await mapped(session_->scalars(query().where(where), std::move(options)...));
-  }
-  /// The one object matching `where`, or nullptr; MultipleResultsFound when several match.
-  template <Predicate P, class... Opts>
-  boost::asio::awaitable<std::shared_ptr<T>> find_one(P where, Opts... options) {
-    auto rows = co_await mapped(session_->scalars(query().where(where).limit(2), std::move(options)...));
-    if (rows.size() > 1) Q::throw_multiple(rows.size());
-    co_return rows.empty() ? nullptr : rows.front();
-  }
-  /// Number of (not deleted) rows.
-  boost::asio::awaitable<std::int64_t> count() {
-    Result r = co_await mapped(session_->execute(Q::count_all()));
-    co_return r.template scalar_one<std::int64_t>();
-  }
-  /// Number of (not deleted) rows matching `where`.
-  template <Predicate P>
-  boost::asio::awaitable<std::int64_t> count(P where) {
-    Result r = co_await mapped(session_->execute(Q::count_all().where(where)));
-    co_return r.template scalar_one<std::int64_t>();
-  }
-  /// True when a (not deleted) row matches `where`.
-  template <Predicate P>
-  boost::asio::awaitable<bool> exists(P where) {
-    auto rows = co_await mapped(session_->scalars(query().where(where).limit(1)));
-    co_return !rows.empty();
-  }
-  /// Adds `obj` and flushes: its generated key is set on return.
-  boost::asio::awaitable<std::shared_ptr<T>> create(std::shared_ptr<T> obj) {
-    session_->add(obj);
-    co_await mapped(session_->flush());
-    co_return obj;
-  }
-  /// Flushes the changes made to `obj` (added to the session if it was not tracked).
-  boost::asio::awaitable<std::shared_ptr<T>> update(std::shared_ptr<T> obj) {
-    session_->add(obj);
-    co_await mapped(session_->flush());
-    co_return obj;
-  }
-  /// Deletes `obj` (soft-deletable models: sets is_deleted) and flushes.
-  boost::asio::awaitable<void> delete_(std::shared_ptr<T> obj) {
-    if constexpr (SoftDeletable<T>) {
-      obj->is_deleted = true;
-      session_->add(obj);
-    } else {
-      co_await mapped(session_->delete_(obj));
-    }
-    co_await mapped(session_->flush());
-  }
-
-  AsyncSession& session() noexcept { return *session_; }
-
- protected:
-  /// select<T>() with soft-deleted rows filtered out: the start of a subclass's own queries.
-  static Select<T> query() { return Q::base(); }
-  /// Called with the IntegrityError of any flush the session does inside this repository's calls
-  /// (create / update / delete_, and the autoflush before a query): throw the domain's own
-  /// error here. Returning rethrows the original.
-  virtual void on_integrity_error(const IntegrityError& error) { (void)error; }
-  /// Runs `op` (a session operation) with IntegrityError going through on_integrity_error():
-  /// for a subclass's own queries, whose autoflush may fail too.
-  template <class R>
-  boost::asio::awaitable<R> mapped(boost::asio::awaitable<R> op) {
-    std::exception_ptr failed;
-    try {
-      if constexpr (std::is_void_v<R>) {
-        co_await std::move(op);
-        co_return;
-      } else {
-        co_return co_await std::move(op);
-      }
-    } catch (const IntegrityError& e) {
-      failed = std::current_exception();
-      on_integrity_error(e);
-    }
-    std::rethrow_exception(failed);
-  }
-
- private:
-  AsyncSession* session_;
-};
-
-/// The data-access base of one domain over a synchronous Session (the same operations as
-/// AsyncRepository, without co_await).
+/// Data access for model T over a Session (see the header comment). Holds a reference to the
+/// session: the session must outlive the repository.
 template <Mapped T>
 class Repository {
   using Q = detail::RepositoryQueries<T>;
 
  public:
+  /// The mapped model this repository serves.
   using model_type = T;
 
+  /// A repository over `session` (not owned).
   explicit Repository(Session& session) : session_(&session) {}
   virtual ~Repository() = default;
 
+  /// The object with primary key `id`, or nullptr (also when soft-deleted). No query when the
+  /// session's identity map already holds it.
   template <class K>
   std::shared_ptr<T> get_by_id(const K& id) {
     return mapped([&] { return Q::visible(session_->template get<T>(id)); });
   }
+  /// At most `limit` objects after skipping `skip`, in primary-key order, with optional loader
+  /// options.
   template <class... Opts>
   std::vector<std::shared_ptr<T>> get_all(std::int64_t skip = 0, std::int64_t limit = 100, const Opts&... options) {
     return mapped([&] { return session_->scalars(Q::page(skip, limit), options...); });
   }
+  /// The objects matching `where`, with optional loader options.
   template <Predicate P, class... Opts>
   std::vector<std::shared_ptr<T>> find(const P& where, const Opts&... options) {
     return mapped([&] { return session_->scalars(query().where(where), options...); });
   }
+  /// The one object matching `where`, or nullptr; MultipleResultsFound when several match.
   template <Predicate P, class... Opts>
   std::shared_ptr<T> find_one(const P& where, const Opts&... options) {
     auto rows = mapped([&] { return session_->scalars(query().where(where).limit(2), options...); });
     if (rows.size() > 1) Q::throw_multiple(rows.size());
     return rows.empty() ? nullptr : rows.front();
   }
+  /// Number of (not deleted) rows.
   std::int64_t count() {
     return mapped([&] { return session_->execute(Q::count_all()).template scalar_one<std::int64_t>(); });
   }
+  /// Number of (not deleted) rows matching `where`.
   template <Predicate P>
   std::int64_t count(const P& where) {
     return mapped([&] { return session_->execute(Q::count_all().where(where)).template scalar_one<std::int64_t>(); });
   }
+  /// True when a (not deleted) row matches `where`.
   template <Predicate P>
   bool exists(const P& where) {
     return mapped([&] { return !session_->scalars(query().where(where).limit(1)).empty(); });
   }
+  /// Adds `obj` and flushes: its generated key is set on return.
   std::shared_ptr<T> create(std::shared_ptr<T> obj) {
     session_->add(obj);
     mapped([&] { session_->flush(); });
     return obj;
   }
+  /// Flushes the changes made to `obj` (added to the session if it was not tracked).
   std::shared_ptr<T> update(std::shared_ptr<T> obj) {
     session_->add(obj);
     mapped([&] { session_->flush(); });
     return obj;
   }
+  /// Deletes `obj` and flushes; a SoftDeletable model gets is_deleted = true instead.
   void delete_(const std::shared_ptr<T>& obj) {
     if constexpr (SoftDeletable<T>) {
       obj->is_deleted = true;
@@ -264,11 +167,15 @@ class Repository {
     mapped([&] { session_->flush(); });
   }
 
+  /// The session this repository works on.
   Session& session() noexcept { return *session_; }
 
  protected:
+  /// select<T>() with soft-deleted rows filtered out: the start of a subclass's own queries.
   static Select<T> query() { return Q::base(); }
-  /// See AsyncRepository::on_integrity_error.
+  /// Called with the IntegrityError of any flush the session does inside this repository's calls
+  /// (create / update / delete_, and the autoflush before a query): throw the domain's own
+  /// error here. Returning rethrows the original.
   virtual void on_integrity_error(const IntegrityError& error) { (void)error; }
   /// Runs `fn` with IntegrityError going through on_integrity_error() (a subclass's queries).
   template <class F>

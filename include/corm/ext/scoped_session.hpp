@@ -5,7 +5,7 @@
 // leaks a session (and a pooled connection) for every task that forgets; here the scope owns its
 // registry entry, so forgetting is impossible:
 //
-//   corm::ext::AsyncScopedSessions sessions(engine);
+//   corm::ext::AsyncScopedSessions sessions(engine);   // and #include <corm/ext/async_scoped_session.hpp>
 //   co_await sessions.scoped([&](corm::ext::AsyncScopedSessions::Scope& scope) -> asio::awaitable<void> {
 //     BookRepository books(scope.session());     // the scope's session, created now
 //     AuthorRepository authors(scope.session()); // the same session
@@ -28,19 +28,26 @@
 #include <unordered_map>
 #include <utility>
 
-#include <boost/asio/awaitable.hpp>
-
 #include "corm/ext/session_factory.hpp"
 #include "corm/ext/session_kind.hpp"
 
 namespace corm::ext {
+
+namespace detail {
+struct ScopeAccess;
+/// Selects the async scope runner of <corm/ext/async_scoped_session.hpp> by argument-dependent
+/// lookup.
+struct AsyncScopeTag {};
+}  // namespace detail
 
 /// One session per scope (see the header comment). Thread-safe registry; each scope's session is
 /// used by that scope's task only.
 template <SessionType S>
 class ScopedSessions {
  public:
+  /// Engine or AsyncEngine, to match S.
   using engine_type = engine_of_t<S>;
+  /// Identifies a scope (see find()).
   using ScopeId = std::uint64_t;
 
   /// The handle a scoped() callable receives. Not copyable; it ends with the scope.
@@ -57,16 +64,19 @@ class ScopedSessions {
     }
     /// True once session() was called.
     bool has_session() const noexcept { return session_ != nullptr; }
+    /// This scope's id (see ScopedSessions::find()).
     ScopeId id() const noexcept { return id_; }
 
    private:
     friend class ScopedSessions;
+    friend struct corm::ext::detail::ScopeAccess;
     explicit Scope(ScopedSessions& r) : registry_(&r), id_(r.next_id()) {}
     ScopedSessions* registry_;
     ScopeId id_;
     S* session_ = nullptr;
   };
 
+  /// Scopes whose sessions are plain sessions of `engine` with `options`.
   explicit ScopedSessions(engine_type engine, SessionOptions options = {})
       : factory_(std::move(engine), options) {}
   /// Scopes whose sessions `factory` makes (routed, when it is).
@@ -74,8 +84,10 @@ class ScopedSessions {
   ScopedSessions(const ScopedSessions&) = delete;
   ScopedSessions& operator=(const ScopedSessions&) = delete;
 
+  ///@{
   /// Runs `fn(Scope&)` in a new scope and returns its result; the scope's session (if one was
-  /// made) is closed and removed afterwards. Async: `fn` returns an awaitable.
+  /// made) is closed and removed afterwards. Async: `fn` returns an awaitable, and so does
+  /// scoped() (it needs <corm/ext/async_scoped_session.hpp>, part of <corm/asyncio.hpp>).
   template <class F>
     requires(!is_async_session_v<S>)
   auto scoped(F fn) -> std::invoke_result_t<F&, Scope&> {
@@ -84,34 +96,12 @@ class ScopedSessions {
   }
   template <class F>
     requires is_async_session_v<S>
-  auto scoped(F fn) -> boost::asio::awaitable<typename std::invoke_result_t<F&, Scope&>::value_type> {
-    using R = typename std::invoke_result_t<F&, Scope&>::value_type;
-    Scope scope(*this);
-    std::exception_ptr failed;
-    std::optional<std::conditional_t<std::is_void_v<R>, int, R>> result;
-    try {
-      if constexpr (std::is_void_v<R>) {
-        co_await fn(scope);
-        result.emplace(0);
-      } else {
-        result.emplace(co_await fn(scope));
-      }
-    } catch (...) {
-      failed = std::current_exception();
-    }
-    if (scope.has_session()) {
-      try {
-        if (failed) co_await scope.session().rollback();  // on purpose: close() would warn of it
-        co_await scope.session().close();  // returns the connection now; rolls back what is open
-      } catch (...) {
-        // Cancelled: ~Scope destroys the session, whose destructor rolls back and returns it.
-        if (!failed) failed = std::current_exception();
-      }
-    }
-    if (failed) std::rethrow_exception(failed);
-    if constexpr (std::is_void_v<R>) co_return;
-    else co_return std::move(*result);
+  auto scoped(F fn) {
+    // Defined in <corm/ext/async_scoped_session.hpp> (found by argument-dependent lookup), so
+    // that the sync front compiles no Boost.Asio.
+    return run_async_scope(detail::AsyncScopeTag{}, *this, std::move(fn));
   }
+  ///@}
 
   /// Sessions alive now (one per scope that used its session and has not ended).
   std::size_t size() const {

@@ -28,7 +28,9 @@ namespace corm::ext {
 template <SessionType S>
 class BasicSessionFactory {
  public:
+  /// Engine or AsyncEngine, to match S.
   using engine_type = engine_of_t<S>;
+  /// The session type this factory makes.
   using session_type = S;
 
   /// Plain sessions on `engine`.
@@ -67,6 +69,7 @@ class BasicSessionFactory {
     return f;
   }
 
+  /// The options every session this factory makes starts with.
   const SessionOptions& options() const noexcept { return options_; }
   /// True when sessions are routed over a writer and a reader.
   bool is_routed() const noexcept { return reader_.has_value(); }

@@ -1,14 +1,19 @@
 #pragma once
 // Which front a session type belongs to. The ext layer writes each pattern once where it can
 // (scoped sessions, routing) and needs, for Session and AsyncSession alike, the engine type that
-// makes one; this trait names it.
+// makes one; this trait names it. The async types are only declared here, so that the sync
+// patterns compile no Boost.Asio: a pattern over AsyncSession needs <corm/asyncio.hpp> (or
+// <corm/orm/async_session.hpp> and <corm/asyncio/async_engine.hpp>) where it is used.
 
 #include <type_traits>
 
-#include "corm/asyncio/async_engine.hpp"
 #include "corm/engine/engine.hpp"
-#include "corm/orm/async_session.hpp"
 #include "corm/orm/session.hpp"
+
+namespace corm {
+class AsyncEngine;
+class AsyncSession;
+}  // namespace corm
 
 namespace corm::ext {
 

@@ -63,6 +63,7 @@ class TransactionalTaskGroup {
   /// One task: it gets its own session, in a transaction begun for it.
   using Task = std::function<boost::asio::awaitable<void>(AsyncSession&)>;
 
+  /// Tasks on plain sessions of `engine`.
   explicit TransactionalTaskGroup(AsyncEngine engine, TaskGroupOptions options = {});
   /// Tasks whose sessions `sessions` makes (e.g. routed: each task's reads outside its writes go
   /// to the replica; its writes and the commit to the primary).
@@ -73,6 +74,7 @@ class TransactionalTaskGroup {
   /// failure. UsageError when run twice.
   boost::asio::awaitable<void> run();
 
+  /// Number of tasks spawned.
   std::size_t size() const noexcept { return tasks_.size(); }
 
  private:
@@ -86,8 +88,8 @@ class TransactionalTaskGroup {
 
 /// What recover_prepared_transactions() did: the transaction ids it committed and rolled back.
 struct RecoveryReport {
-  std::vector<std::string> committed;
-  std::vector<std::string> rolled_back;
+  std::vector<std::string> committed;    ///< Global transaction ids committed (every branch had prepared).
+  std::vector<std::string> rolled_back;  ///< Global transaction ids rolled back.
 };
 
 /// Resolves the prepared transactions two-phase groups with this `gid_prefix` left behind in the

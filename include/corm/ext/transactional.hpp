@@ -2,11 +2,12 @@
 // transactional(): run a unit of work in a transaction, Spring's @Transactional for corm.
 // The work is a callable taking the session to use:
 //
-//   auto place_order = [&](corm::AsyncSession& s) -> asio::awaitable<std::int64_t> { ... };
+//   auto place_order = [&](corm::Session& s) -> std::int64_t { ... };
 //   corm::ext::TxOptions opts;
 //   opts.retry = corm::ext::RetryPolicy::on_conflict(5);
-//   std::int64_t id = co_await corm::ext::transactional(engine, place_order, opts);
+//   std::int64_t id = corm::ext::transactional(engine, place_order, opts);
 //
+// The async front's overloads (AsyncSession, awaited) are in <corm/ext/async_transactional.hpp>.
 // Without an enclosing transaction it opens a new session, begins, runs the work, commits (or
 // rolls back on any exception, which then propagates) and closes the session. The session comes
 // from an engine, or from a SessionFactory (session_factory.hpp) — routed over a writer and a
@@ -35,14 +36,8 @@
 #include <type_traits>
 #include <utility>
 
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
 #include "corm/core/error.hpp"
 #include "corm/ext/session_factory.hpp"
-#include "corm/orm/async_session.hpp"
 #include "corm/orm/detail/session_access.hpp"
 #include "corm/orm/session.hpp"
 
@@ -57,6 +52,7 @@ struct RetryPolicy {
   int max_attempts = 1;
   /// Backoff before retry k (1-based) is uniformly random in [0, min(max_delay, base_delay·2^(k-1))].
   std::chrono::milliseconds base_delay{20};
+  /// Upper bound of any one backoff.
   std::chrono::milliseconds max_delay{1000};
   /// Called before each retry with the number of the attempt that failed and its error.
   std::function<void(int attempt, const Error& error)> on_retry;
@@ -81,8 +77,11 @@ struct RetryPolicy {
 
 /// Options of one transactional() call.
 struct TxOptions {
+  /// How the call relates to an enclosing transaction's session (when one is passed).
   Propagation propagation = Propagation::required;
+  /// Runs the work in a read-only session: no flush, rolled back at the end.
   bool read_only = false;
+  /// Whether and how a failed transaction that owns its session is re-run.
   RetryPolicy retry{};
   /// Isolation level of a transaction this call begins (not of one it joins).
   std::optional<IsolationLevel> isolation_level{};
@@ -93,8 +92,6 @@ struct TxOptions {
 
 namespace detail {
 
-template <class F>
-using async_work_result_t = typename std::invoke_result_t<F&, AsyncSession&>::value_type;
 template <class F>
 using sync_work_result_t = std::invoke_result_t<F&, Session&>;
 
@@ -109,120 +106,11 @@ bool session_is_read_only(S& s) {
   return corm::detail::SessionAccess::core(s).options().read_only;
 }
 
-/// Runs `fn` in a transaction of a session of its own, with retries.
-template <class F>
-boost::asio::awaitable<async_work_result_t<F>> run_owned(AsyncSessionFactory sessions, F& fn, const TxOptions& opts) {
-  using R = async_work_result_t<F>;
-  for (int attempt = 1;; ++attempt) {
-    std::unique_ptr<AsyncSession> owned = sessions.make(owned_session_options(sessions.options(), opts));
-    AsyncSession& s = *owned;
-    std::exception_ptr failed;
-    std::optional<std::conditional_t<std::is_void_v<R>, int, R>> result;
-    try {
-      // A read-only unit begins nothing up front: its reads take their own connection (a
-      // replica's, when routed) instead of holding a writer connection it never uses.
-      std::optional<AsyncSessionTransaction> tx;
-      if (!corm::detail::SessionAccess::core(s).options().read_only) tx.emplace(co_await s.begin());
-      if constexpr (std::is_void_v<R>) {
-        co_await fn(s);
-        result.emplace(0);
-      } else {
-        result.emplace(co_await fn(s));
-      }
-      if (tx) co_await tx->commit();
-      else co_await s.rollback();  // read-only: nothing to keep
-      co_await s.close();
-    } catch (...) {
-      failed = std::current_exception();
-    }
-    if (!failed) {
-      if constexpr (std::is_void_v<R>) co_return;
-      else co_return std::move(*result);
-    }
-    try {
-      co_await s.close();  // rolls back; throws at once when this coroutine was cancelled
-    } catch (...) {
-    }
-    const Error* e = opts.retry.should_retry(failed, attempt);
-    if (!e) std::rethrow_exception(failed);
-    if (opts.retry.on_retry) opts.retry.on_retry(attempt, *e);
-    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, opts.retry.backoff(attempt));
-    co_await timer.async_wait(boost::asio::use_awaitable);
-  }
-}
-
-template <class F>
-boost::asio::awaitable<async_work_result_t<F>> run_nested(AsyncSession& current, F& fn) {
-  using R = async_work_result_t<F>;
-  auto sp = co_await current.begin_nested();
-  std::exception_ptr failed;
-  std::optional<std::conditional_t<std::is_void_v<R>, int, R>> result;
-  try {
-    if constexpr (std::is_void_v<R>) {
-      co_await fn(current);
-      result.emplace(0);
-    } else {
-      result.emplace(co_await fn(current));
-    }
-    co_await sp.commit();
-  } catch (...) {
-    failed = std::current_exception();
-  }
-  if (failed) {
-    try {
-      co_await sp.rollback();  // only the savepoint's work
-    } catch (...) {
-    }
-    std::rethrow_exception(failed);
-  }
-  if constexpr (std::is_void_v<R>) co_return;
-  else co_return std::move(*result);
-}
-
 }  // namespace detail
 
-/// Runs `fn(AsyncSession&) -> awaitable<R>` in a new transaction on `engine` (see the header
-/// comment). Returns what `fn` returned; rethrows what it (or the commit) threw after rolling back.
-template <class F>
-boost::asio::awaitable<detail::async_work_result_t<F>> transactional(AsyncEngine engine, F fn, TxOptions opts = {}) {
-  co_return co_await detail::run_owned(AsyncSessionFactory(std::move(engine), opts.session), fn, opts);
-}
-
-/// Runs `fn` in a new transaction of a session `sessions` makes (routed, when it is).
-template <class F>
-boost::asio::awaitable<detail::async_work_result_t<F>> transactional(AsyncSessionFactory sessions, F fn,
-                                                                     TxOptions opts = {}) {
-  co_return co_await detail::run_owned(std::move(sessions), fn, opts);
-}
-
-/// Runs `fn` relative to `current`, the session of an enclosing transactional() call, as
-/// `opts.propagation` says. `engine` makes the session of a REQUIRES_NEW call.
-template <class F>
-boost::asio::awaitable<detail::async_work_result_t<F>> transactional(AsyncEngine engine, AsyncSession& current, F fn,
-                                                                     TxOptions opts = {}) {
-  co_return co_await transactional(AsyncSessionFactory(std::move(engine), opts.session), current, std::move(fn),
-                                   std::move(opts));
-}
-
-/// Runs `fn` relative to `current`; `sessions` makes the session of a REQUIRES_NEW call.
-template <class F>
-boost::asio::awaitable<detail::async_work_result_t<F>> transactional(AsyncSessionFactory sessions,
-                                                                     AsyncSession& current, F fn,
-                                                                     TxOptions opts = {}) {
-  switch (opts.propagation) {
-    case Propagation::required:
-      detail::check_join(corm::detail::SessionAccess::core(current).options(), opts);
-      co_return co_await fn(current);
-    case Propagation::nested:
-      co_return co_await detail::run_nested(current, fn);
-    case Propagation::requires_new:
-      break;
-  }
-  co_return co_await detail::run_owned(std::move(sessions), fn, opts);
-}
-
-/// The sync front: runs `fn(Session&) -> R` in a new transaction on `engine`, with retries
-/// (sleeping the backoff on this thread).
+/// Runs `fn(Session&) -> R` in a new transaction of a session `sessions` makes (routed, when it is),
+/// with retries (sleeping the backoff on this thread). Returns what `fn` returned; rethrows what it
+/// (or the commit) threw after rolling back.
 template <class F>
 detail::sync_work_result_t<F> transactional(SessionFactory sessions, F fn, TxOptions opts = {}) {
   using R = detail::sync_work_result_t<F>;
@@ -251,14 +139,15 @@ detail::sync_work_result_t<F> transactional(SessionFactory sessions, F fn, TxOpt
   }
 }
 
-/// The sync front on an engine: plain sessions with `opts.session`.
+/// Runs `fn(Session&) -> R` in a new transaction on `engine` (plain sessions with `opts.session`).
 template <class F>
 detail::sync_work_result_t<F> transactional(Engine engine, F fn, TxOptions opts = {}) {
   SessionFactory sessions(std::move(engine), opts.session);
   return transactional(std::move(sessions), std::move(fn), std::move(opts));
 }
 
-/// The sync front, relative to `current` (see the async overload).
+/// Runs `fn` relative to `current`, the session of an enclosing transactional() call, as
+/// `opts.propagation` says; `sessions` makes the session of a REQUIRES_NEW call.
 template <class F>
 detail::sync_work_result_t<F> transactional(SessionFactory sessions, Session& current, F fn, TxOptions opts = {}) {
   switch (opts.propagation) {
@@ -283,7 +172,7 @@ detail::sync_work_result_t<F> transactional(SessionFactory sessions, Session& cu
   return transactional(std::move(sessions), std::move(fn), std::move(opts));
 }
 
-/// The sync front relative to `current`; `engine` makes the session of a REQUIRES_NEW call.
+/// Runs `fn` relative to `current`; `engine` makes the session of a REQUIRES_NEW call.
 template <class F>
 detail::sync_work_result_t<F> transactional(Engine engine, Session& current, F fn, TxOptions opts = {}) {
   SessionFactory sessions(std::move(engine), opts.session);

@@ -8,7 +8,7 @@
 #include <mutex>
 
 #include "corm/core/log.hpp"
-#include "corm/engine/events.hpp"
+#include "corm/core/events.hpp"
 #include "corm/pool/detail/pool_core.hpp"
 
 namespace corm {

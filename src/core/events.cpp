@@ -1,4 +1,4 @@
-#include "corm/engine/events.hpp"
+#include "corm/core/events.hpp"
 
 #include <algorithm>
 
