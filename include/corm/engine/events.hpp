@@ -67,9 +67,9 @@ class Events {
   void emit_checkout(const ConnectionEvent& e) const;
   /// Calls the on_checkin listeners with `e` (the pool does, at each checkin).
   void emit_checkin(const ConnectionEvent& e) const;
-  /// Calls the before_execute listeners with `e` (the connection does, before each statement).
+  /// Calls the before_execute listeners with `e` (corm calls it before each statement runs).
   void emit_before_execute(const StatementEvent& e) const;
-  /// Calls the after_execute listeners with `e` (the connection does, after each statement).
+  /// Calls the after_execute listeners with `e` (corm calls it after each statement, failed or not).
   void emit_after_execute(const StatementEvent& e) const;
   /// Cheap check so the hot path skips building events nobody listens to.
   bool has_statement_listeners() const noexcept;

@@ -75,7 +75,7 @@ struct RelationshipDef {
   using target_type = Target;
   /// The holder member's type: `One<Target>` or `Many<Target>`.
   using holder_type = Holder;
-  /// Relationship name (used by load options, messages and back_populates).
+  /// The relationship's name (unique among the model's columns and relationships).
   std::string_view name;
   /// Pointer to the One/Many member that holds the related object(s).
   Holder C::*holder;

@@ -21,9 +21,9 @@ struct ColumnSchema {
   ColumnType type = ColumnType::text;
   /// n of VARCHAR(n); 0 for TEXT or a non-text column.
   int max_length = 0;
-  /// Precision of NUMERIC(p, s); 0 when not given.
+  /// Precision of NUMERIC(p, s); 0 for a plain NUMERIC or another type.
   int precision = 0;
-  /// Scale of NUMERIC(p, s); 0 when not given.
+  /// Scale of NUMERIC(p, s); 0 otherwise.
   int scale = 0;
   /// True when the column accepts NULL.
   bool nullable = true;
