@@ -46,6 +46,7 @@ class ReadPipeline;
 /// open.
 class AsyncConnection {
  public:
+  /// Takes over the other connection, which is left closed.
   AsyncConnection(AsyncConnection&&) noexcept;
   AsyncConnection& operator=(AsyncConnection&&) = delete;
   ~AsyncConnection();
@@ -86,11 +87,14 @@ class AsyncConnection {
   /// Returns the connection to the pool after rolling back anything open. Idempotent.
   boost::asio::awaitable<void> close();
 
+  /// True while a transaction is open.
   bool in_transaction() const noexcept { return tx_.in_transaction(); }
+  /// True while a savepoint is open.
   bool in_nested_transaction() const noexcept { return tx_.in_nested_transaction(); }
   /// Isolation level for transactions begun from now on; throws UsageError inside one, or while
   /// another coroutine runs an operation on this connection.
   void set_isolation_level(IsolationLevel level);
+  /// The level the next transaction will use (the engine's default unless set here).
   IsolationLevel isolation_level() const noexcept { return tx_.isolation_level(); }
   /// Makes the next transaction this connection begins READ ONLY, so the server refuses writes in
   /// it (`START TRANSACTION READ ONLY` on MySQL, `BEGIN READ ONLY` on PostgreSQL). Applies to that
@@ -101,7 +105,9 @@ class AsyncConnection {
   /// Marks the physical connection unusable; it is closed instead of pooled (at the end of the
   /// operation another coroutine is running on it, if any).
   void invalidate() noexcept;
+  /// True after close().
   bool closed() const noexcept { return closed_; }
+  /// The dialect of the engine.
   Dialect dialect() const noexcept;
   /// PostgreSQL backend pid (0 on SQLite, or when no physical connection is held).
   int backend_pid() const noexcept;

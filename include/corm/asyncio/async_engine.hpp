@@ -33,6 +33,7 @@ class AsyncEngine {
   /// connect() naming the holder `label` (e.g. "report job 17") instead of a file:line.
   boost::asio::awaitable<AsyncConnection> connect(std::string label,
                                                   std::source_location where = std::source_location::current());
+  /// The dialect the URL selects.
   Dialect dialect() const noexcept;
   /// The URL (its str() hides the password).
   const Url& url() const noexcept;
@@ -49,6 +50,7 @@ class AsyncEngine {
   /// connections are cancelled (QueryCanceled), and those connections are closed when they come
   /// back. The engine stays usable: a later connect() opens new connections.
   void dispose() noexcept;
+  /// The options the engine was created with.
   const EngineOptions& options() const noexcept;
   /// The executor connections and timers run on.
   boost::asio::any_io_executor get_executor() const noexcept;

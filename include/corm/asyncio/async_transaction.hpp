@@ -15,6 +15,7 @@ class AsyncConnection;
 /// A root transaction or a savepoint on an AsyncConnection. Move-only.
 class AsyncTransaction {
  public:
+  /// Takes over `other`'s transaction; `other` is left inactive.
   AsyncTransaction(AsyncTransaction&& other) noexcept;
   AsyncTransaction& operator=(AsyncTransaction&&) = delete;
   AsyncTransaction(const AsyncTransaction&) = delete;

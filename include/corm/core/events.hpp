@@ -32,6 +32,7 @@ struct StatementEvent {
   std::chrono::nanoseconds duration{0};  ///< after_execute only.
   std::int64_t rows = -1;             ///< Rows returned or affected; after_execute only.
   bool from_cache = false;            ///< SQL came from the compiled-statement cache.
+  /// Pool-unique id of the physical connection that ran the statement.
   std::uint64_t connection_id = 0;
   const Error* error = nullptr;       ///< after_execute: set when the statement failed.
 };
@@ -40,8 +41,11 @@ struct StatementEvent {
 /// engine is in use; a listener added during an event sees the next one.
 class Events {
  public:
+  /// Identifies a registered listener, for remove().
   using ListenerId = std::uint64_t;
+  /// A listener of connect, checkout and checkin events.
   using ConnectionListener = std::function<void(const ConnectionEvent&)>;
+  /// A listener of before_execute and after_execute events.
   using StatementListener = std::function<void(const StatementEvent&)>;
 
   /// A new physical connection was opened.
@@ -57,10 +61,15 @@ class Events {
   /// Removes a listener; unknown ids are ignored.
   void remove(ListenerId id);
 
+  /// Calls the on_connect listeners with `e` (the pool does, for each new connection).
   void emit_connect(const ConnectionEvent& e) const;
+  /// Calls the on_checkout listeners with `e` (the pool does, at each checkout).
   void emit_checkout(const ConnectionEvent& e) const;
+  /// Calls the on_checkin listeners with `e` (the pool does, at each checkin).
   void emit_checkin(const ConnectionEvent& e) const;
+  /// Calls the before_execute listeners with `e` (corm calls it before each statement runs).
   void emit_before_execute(const StatementEvent& e) const;
+  /// Calls the after_execute listeners with `e` (corm calls it after each statement, failed or not).
   void emit_after_execute(const StatementEvent& e) const;
   /// Cheap check so the hot path skips building events nobody listens to.
   bool has_statement_listeners() const noexcept;

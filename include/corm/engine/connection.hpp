@@ -38,7 +38,9 @@ class Connection;
 /// destroying it returns the connection to the pool (rolling back an open transaction).
 class Connection {
  public:
+  /// Takes over the other connection, which is left closed.
   Connection(Connection&&) noexcept;
+  /// Closes this connection (as close()), then takes over the other one, which is left closed.
   Connection& operator=(Connection&&) noexcept;
   ~Connection();
 

@@ -13,6 +13,7 @@ class Connection;
 /// A root transaction (BEGIN ... COMMIT) or a savepoint (SAVEPOINT ... RELEASE). Move-only.
 class Transaction {
  public:
+  /// Takes over `other`'s transaction; `other` is left inactive.
   Transaction(Transaction&& other) noexcept;
   Transaction& operator=(Transaction&&) = delete;
   Transaction(const Transaction&) = delete;

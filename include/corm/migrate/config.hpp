@@ -19,7 +19,10 @@ inline constexpr const char* url_environment_variable = "CORM_DATABASE_URL";
 
 /// What the config file holds. A relative `directory` is relative to the file's folder.
 struct Config {
+  /// The versions directory (`directory = ...`); read_config makes a relative one relative to the
+  /// file's folder.
   std::filesystem::path directory;
+  /// The database URL (`url = ...`), if the file gives one.
   std::optional<std::string> url;
 };
 

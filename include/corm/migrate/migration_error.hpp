@@ -14,6 +14,8 @@ namespace corm::migrate {
 /// error's diagnostics (SQLSTATE / SQLite code, server message).
 class MigrationError : public Error {
  public:
+  /// An error with message `what` for revision `revision`, failing statement `statement_index`
+  /// (1-based; 0 when not a statement of the file) and the database error's `detail`.
   MigrationError(const std::string& what, std::string revision, std::size_t statement_index, ErrorDetail detail = {})
       : Error(what, std::move(detail)), revision_(std::move(revision)), statement_index_(statement_index) {}
   /// The id of the revision that failed.

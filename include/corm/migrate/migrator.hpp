@@ -22,9 +22,13 @@ namespace corm::migrate {
 
 /// What the migrator reports around each revision it runs (for progress output).
 struct MigrationStep {
+  /// Where the revision is: about to run, committed, or failed (its MigrationError follows).
   enum class Phase { started, finished, failed };
+  /// The step's phase.
   Phase phase = Phase::started;
+  /// True when upgrading, false when downgrading.
   bool upgrade = true;
+  /// The revision being run.
   const Revision* revision = nullptr;
   std::size_t statements = 0;                    ///< statements in the section being run
   std::chrono::steady_clock::duration elapsed{};  ///< set when finished or failed
@@ -36,7 +40,9 @@ class Migrator {
   /// `on_step`, when set, is called before and after each revision.
   Migrator(Engine engine, RevisionChain chain, std::function<void(const MigrationStep&)> on_step = {});
 
+  /// The revisions the migrator works with.
   const RevisionChain& chain() const noexcept { return chain_; }
+  /// The dialect of the engine.
   Dialect dialect() const noexcept { return engine_.dialect(); }
 
   /// The revision the database is at (nullopt: base — no version table or no row in it).

@@ -26,12 +26,16 @@ namespace corm::migrate {
 /// A parsed revision file. `upgrade` and `downgrade` hold the raw SQL of each section
 /// (split_statements cuts them into statements when they run).
 struct Revision {
+  /// The revision id (`-- revision:`).
   std::string id;
   std::optional<std::string> down_revision;  ///< nullopt for a base revision
+  /// What the revision does (`-- message:`).
   std::string message;
   std::string created;                       ///< informational, as written in the header
   std::optional<Dialect> dialect;            ///< the only dialect the SQL was written for, if any
+  /// Raw SQL of the `-- upgrade` section.
   std::string upgrade;
+  /// Raw SQL of the `-- downgrade` section.
   std::string downgrade;
   std::string path;                          ///< the file it came from (for messages), if any
 };

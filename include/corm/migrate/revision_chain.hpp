@@ -22,6 +22,7 @@ class RevisionChain {
 
   /// Every revision, from base to head (branches after one another).
   const std::vector<Revision>& revisions() const noexcept { return revisions_; }
+  /// True when the chain has no revisions.
   bool empty() const noexcept { return revisions_.empty(); }
 
   /// The revision with this exact id, or nullptr.

@@ -28,12 +28,16 @@ std::string_view change_kind_name(ChangeKind k) noexcept;
 /// One difference. `name` is the column, index or constraint concerned (empty for tables and
 /// primary keys); `detail` says what changes ("int32 -> int64", "(author_id, title)").
 struct SchemaChange {
+  /// What kind of change.
   ChangeKind kind;
+  /// The table concerned.
   std::string table;
+  /// The column, index or constraint concerned; empty for table and primary-key changes.
   std::string name;
   std::string detail;
   /// One line for people: "add column books.isbn (text(13) null)".
   std::string describe() const;
+  /// Field-by-field equality.
   friend bool operator==(const SchemaChange&, const SchemaChange&) = default;
 };
 

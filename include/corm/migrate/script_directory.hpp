@@ -20,6 +20,7 @@ class ScriptDirectory {
   /// `init` never mixes two projects' revisions.
   static ScriptDirectory create(const std::filesystem::path& dir);
 
+  /// The directory's path.
   const std::filesystem::path& path() const noexcept { return dir_; }
 
   /// Parses every `*.sql` file (other files are ignored) into a validated chain.

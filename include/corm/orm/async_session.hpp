@@ -39,6 +39,7 @@ struct SessionAccess;
 /// it) and updates the session's objects at once. Move-only.
 class AsyncSessionTransaction {
  public:
+  /// Takes over `o`'s transaction; `o` is left inactive.
   AsyncSessionTransaction(AsyncSessionTransaction&& o) noexcept;
   AsyncSessionTransaction& operator=(AsyncSessionTransaction&&) = delete;
   ~AsyncSessionTransaction();
@@ -46,6 +47,8 @@ class AsyncSessionTransaction {
   boost::asio::awaitable<void> commit();
   /// Rolls back (the savepoint's work only, for a nested one).
   boost::asio::awaitable<void> rollback();
+  /// True until commit() or rollback() ends it (a commit whose flush failed leaves it active, to be
+  /// rolled back).
   bool is_active() const noexcept { return active_; }
 
  private:
@@ -75,11 +78,13 @@ class AsyncSession {
   /// The SQL dialect of the session's engine, e.g. to pick a backend-specific statement.
   Dialect dialect() const noexcept { return engine_.dialect(); }
 
+  /// Tracks a new object (INSERTed at the next flush), cascading to loaded related objects.
   template <Mapped T>
   void add(std::shared_ptr<T> obj) {
     Use use(*this);
     core_->add(orm::entity_ops<T>(), std::move(obj));
   }
+  /// Tracks each object of `objs`, as add() does.
   template <Mapped T>
   void add_all(const std::vector<std::shared_ptr<T>>& objs) {
     Use use(*this);
@@ -146,6 +151,7 @@ class AsyncSession {
     auto plan = core_->refresh_plan(obj.get());
     co_await run_load(plan);
   }
+  /// Stops tracking `obj` (no SQL).
   template <Mapped T>
   void expunge(const std::shared_ptr<T>& obj) {
     Use use(*this);
@@ -163,15 +169,22 @@ class AsyncSession {
     core_->expire_all();
   }
 
+  /// Sends pending INSERT / UPDATE / DELETE statements (no commit).
   boost::asio::awaitable<void> flush();
+  /// Flushes and commits (read-only sessions roll back instead).
   boost::asio::awaitable<void> commit();
+  /// Rolls back; objects inserted in the transaction are expunged, the others expired.
   boost::asio::awaitable<void> rollback();
   /// Rolls back and detaches every object. Flushed changes never committed are rolled back
   /// with a warning (UsageError with SessionOptions::strict_close, thrown once closed).
   boost::asio::awaitable<void> close();
+  /// Begins the transaction now: `co_await commit()` on the handle, or it rolls back when
+  /// destroyed. UsageError when a transaction is already open (use begin_nested()).
   boost::asio::awaitable<AsyncSessionTransaction> begin();
+  /// Flushes, then opens a SAVEPOINT: commit() releases it, rollback() undoes only its work.
   boost::asio::awaitable<AsyncSessionTransaction> begin_nested();
 
+  /// Statements this session sent, by shape.
   const SessionStats& stats() const noexcept { return core_->stats(); }
   /// The connection, checked out on first use.
   boost::asio::awaitable<AsyncConnection*> connection();

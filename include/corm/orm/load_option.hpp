@@ -54,11 +54,14 @@ std::vector<Value> key_values(const K&... k) {
 /// A loader path: each link names one relationship and how to load it.
 class LoadOption {
  public:
+  /// @cond INTERNAL
+  /// Used by corm's own layers; not part of the API.
   struct Link {
     const orm::EntityOps* owner = nullptr;
     std::size_t relationship = 0;
     LoaderStrategy strategy = LoaderStrategy::lazy;
   };
+  /// @endcond
 
   /// Then, for the objects this link loads, load relationship `rel` with selectin.
   template <class C, class H>
@@ -79,8 +82,13 @@ class LoadOption {
   template <class C, class H>
   LoadOption noload(H C::*rel) const { return then(rel, LoaderStrategy::noload); }
 
+  /// @cond INTERNAL
+  /// Used by corm's own layers; not part of the API.
   const std::vector<Link>& path() const noexcept { return path_; }
+  /// @endcond
 
+  /// A one-link option that loads `rel` with strategy `s` (what corm::selectinload and the other
+  /// free functions return).
   template <class C, class H>
   static LoadOption make(H C::*rel, LoaderStrategy s) { return LoadOption().then(rel, s); }
 

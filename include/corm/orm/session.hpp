@@ -48,6 +48,7 @@ class Session {
   /// Tracks a new object (INSERTed at the next flush), cascading to loaded related objects.
   template <Mapped T>
   void add(std::shared_ptr<T> obj) { core_->add(orm::entity_ops<T>(), std::move(obj)); }
+  /// Tracks each object of `objs`, as add() does.
   template <Mapped T>
   void add_all(const std::vector<std::shared_ptr<T>>& objs) {
     for (const auto& o : objs) add(o);

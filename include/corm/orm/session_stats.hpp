@@ -18,6 +18,7 @@ class SessionStats {
  public:
   /// One statement shape.
   struct Shape {
+    /// The statement's SQL text, which identifies the shape.
     std::string sql;
     std::uint64_t count = 0;                 ///< Times executed.
     std::uint64_t lazy_count = 0;            ///< Of which by lazy loads.
@@ -34,6 +35,7 @@ class SessionStats {
   std::vector<Shape> shapes() const;
   /// The shape of `sql`, or nullopt.
   std::optional<Shape> find(std::string_view sql) const;
+  /// Forgets every recorded statement (statements() is 0 again).
   void clear();
 
  private:

@@ -15,14 +15,19 @@ class Session;
 /// A session transaction or savepoint. Move-only.
 class SessionTransaction {
  public:
+  /// Takes over `o`'s transaction; `o` is left inactive.
   SessionTransaction(SessionTransaction&& o) noexcept;
   SessionTransaction& operator=(SessionTransaction&&) = delete;
+  /// Rolls back when still active (errors are swallowed).
   ~SessionTransaction();
   /// Flushes, then commits / releases the savepoint. UsageError when no longer active.
   void commit();
   /// Rolls back (the savepoint's work only, for a nested one).
   void rollback();
+  /// True until commit() or rollback() ends it (a commit whose flush failed leaves it active, to be
+  /// rolled back).
   bool is_active() const noexcept { return active_; }
+  /// True for a savepoint (from begin_nested()).
   bool is_nested() const noexcept { return nested_; }
 
  private:

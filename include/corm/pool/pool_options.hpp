@@ -15,6 +15,7 @@ enum class PoolKind {
 
 /// Bounded-pool settings (SQLAlchemy QueuePool semantics).
 struct PoolOptions {
+  /// Which pool to use (default queue; SQLite in-memory URLs always get the single-connection pool).
   PoolKind kind = PoolKind::queue;
   /// Connections kept open when idle.
   std::size_t pool_size = 5;

@@ -17,6 +17,7 @@ namespace corm {
 /// pool, chosen by PoolOptions::kind).
 class QueuePool {
  public:
+  /// Opens a new driver connection when the pool has room; what it throws reaches checkout()'s caller.
   using Connector = std::function<std::unique_ptr<driver::Connection>()>;
 
   /// `log` receives leak warnings (PoolOptions::pool_leak_threshold).

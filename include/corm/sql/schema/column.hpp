@@ -14,10 +14,15 @@ namespace corm {
 /// A column declaration (see corm::column). Literal, so mappings can be `constexpr`.
 template <class C, class M, class... Opts>
 struct ColumnDef {
+  /// The mapped class (the model).
   using class_type = C;
+  /// The member's type, e.g. `std::string` or `std::optional<int>`.
   using member_type = M;
+  /// The column name in the database.
   std::string_view name;
+  /// Pointer to the mapped data member.
   M C::*member;
+  /// The column options given to corm::column, in order.
   std::tuple<Opts...> options;
 
   /// True when option type O was given.

@@ -38,23 +38,35 @@ inline constexpr VersionOption version_counter{};
 
 /// VARCHAR(n) instead of TEXT. (SQLite stores the declaration but does not enforce it.)
 struct MaxLengthOption { int length; };
+/// @var MaxLengthOption::length
+/// The n of VARCHAR(n): the most characters the column holds.
 constexpr MaxLengthOption max_length(int n) { return {n}; }
 
 /// NUMERIC(precision, scale) for corm::Decimal columns.
 struct NumericOption { int precision; int scale; };
+/// @var NumericOption::precision
+/// Total number of significant digits.
+/// @var NumericOption::scale
+/// Digits after the decimal point.
 constexpr NumericOption numeric(int precision, int scale = 0) { return {precision, scale}; }
 
 /// A default the database applies (`DEFAULT <sql>`): SQL text from the mapping, e.g. "0",
 /// "CURRENT_TIMESTAMP". Write it so it means the same on every dialect you target.
 struct ServerDefaultOption { std::string_view sql; };
+/// @var ServerDefaultOption::sql
+/// The SQL expression after DEFAULT, emitted verbatim.
 constexpr ServerDefaultOption server_default(std::string_view sql) { return {sql}; }
 
 /// A CHECK constraint, SQL text from the mapping. As a column option it is named
 /// `ck_<table>_<column>`; as a table part give it a name with `.named("...")` or it is
 /// numbered `ck_<table>_<n>`.
 struct CheckOption {
+  /// The boolean SQL expression inside CHECK (...), emitted verbatim.
   std::string_view sql;
+  /// The constraint name for a table-level check; empty means `ck_<table>_<n>`. A column option
+  /// is always named `ck_<table>_<column>`.
   std::string_view name{};
+  /// This check with constraint name `n` (for a table-level check).
   constexpr CheckOption named(std::string_view n) const { return {sql, n}; }
 };
 constexpr CheckOption check(std::string_view sql) { return {sql, {}}; }
@@ -62,6 +74,8 @@ constexpr CheckOption check(std::string_view sql) { return {sql, {}}; }
 /// A value the client puts in INSERTs built from column=value pairs that leave the column out.
 template <class V>
 struct DefaultValueOption { V value; };
+/// @var DefaultValueOption::value
+/// The default, converted to the member type.
 template <class V>
 constexpr DefaultValueOption<V> default_value(V v) { return {v}; }
 
@@ -69,6 +83,8 @@ constexpr DefaultValueOption<V> default_value(V v) { return {v}; }
 /// default_value. Pass a function pointer or a captureless lambda with `+`.
 template <class R>
 struct DefaultFactoryOption { R (*fn)(); };
+/// @var DefaultFactoryOption::fn
+/// Called once per inserted row that needs the default; its result converts to the member type.
 template <class R>
 constexpr DefaultFactoryOption<R> default_fn(R (*fn)()) { return {fn}; }
 
@@ -82,10 +98,15 @@ std::string_view fk_action_sql(FkAction a) noexcept;
 /// corm::FkAction::cascade)`. Named `fk_<table>_<column>`.
 template <class C, class M>
 struct ReferencesOption {
+  /// The referred member of the target model (a mapped column of the same type).
   M C::*member;
+  /// ON DELETE action (default NO ACTION).
   FkAction delete_action = FkAction::no_action;
+  /// ON UPDATE action (default NO ACTION).
   FkAction update_action = FkAction::no_action;
+  /// This foreign key with ON DELETE action `a`.
   constexpr ReferencesOption on_delete(FkAction a) const { return {member, a, update_action}; }
+  /// This foreign key with ON UPDATE action `a`.
   constexpr ReferencesOption on_update(FkAction a) const { return {member, delete_action, a}; }
 };
 template <class C, class M>

@@ -13,6 +13,7 @@ namespace corm {
 
 /// `checkfirst` adds IF NOT EXISTS / IF EXISTS so create_all and drop_all can be re-run.
 struct DdlOptions {
+  /// Add IF NOT EXISTS / IF EXISTS (default true).
   bool checkfirst = true;
 };
 

@@ -22,7 +22,9 @@ namespace corm {
 
 /// A query in the dialect's own placeholder syntax ($n / ?n), for exec_driver_sql.
 struct DriverQuery {
+  /// The SQL text.
   std::string sql;
+  /// Bind parameters, in placeholder order.
   std::vector<Value> params;
 };
 
@@ -34,7 +36,9 @@ class InspectPlan {
   /// `only`: restrict to these table names (empty = every user table).
   explicit InspectPlan(Dialect d, std::vector<std::string> only = {});
   ~InspectPlan();
+  /// Moves the plan; the moved-from plan must not be used.
   InspectPlan(InspectPlan&&) noexcept;
+  /// Moves the plan; the moved-from plan must not be used.
   InspectPlan& operator=(InspectPlan&&) noexcept;
 
   /// The next query to run, or nullopt when the inspection is complete.

@@ -18,16 +18,23 @@ namespace corm {
 template <class T>
 class Many {
  public:
+  /// The related model type.
   using element_type = T;
+  /// The items' storage: a vector of shared pointers.
   using container = std::vector<std::shared_ptr<T>>;
+  /// Iterator over the items.
   using const_iterator = typename container::const_iterator;
 
   Many() = default;
+  ///@{
   /// A loaded holder with these items.
   Many(container items) : items_(std::move(items)), state_(LoadState::loaded) {}  // NOLINT
   Many(std::initializer_list<std::shared_ptr<T>> items) : items_(items), state_(LoadState::loaded) {}
+  ///@}
 
+  /// True once loaded or assigned.
   bool is_loaded() const noexcept { return state_ == LoadState::loaded; }
+  /// Whether the holder is loaded.
   LoadState state() const noexcept { return state_; }
 
   /// The related objects. An unloaded read goes through the hook.
@@ -35,10 +42,15 @@ class Many {
     ensure_loaded();
     return items_;
   }
+  /// Iterator to the first item (an unloaded read goes through the hook).
   const_iterator begin() const { return items().begin(); }
+  /// Iterator past the last item (an unloaded read goes through the hook).
   const_iterator end() const { return items().end(); }
+  /// Number of items (an unloaded read goes through the hook).
   std::size_t size() const { return items().size(); }
+  /// True when there are no items (an unloaded read goes through the hook).
   bool empty() const { return items().empty(); }
+  /// Item `i`, unchecked (an unloaded read goes through the hook).
   const std::shared_ptr<T>& operator[](std::size_t i) const { return items()[i]; }
 
   /// Appends one object (loading first when unloaded, so nothing already stored is lost).
@@ -66,7 +78,9 @@ class Many {
     items_.clear();
     state_ = LoadState::unloaded;
   }
+  /// Installs the hook consulted on unloaded reads (nullptr removes it).
   void set_hook(std::shared_ptr<const RelationshipHook> h) noexcept { hook_ = std::move(h); }
+  /// The installed hook, or nullptr.
   const std::shared_ptr<const RelationshipHook>& hook() const noexcept { return hook_; }
 
  private:

@@ -17,12 +17,14 @@ namespace corm {
 template <class T>
 class One {
  public:
+  /// The related model type.
   using element_type = T;
 
   One() = default;
   /// A loaded holder (nullptr = loaded, no related object).
   One(std::shared_ptr<T> v) : value_(std::move(v)), state_(LoadState::loaded) {}  // NOLINT
 
+  /// Stores `v` (nullptr = no related object) and marks the holder loaded, like set().
   One& operator=(std::shared_ptr<T> v) {
     set(std::move(v));
     return *this;
@@ -30,6 +32,7 @@ class One {
 
   /// True once loaded or assigned.
   bool is_loaded() const noexcept { return state_ == LoadState::loaded; }
+  /// Whether the holder is loaded.
   LoadState state() const noexcept { return state_; }
 
   /// The related object, or nullptr when there is none. An unloaded read goes through the hook.
@@ -37,7 +40,10 @@ class One {
     ensure_loaded();
     return value_;
   }
+  /// Member access on the related object (an unloaded read goes through the hook). Do not use it
+  /// when the object may be null.
   T* operator->() const { return get().get(); }
+  /// The related object (an unloaded read goes through the hook); undefined when it is null.
   T& operator*() const { return *get(); }
   /// True when loaded and non-null (an unloaded read goes through the hook).
   explicit operator bool() const { return get() != nullptr; }
@@ -56,6 +62,7 @@ class One {
   }
   /// Installs the hook consulted on unloaded reads (nullptr removes it).
   void set_hook(std::shared_ptr<const RelationshipHook> h) noexcept { hook_ = std::move(h); }
+  /// The installed hook, or nullptr.
   const std::shared_ptr<const RelationshipHook>& hook() const noexcept { return hook_; }
 
  private:

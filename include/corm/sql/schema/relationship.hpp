@@ -38,20 +38,28 @@ inline constexpr Cascade cascade_all_delete_orphan = Cascade::save_update | Casc
 
 /// Relationship option: default loader strategy (default: lazy).
 struct LoaderOption { LoaderStrategy strategy; };
+/// @var LoaderOption::strategy
+/// The strategy used when a query gives no load option for this relationship.
 constexpr LoaderOption loader(LoaderStrategy s) { return {s}; }
 /// Relationship option: cascades (default: save_update).
 struct CascadeOption { Cascade flags; };
+/// @var CascadeOption::flags
+/// The cascade flags, combined with `|`.
 constexpr CascadeOption cascade(Cascade c) { return {c}; }
 /// Relationship option: the name of the inverse relationship on the target, kept in sync by the
 /// session when one side is assigned.
 struct BackPopulatesOption { std::string_view name; };
+/// @var BackPopulatesOption::name
+/// Name of the inverse relationship on the target model.
 constexpr BackPopulatesOption back_populates(std::string_view n) { return {n}; }
 
 /// The two association-table columns of a many-to-many: the one referring to the owner and
 /// the one referring to the target.
 template <class A, class MSelf, class MTarget>
 struct ThroughLink {
+  /// The association model's member that refers to the owner.
   MSelf A::*self;
+  /// The association model's member that refers to the target.
   MTarget A::*target;
 };
 
@@ -59,13 +67,21 @@ struct ThroughLink {
 /// `Link` is the foreign-key member (on C for many_to_one, on Target otherwise) or ThroughLink.
 template <RelationshipKind K, class C, class Target, class Holder, class Link, class... Opts>
 struct RelationshipDef {
+  /// The relationship's shape.
   static constexpr RelationshipKind kind = K;
+  /// The model that declares the relationship.
   using class_type = C;
+  /// The related model.
   using target_type = Target;
+  /// The holder member's type: `One<Target>` or `Many<Target>`.
   using holder_type = Holder;
+  /// The relationship's name (unique among the model's columns and relationships).
   std::string_view name;
+  /// Pointer to the One/Many member that holds the related object(s).
   Holder C::*holder;
+  /// The foreign-key member pointer, or a ThroughLink for many_to_many.
   Link link;
+  /// The relationship options given (loader, cascade, back_populates).
   std::tuple<Opts...> options;
 };
 

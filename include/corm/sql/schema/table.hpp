@@ -15,9 +15,13 @@ namespace corm {
 /// covering columns: `INCLUDE (...)` on PostgreSQL, dropped on SQLite (which has no INCLUDE).
 template <class Keys, class Include>
 struct IndexDef {
+  /// Index name.
   std::string_view name;
+  /// Member pointers of the key columns, in key order.
   Keys keys;
+  /// Member pointers of the covering (INCLUDE) columns.
   Include included;
+  /// True for a unique index (corm::unique_index).
   bool unique = false;
 
   /// A covering index: these columns are stored in the index but are not part of its key.
@@ -44,8 +48,11 @@ constexpr IndexDef<std::tuple<Ms...>, std::tuple<>> unique_index(std::string_vie
 /// A (composite) UNIQUE constraint, named `uq_<table>_<col>_<col>` unless `.named("...")`.
 template <class... Ms>
 struct UniqueConstraintDef {
+  /// Constraint name; empty means `uq_<table>_<col>_<col>`.
   std::string_view name;
+  /// Member pointers of the constrained columns.
   std::tuple<Ms...> members;
+  /// This constraint with name `n`.
   constexpr UniqueConstraintDef named(std::string_view n) const { return {n, members}; }
 };
 template <class... Ms>
@@ -57,7 +64,9 @@ constexpr UniqueConstraintDef<Ms...> unique_constraint(Ms... members) {
 /// The mapping of one model (see corm::table).
 template <class... Parts>
 struct TableDef {
+  /// Table name.
   std::string_view name;
+  /// Columns, relationships and table-level constraints, in declaration order.
   std::tuple<Parts...> parts;
 };
 

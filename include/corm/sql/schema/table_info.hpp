@@ -26,7 +26,9 @@ class TableInfo;
 struct ForeignKeyInfo {
   std::string table;     ///< Referred table.
   std::string column;    ///< Referred column.
+  /// ON DELETE action.
   FkAction on_delete = FkAction::no_action;
+  /// ON UPDATE action.
   FkAction on_update = FkAction::no_action;
   const TableInfo& (*target)() = nullptr;  ///< The referred model's TableInfo.
 };
@@ -34,20 +36,34 @@ struct ForeignKeyInfo {
 /// One mapped column at run time. `get`/`set_from_row` read and write the member of an object
 /// of the owning model, type-erased so the session can work on any model through TableInfo.
 struct ColumnInfo {
+  /// Column name.
   std::string name;
   std::size_t index = 0;  ///< Ordinal in declaration order.
+  /// Portable storage type (from the member type).
   ColumnType type = ColumnType::text;
+  /// True for a std::optional member.
   bool nullable = false;
+  /// n of max_length(n); 0 when not given.
   int max_length = 0;
+  /// Precision of numeric(p, s); 0 when not given.
   int precision = 0;
+  /// Scale of numeric(p, s).
   int scale = 0;
+  /// Part of the primary key.
   bool primary_key = false;
+  /// Database-generated key (corm::identity).
   bool identity = false;
+  /// Has a single-column UNIQUE constraint (corm::unique).
   bool unique = false;
+  /// Has a single-column index (corm::indexed).
   bool indexed = false;
+  /// The optimistic-locking counter (corm::version_counter).
   bool version = false;
+  /// SQL text of corm::server_default, if given.
   std::optional<std::string> server_default;
+  /// SQL text of a column-level corm::check, if given.
   std::optional<std::string> check;
+  /// The column's foreign key (corm::references), if any.
   std::optional<ForeignKeyInfo> foreign_key;
   const TableInfo* table = nullptr;  ///< The owning table.
 
@@ -72,17 +88,28 @@ struct ColumnInfo {
 /// `remote_column` (on the target) — or, for many_to_many, local = secondary_local and
 /// secondary_remote = remote through the association table.
 struct RelationshipInfo {
+  /// Relationship name.
   std::string name;
+  /// Ordinal among the model's relationships, in declaration order.
   std::size_t index = 0;
+  /// The relationship's shape.
   RelationshipKind kind = RelationshipKind::many_to_one;
+  /// Loader strategy when a query gives none (corm::loader; default lazy).
   LoaderStrategy default_loader = LoaderStrategy::lazy;
+  /// Cascade flags (corm::cascade; default save_update).
   Cascade cascade = Cascade::save_update;
+  /// Name of the inverse relationship on the target; empty when none.
   std::string back_populates;
+  /// The target model's TableInfo.
   const TableInfo& (*target)() = nullptr;
+  /// Ordinal of the linking column on this table.
   std::size_t local_column = 0;
+  /// Ordinal of the linking column on the target table.
   std::size_t remote_column = 0;
   const TableInfo& (*secondary)() = nullptr;  ///< Association table (many_to_many only).
+  /// Ordinal of the association table's column that refers to this table (many_to_many only).
   std::size_t secondary_local = 0;
+  /// Ordinal of the association table's column that refers to the target (many_to_many only).
   std::size_t secondary_remote = 0;
   /// Address of the `One<T>`/`Many<T>` member of `*obj`.
   void* (*holder)(void* obj) = nullptr;
@@ -97,15 +124,22 @@ struct RelationshipInfo {
 /// The run-time mapping of one model. Obtain it with corm::table_info<T>().
 class TableInfo {
  public:
+  /// Table name.
   std::string name;
+  /// The mapped model's type.
   const std::type_info* type = nullptr;
+  /// Mapped columns, in declaration order (a column's `index` is its position here).
   std::vector<ColumnInfo> columns;
   std::vector<std::size_t> primary_key;        ///< Column ordinals, in key order.
   std::optional<std::size_t> version_column;   ///< Ordinal of the version_counter column.
   std::vector<IndexSchema> indexes;            ///< Declared indexes (INCLUDE kept).
+  /// UNIQUE constraints: column-level ones and unique_constraint parts.
   std::vector<UniqueSchema> uniques;
+  /// CHECK constraints: column-level ones and table-level check parts.
   std::vector<CheckSchema> checks;
+  /// Foreign keys, one per column with corm::references.
   std::vector<ForeignKeySchema> foreign_keys;
+  /// Relationships, in declaration order.
   std::vector<RelationshipInfo> relationships;
 
   /// The column named `n`, or nullptr.
