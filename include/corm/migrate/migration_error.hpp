@@ -1,6 +1,8 @@
 #pragma once
-// The error a failing revision raises: which revision, which statement, and that nothing of it
-// was kept (its transaction was rolled back, so schema and version table are as before).
+// The error a failing revision raises: which revision and which statement. On PostgreSQL and
+// SQLite nothing of the revision was kept (its transaction was rolled back, so schema and version
+// table are as before); on MySQL/MariaDB DDL commits implicitly, so its earlier statements may
+// have stayed applied and the message says so.
 
 #include <optional>
 #include <string>
@@ -9,7 +11,8 @@
 
 namespace corm::migrate {
 
-/// A revision failed while running and was rolled back. what() names the revision, the
+/// A revision failed while running; it was rolled back where DDL is transactional (PostgreSQL,
+/// SQLite — on MySQL/MariaDB earlier statements of the revision may remain). what() names the revision, the
 /// statement (its position and text) and the database's own error; detail() is the database
 /// error's diagnostics (SQLSTATE / SQLite code, server message).
 class MigrationError : public Error {
