@@ -162,11 +162,15 @@ struct Codec<Json> {
 /// NULL ⇄ std::nullopt. Every other codec refuses NULL.
 template <class T>
 struct Codec<std::optional<T>> {
+  /// NULL for std::nullopt, otherwise the value as Codec<T> encodes it.
   static Value encode(const std::optional<T>& v) { return v ? Codec<T>::encode(*v) : Value(); }
+  /// std::nullopt for a NULL cell, otherwise the value as Codec<T> decodes it (DataError when
+  /// it does not fit T).
   static std::optional<T> decode(const Cell& c) {
     if (c.is_null()) return std::nullopt;
     return Codec<T>::decode(c);
   }
+  /// The type name DataError messages give: the same as T's.
   static constexpr std::string_view name = Codec<T>::name;
 };
 

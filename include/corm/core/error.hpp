@@ -99,6 +99,7 @@ enum class IntegrityKind { unique, foreign_key, not_null, check, other };
 /// which; `constraint()` names it where the server did.
 class IntegrityError : public DatabaseError {
  public:
+  /// An integrity error saying `what`, of kind `kind`, with the server's diagnostics in `detail`.
   IntegrityError(const std::string& what, IntegrityKind kind, ErrorDetail detail = {})
       : DatabaseError(what, std::move(detail)), kind_(kind) {}
   /// Which rule was broken.

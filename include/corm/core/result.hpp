@@ -26,6 +26,7 @@ std::size_t column_index(const ResultSet& rs, std::string_view name);
 /// One row of a Result. Cheap to copy; keeps its Result's data alive.
 class Row {
  public:
+  /// Row `index` of `rs` (rows come from a Result; drivers and the ORM build them directly).
   Row(std::shared_ptr<const ResultSet> rs, std::size_t index) : rs_(std::move(rs)), index_(index) {}
 
   /// Reads column `col` as T. Throws DataError naming the column and both types when the value
@@ -74,18 +75,29 @@ class Row {
 /// The outcome of one statement: rows (possibly none), column names and the affected-row count.
 class Result {
  public:
+  /// An empty result: no rows, no columns, rowcount() -1.
   Result() = default;
+  /// The result holding the rows of `rs` (null: as the default).
   explicit Result(std::shared_ptr<const ResultSet> rs) : rs_(std::move(rs)) {}
 
+  /// Walks the rows of a Result in order; dereferencing gives a Row by value. Valid while the
+  /// Result it came from lives.
   class iterator {
    public:
+    /// Row.
     using value_type = Row;
+    /// Signed distance between two positions.
     using difference_type = std::ptrdiff_t;
     iterator() = default;
+    /// Position `i` in the result `*rs` (what Result::begin() and end() return).
     iterator(const std::shared_ptr<const ResultSet>* rs, std::size_t i) : rs_(rs), i_(i) {}
+    /// The row at this position.
     Row operator*() const { return Row(*rs_, i_); }
+    /// Moves to the next row.
     iterator& operator++() { ++i_; return *this; }
+    /// Moves to the next row; returns the position before the move.
     iterator operator++(int) { auto t = *this; ++i_; return t; }
+    /// True when both are at the same row position (iterators of one Result only).
     friend bool operator==(const iterator& a, const iterator& b) { return a.i_ == b.i_; }
 
    private:
@@ -93,11 +105,14 @@ class Result {
     std::size_t i_ = 0;
   };
 
+  /// The first row's position: `for (const Row& row : result)`.
   iterator begin() const { return iterator(&rs_, 0); }
+  /// The position past the last row.
   iterator end() const { return iterator(&rs_, size()); }
 
   /// Number of rows returned.
   std::size_t size() const noexcept { return rs_ ? rs_->size() : 0; }
+  /// True when there are no rows.
   bool empty() const noexcept { return size() == 0; }
   /// Rows inserted/updated/deleted (-1 when the statement reports none), like DB-API rowcount.
   std::int64_t rowcount() const noexcept { return rs_ ? rs_->affected_rows() : -1; }

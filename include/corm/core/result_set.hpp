@@ -46,13 +46,18 @@ class ResultSet {
 class BufferedResultSet final : public ResultSet {
  public:
   BufferedResultSet() = default;
+  /// A result with these column names and no rows yet.
   explicit BufferedResultSet(std::vector<std::string> columns) : columns_(std::move(columns)) {}
 
   /// Appends one cell of the current row; rows are `column_count()` cells long.
   void push_null();
+  /// Appends an integer cell to the current row.
   void push_int(std::int64_t v);
+  /// Appends a floating-point cell to the current row.
   void push_real(double v);
+  /// Appends a text cell to the current row, copying `v`; throws DataError past 4 GiB.
   void push_text(std::string_view v);
+  /// Appends a blob cell to the current row, copying `bytes`; throws DataError past 4 GiB.
   void push_blob(std::string_view bytes);
   /// Sets the affected-row count reported by affected_rows().
   void set_affected_rows(std::int64_t n) noexcept { affected_ = n; }

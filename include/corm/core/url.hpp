@@ -22,14 +22,19 @@ class Url {
   /// any `+driver`, such as mysql+aiomysql, which is ignored), sqlite, sqlite3.
   static Url parse(std::string_view text);
 
+  /// The dialect the scheme names (postgresql, mysql for mysql and mariadb, sqlite).
   Dialect dialect() const noexcept { return dialect_; }
   /// The scheme as written ("postgresql").
   const std::string& scheme() const noexcept { return scheme_; }
+  /// The user name, decoded; empty when the URL has none.
   const std::string& username() const noexcept { return username_; }
   /// The password, decoded. Never printed by corm.
   const std::string& password() const noexcept { return password_; }
+  /// True when the URL has a password (`user:@host` counts: an empty password).
   bool has_password() const noexcept { return has_password_; }
+  /// The host name or address (an IPv6 address without its brackets); empty when the URL has none.
   const std::string& host() const noexcept { return host_; }
+  /// The port, or nullopt when the URL gives none.
   std::optional<int> port() const noexcept { return port_; }
   /// Database name (PostgreSQL, MySQL) or file path (SQLite; empty for memory).
   const std::string& database() const noexcept { return database_; }

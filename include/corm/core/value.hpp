@@ -75,13 +75,17 @@ class Decimal {
 /// A 128-bit UUID. Parses the canonical 36-character form (hyphens optional, any case).
 class Uuid {
  public:
+  /// The nil UUID (all 16 bytes zero).
   Uuid() = default;
   /// Throws DataError when `text` is not a UUID.
   explicit Uuid(std::string_view text);
+  /// The UUID with these 16 bytes, in the order they are written in the text form.
   explicit Uuid(const std::array<std::uint8_t, 16>& bytes) : bytes_(bytes) {}
   /// Canonical lower-case 36-character form.
   std::string str() const;
+  /// The 16 bytes, in the order they are written in the text form.
   const std::array<std::uint8_t, 16>& bytes() const noexcept { return bytes_; }
+  /// Compares byte by byte (the order of the canonical text forms).
   friend auto operator<=>(const Uuid&, const Uuid&) = default;
 
  private:
@@ -90,7 +94,9 @@ class Uuid {
 
 /// JSON document text (PostgreSQL json/jsonb, SQLite TEXT). corm stores it verbatim.
 struct Json {
+  /// The JSON text, exactly as bound or read.
   std::string text;
+  /// True when the texts are identical (no JSON normalisation: `{"a":1}` != `{ "a": 1 }`).
   friend bool operator==(const Json&, const Json&) = default;
 };
 
@@ -98,11 +104,13 @@ class Value;
 
 /// A list bound as one parameter (PostgreSQL arrays: `col = ANY($1)`).
 struct Array {
+  /// The elements, in order.
   std::vector<Value> items;
 };
 
 /// The SQL NULL.
 struct Null {
+  /// Always true: in C++ one Null equals another (unlike SQL's NULL = NULL).
   friend bool operator==(Null, Null) noexcept { return true; }
 };
 
@@ -145,6 +153,8 @@ class Value {
   /// Short type name for messages ("int64", "text", "NULL").
   std::string_view type_name() const noexcept;
 
+  /// True when both hold the same alternative with equal values: `Value(1) != Value(1.0)`,
+  /// two NULLs are equal, Decimals compare numerically.
   friend bool operator==(const Value& a, const Value& b);
 
  private:

@@ -12,8 +12,11 @@ namespace corm::sql {
 
 /// Counters of the compiled-SQL cache since start (or the last reset_compile_cache_stats()).
 struct CompileCacheStats {
+  /// Compiles whose shape was cached: the SQL text was reused, not built.
   std::uint64_t hits = 0;
+  /// Compiles whose shape was not cached: the SQL was built and cached.
   std::uint64_t misses = 0;
+  /// Shapes dropped to stay within the capacity (clear_compile_cache() counts none).
   std::uint64_t evictions = 0;
   std::size_t size = 0;       ///< Shapes currently cached.
   std::size_t capacity = 0;   ///< Maximum number of shapes kept.
@@ -26,6 +29,7 @@ void reset_compile_cache_stats();
 /// Drops every cached shape (the next compile of each shape is a miss).
 void clear_compile_cache();
 /// Sets the maximum number of cached shapes (default 2048); evicts down to it now.
+/// 0 counts as 1.
 void set_compile_cache_capacity(std::size_t n);
 
 }  // namespace corm::sql

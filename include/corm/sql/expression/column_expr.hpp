@@ -30,6 +30,7 @@ Expr<M> col(M C::*member) {
 template <Mapped T>
 class Alias {
  public:
+  /// An alias of T's table named `name` (corm::aliased<T>() gives a default name).
   explicit Alias(std::string name) : name_(std::move(name)) {}
   /// The column `member` of this alias.
   template <class M>
@@ -39,7 +40,9 @@ class Alias {
     if (i == detail::npos) detail::throw_unmapped_member(table_name<T>());
     return Expr<M>(sql::detail::make_column(&table_info<T>().columns[i], name_));
   }
+  /// The alias name, as the SQL refers to the table.
   const std::string& name() const noexcept { return name_; }
+  /// The mapping of T's table.
   const TableInfo& table() const { return table_info<T>(); }
 
  private:

@@ -137,12 +137,17 @@ concept SubqueryLike = requires(const S& s) {
 template <class T>
 class Expr {
  public:
+  /// The C++ type the expression yields (std::optional for a nullable one).
   using value_type = T;
 
+  /// @cond INTERNAL
+  /// Used by corm's own layers; not part of the API.
   explicit Expr(sql::detail::NodePtr n) : node_(std::move(n)) {}
+  /// @endcond
   /// The node this expression stands for.
   const sql::detail::NodePtr& node() const noexcept { return node_; }
 
+  ///@{
   /// `x IN (list)` with the list bound as ONE parameter, so the SQL text is the same for any
   /// length (PostgreSQL `= ANY($1)`, SQLite `IN (SELECT value FROM json_each(?1))`).
   template <class V>
@@ -154,12 +159,14 @@ class Expr {
   Expr<bool> in_(const R& values) const {
     return in_list(values, sql::detail::Op::in);
   }
+  ///@}
   /// `x IN (SELECT ...)`.
   template <SubqueryLike S>
   Expr<bool> in_(const S& sub) const {
     return Expr<bool>(sql::detail::make_select_node(sql::detail::NodeKind::in_select, sql::detail::Op::in,
                                                     sub.core_ptr(), node_));
   }
+  ///@{
   /// NOT IN, as in_.
   template <class V>
   Expr<bool> not_in(std::initializer_list<V> values) const {
@@ -175,6 +182,7 @@ class Expr {
     return Expr<bool>(sql::detail::make_select_node(sql::detail::NodeKind::in_select, sql::detail::Op::not_in,
                                                     sub.core_ptr(), node_));
   }
+  ///@}
 
   /// `x LIKE pattern` — the pattern is bound as-is (its % and _ are wildcards). SQLite's LIKE is
   /// case-insensitive for ASCII; PostgreSQL's is case-sensitive.
@@ -182,15 +190,18 @@ class Expr {
     CORM_DETAIL_CHECK_TEXT(T);
     return like_node(sql::detail::Op::like, Value(pattern), false);
   }
+  /// `x NOT LIKE pattern`, the pattern bound as-is (see like()).
   Expr<bool> not_like(std::string_view pattern) const {
     CORM_DETAIL_CHECK_TEXT(T);
     return like_node(sql::detail::Op::not_like, Value(pattern), false);
   }
   /// Case-insensitive LIKE: ILIKE on PostgreSQL, LIKE on SQLite (already case-insensitive for ASCII).
+  /// On MySQL: `LOWER(x) LIKE LOWER(pattern)`.
   Expr<bool> ilike(std::string_view pattern) const {
     CORM_DETAIL_CHECK_TEXT(T);
     return like_node(sql::detail::Op::ilike, Value(pattern), false);
   }
+  /// Case-insensitive NOT LIKE (see ilike()).
   Expr<bool> not_ilike(std::string_view pattern) const {
     CORM_DETAIL_CHECK_TEXT(T);
     return like_node(sql::detail::Op::not_ilike, Value(pattern), false);
@@ -201,10 +212,12 @@ class Expr {
     CORM_DETAIL_CHECK_TEXT(T);
     return like_node(sql::detail::Op::like, Value("%" + escape_like(s) + "%"), true);
   }
+  /// Text that starts with `s` (`s` matches literally, as in contains()).
   Expr<bool> startswith(std::string_view s) const {
     CORM_DETAIL_CHECK_TEXT(T);
     return like_node(sql::detail::Op::like, Value(escape_like(s) + "%"), true);
   }
+  /// Text that ends with `s` (`s` matches literally, as in contains()).
   Expr<bool> endswith(std::string_view s) const {
     CORM_DETAIL_CHECK_TEXT(T);
     return like_node(sql::detail::Op::like, Value("%" + escape_like(s)), true);
@@ -244,6 +257,7 @@ class Expr {
 
   /// Ascending / descending order (see corm::asc, corm::desc).
   OrderBy asc() const;
+  /// Descending order (see corm::desc).
   OrderBy desc() const;
 
   /// Escapes %, _ and \ so `s` matches literally in a LIKE pattern with ESCAPE '\'.

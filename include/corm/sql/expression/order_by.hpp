@@ -12,11 +12,19 @@ namespace corm {
 /// One ORDER BY term. Build with corm::asc, corm::desc or Expr::asc/desc.
 class OrderBy {
  public:
+  /// @cond INTERNAL
+  /// Used by corm's own layers; not part of the API.
   explicit OrderBy(sql::detail::OrderTerm t) : term_(std::move(t)) {}
+  /// @endcond
   /// NULLs sort first / last (PostgreSQL and SQLite ≥ 3.30 both accept NULLS FIRST/LAST).
+  /// MySQL, which has neither, gets an `x IS NULL` sort key ahead of the term instead.
   OrderBy nulls_first() const { auto t = term_; t.nulls = sql::detail::Nulls::first; return OrderBy(t); }
+  /// NULLs sort last; see nulls_first().
   OrderBy nulls_last() const { auto t = term_; t.nulls = sql::detail::Nulls::last; return OrderBy(t); }
+  /// @cond INTERNAL
+  /// Used by corm's own layers; not part of the API.
   const sql::detail::OrderTerm& term() const noexcept { return term_; }
+  /// @endcond
 
  private:
   sql::detail::OrderTerm term_;

@@ -11,8 +11,12 @@ namespace corm {
 /// A column of model C paired with a value or expression.
 template <class C>
 struct Assignment {
+  /// Position of the column among C's mapped columns (declaration order).
   std::size_t column;
+  /// @cond INTERNAL
+  /// Used by corm's own layers; not part of the API.
   sql::detail::NodePtr value;
+  /// @endcond
 };
 
 /// `member = value` (a value of a compatible type, or an Expr: `col(&Book::pages) + 1`).

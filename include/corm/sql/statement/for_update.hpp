@@ -25,8 +25,14 @@ struct SkipLockedOption {};
 inline constexpr SkipLockedOption skip_locked{};
 /// `FOR UPDATE OF tables`: lock only these tables' rows in a join.
 struct OfOption {
+  /// @cond INTERNAL
+  /// Used by corm's own layers; not part of the API.
   std::vector<sql::detail::FromItem> tables;
+  /// @endcond
 };
+///@{
+/// The FOR UPDATE OF option for these tables, or for one alias: `with_for_update(corm::of<Book>())`.
+/// The MySQL dialect writes no OF (MariaDB has none), so there every table of the join is locked.
 template <Mapped... Ts>
 OfOption of() {
   return OfOption{{sql::detail::FromItem{&table_info<Ts>(), {}, nullptr}...}};
@@ -35,6 +41,7 @@ template <Mapped T>
 OfOption of(const Alias<T>& a) {
   return OfOption{{sql::detail::FromItem{&a.table(), a.name(), nullptr}}};
 }
+///@}
 
 namespace detail {
 inline void apply_for_update(sql::detail::ForUpdate& f, ForShareOption) { f.share = true; }

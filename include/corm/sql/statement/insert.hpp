@@ -24,9 +24,14 @@ namespace corm {
 template <Mapped T, class R = void>
 class Insert {
  public:
+  /// The RETURNING row type (void when there is no RETURNING).
   using row_type = R;
+  /// @cond INTERNAL
+  /// Used by corm's own layers; not part of the API.
   explicit Insert(sql::detail::InsertCore core) : core_(std::move(core)) {}
+  /// @endcond
 
+  ///@{
   /// Adds one row from an object: every mapped column, except identity columns still holding
   /// their default value (0), which the database generates.
   Insert values(const T& obj) && {
@@ -41,7 +46,11 @@ class Insert {
     return std::move(*this).add_row(std::move(cols), std::move(row));
   }
   Insert values(const T& obj) const& { return Insert(*this).values(obj); }
+  ///@}
+  ///@{
   /// Adds one row per object (one multi-row INSERT).
+  /// Throws UsageError when the rows do not set the same columns (an identity set in some
+  /// objects and still 0 in others).
   Insert values(std::span<const T> objs) && {
     for (const T& o : objs) *this = std::move(*this).values(o);
     return std::move(*this);
@@ -49,6 +58,8 @@ class Insert {
   Insert values(std::span<const T> objs) const& { return Insert(*this).values(objs); }
   Insert values(const std::vector<T>& objs) && { return std::move(*this).values(std::span<const T>(objs)); }
   Insert values(const std::vector<T>& objs) const& { return Insert(*this).values(std::span<const T>(objs)); }
+  ///@}
+  ///@{
   /// Adds one row from column = value pairs; columns left out get their client default
   /// (default_value / default_fn) when they have one, else the server's DEFAULT.
   template <class... As>
@@ -67,6 +78,7 @@ class Insert {
   template <class... As>
     requires(sizeof...(As) > 0 && (std::is_same_v<As, Assignment<T>> && ...))
   Insert values(const As&... sets) const& { return Insert(*this).values(sets...); }
+  ///@}
   /// Adds one row from (column ordinal, value) pairs — for code working through TableInfo
   /// (the session's flush).
   Insert values_raw(const std::vector<std::pair<std::size_t, Value>>& row) && {
@@ -79,6 +91,7 @@ class Insert {
     return std::move(*this).add_row(std::move(cols), std::move(nodes));
   }
 
+  ///@{
   /// ON CONFLICT (members...) — follow with do_nothing() or do_update(...).
   template <class... Ms>
   Insert on_conflict(Ms T::*... members) && {
@@ -88,16 +101,23 @@ class Insert {
   }
   template <class... Ms>
   Insert on_conflict(Ms T::*... members) const& { return Insert(*this).on_conflict(members...); }
+  ///@}
+  ///@{
   /// ON CONFLICT [target] DO NOTHING.
   Insert do_nothing() && {
     core_.conflict = sql::detail::Conflict::do_nothing;
     return std::move(*this);
   }
   Insert do_nothing() const& { return Insert(*this).do_nothing(); }
+  ///@}
+  ///@{
   /// ON CONFLICT DO NOTHING with no target (any unique violation).
   Insert on_conflict_do_nothing() && { return std::move(*this).do_nothing(); }
   Insert on_conflict_do_nothing() const& { return Insert(*this).do_nothing(); }
+  ///@}
+  ///@{
   /// DO UPDATE SET m = excluded.m for each member (needs on_conflict(target) first).
+  /// Throws UsageError when no on_conflict(target) came before.
   template <class... Ms>
     requires(sizeof...(Ms) > 0)
   Insert do_update(Ms T::*... members) && {
@@ -109,8 +129,11 @@ class Insert {
   template <class... Ms>
     requires(sizeof...(Ms) > 0)
   Insert do_update(Ms T::*... members) const& { return Insert(*this).do_update(members...); }
+  ///@}
+  ///@{
   /// DO UPDATE SET with explicit assignments: `corm::set(&Stock::qty, col(&Stock::qty) +
   /// corm::excluded(&Stock::qty))`.
+  /// Throws UsageError when no on_conflict(target) came before.
   template <class... As>
     requires(sizeof...(As) > 0 && (std::is_same_v<As, Assignment<T>> && ...))
   Insert do_update_set(const As&... sets) && {
@@ -122,7 +145,9 @@ class Insert {
   template <class... As>
     requires(sizeof...(As) > 0 && (std::is_same_v<As, Assignment<T>> && ...))
   Insert do_update_set(const As&... sets) const& { return Insert(*this).do_update_set(sets...); }
+  ///@}
   /// Only update when the condition holds (`... DO UPDATE SET ... WHERE cond`).
+  /// MySQL has no such WHERE: compiling for it throws UsageError.
   template <Predicate P>
   Insert do_update_where(const P& p) && {
     core_.conflict_where = p.node();
@@ -143,9 +168,15 @@ class Insert {
     return Insert<T, T>(std::move(c));
   }
 
+  /// SQL and parameters for dialect `d` (through the compiled-SQL cache). Throws UsageError
+  /// when no row was added.
   Compiled compile(Dialect d) const { return sql::detail::compile(core_, d); }
+  /// Reads one RETURNING row as R.
   static R decode(const Row& row) requires(!std::is_void_v<R>) { return detail::RowDecoder<R>::decode(row); }
+  /// @cond INTERNAL
+  /// Used by corm's own layers; not part of the API.
   const sql::detail::InsertCore& core() const noexcept { return core_; }
+  /// @endcond
 
  private:
   template <class M>

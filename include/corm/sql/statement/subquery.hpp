@@ -16,7 +16,10 @@ namespace corm {
 template <class R>
 class Subquery {
  public:
+  /// @cond INTERNAL
+  /// Used by corm's own layers; not part of the API.
   Subquery(sql::detail::SelectPtr core, std::string name) : core_(std::move(core)), name_(std::move(name)) {}
+  /// @endcond
 
   /// The subquery's output column `column` (a mapped column's name, or a label) as type V.
   template <class V>
@@ -31,8 +34,12 @@ class Subquery {
     if (i == detail::npos) detail::throw_unmapped_member(table_name<C>());
     return Expr<M>(sql::detail::make_named_column(core_, name_, table_info<C>().columns[i].name));
   }
+  /// The name given to Select::subquery(), by which the SQL refers to it.
   const std::string& name() const noexcept { return name_; }
+  /// @cond INTERNAL
+  /// Used by corm's own layers; not part of the API.
   sql::detail::FromItem from_item() const { return sql::detail::FromItem{nullptr, name_, core_}; }
+  /// @endcond
 
  private:
   sql::detail::SelectPtr core_;
