@@ -28,8 +28,8 @@ struct Cell {
 
 /// PostgreSQL type OIDs corm decodes specially.
 namespace pg_oid {
-///@{
 /// OID of the PostgreSQL type of the same name (int8_array is `int8[]`, text_array `text[]`).
+///@{
 inline constexpr std::uint32_t boolean = 16, bytea = 17, int8 = 20, int2 = 21, int4 = 23,
                                text = 25, oid = 26, json = 114, float4 = 700, float8 = 701,
                                bpchar = 1042, varchar = 1043, date = 1082, time = 1083,

@@ -122,8 +122,8 @@ class Value {
   using Storage = std::variant<Null, bool, std::int64_t, double, std::string, Bytes, Timestamp, Date,
                                Decimal, Uuid, Json, Array>;
 
-  ///@{
   /// A NULL (the default), or a value of one of the types corm binds.
+  ///@{
   Value() = default;
   Value(Null) {}
   Value(std::nullptr_t) {}

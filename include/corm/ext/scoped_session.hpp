@@ -84,10 +84,10 @@ class ScopedSessions {
   ScopedSessions(const ScopedSessions&) = delete;
   ScopedSessions& operator=(const ScopedSessions&) = delete;
 
-  ///@{
   /// Runs `fn(Scope&)` in a new scope and returns its result; the scope's session (if one was
   /// made) is closed and removed afterwards. Async: `fn` returns an awaitable, and so does
   /// scoped() (it needs <corm/ext/async_scoped_session.hpp>, part of <corm/asyncio.hpp>).
+  ///@{
   template <class F>
     requires(!is_async_session_v<S>)
   auto scoped(F fn) -> std::invoke_result_t<F&, Scope&> {

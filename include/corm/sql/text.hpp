@@ -27,10 +27,10 @@ class TextClause {
   /// Parses `sql`; throws UsageError when it holds more than one statement or is empty.
   explicit TextClause(std::string_view sql);
 
-  ///@{
   /// A copy with `name` bound to `value`; throws UsageError when the SQL has no `:name`.
   /// `name` may be given with or without its colon; binding a name again replaces its value.
   /// On an rvalue the clause itself is bound and returned (keep the result by value).
+  ///@{
   TextClause bind(std::string_view name, Value value) const&;
   TextClause&& bind(std::string_view name, Value value) &&;
   ///@}

@@ -147,9 +147,9 @@ class Expr {
   /// The node this expression stands for.
   const sql::detail::NodePtr& node() const noexcept { return node_; }
 
-  ///@{
   /// `x IN (list)` with the list bound as ONE parameter, so the SQL text is the same for any
   /// length (PostgreSQL `= ANY($1)`, SQLite `IN (SELECT value FROM json_each(?1))`).
+  ///@{
   template <class V>
   Expr<bool> in_(std::initializer_list<V> values) const {
     return in_list(values, sql::detail::Op::in);
@@ -166,8 +166,8 @@ class Expr {
     return Expr<bool>(sql::detail::make_select_node(sql::detail::NodeKind::in_select, sql::detail::Op::in,
                                                     sub.core_ptr(), node_));
   }
-  ///@{
   /// NOT IN, as in_.
+  ///@{
   template <class V>
   Expr<bool> not_in(std::initializer_list<V> values) const {
     return in_list(values, sql::detail::Op::not_in);

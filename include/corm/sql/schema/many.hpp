@@ -26,8 +26,8 @@ class Many {
   using const_iterator = typename container::const_iterator;
 
   Many() = default;
-  ///@{
   /// A loaded holder with these items.
+  ///@{
   Many(container items) : items_(std::move(items)), state_(LoadState::loaded) {}  // NOLINT
   Many(std::initializer_list<std::shared_ptr<T>> items) : items_(items), state_(LoadState::loaded) {}
   ///@}

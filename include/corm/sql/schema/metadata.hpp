@@ -21,8 +21,8 @@ namespace corm {
 /// A set of mapped tables. Not thread-safe while being filled; read-only use is.
 class MetaData {
  public:
-  ///@{
   /// Registers T (idempotent). Two different models with one table name are a ConfigError.
+  ///@{
   template <Mapped T>
   MetaData& add() {
     return add(table_info<T>());

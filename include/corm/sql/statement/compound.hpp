@@ -22,22 +22,22 @@ class Compound {
   explicit Compound(sql::detail::SelectCore core) : core_(std::move(core)) {}
   /// @endcond
 
-  ///@{
   /// Adds another select with UNION (duplicates removed). Throws UsageError when `s` has its own
   /// ORDER BY, LIMIT, OFFSET or FOR UPDATE.
+  ///@{
   Compound union_(const Select<R>& s) && { return std::move(*this).add(sql::detail::SetOp::union_, s); }
   Compound union_(const Select<R>& s) const& { return Compound(*this).union_(s); }
   ///@}
-  ///@{
   /// Adds another select with UNION ALL (duplicates kept). Throws UsageError when `s` has its
   /// own ORDER BY, LIMIT, OFFSET or FOR UPDATE.
+  ///@{
   Compound union_all(const Select<R>& s) && { return std::move(*this).add(sql::detail::SetOp::union_all, s); }
   Compound union_all(const Select<R>& s) const& { return Compound(*this).union_all(s); }
   ///@}
 
-  ///@{
   /// ORDER BY for the whole result: corm::asc/desc(...) or expressions (ascending). The terms
   /// name result columns, so order by a selected column or its label.
+  ///@{
   template <class... Os>
   Compound order_by(const Os&... o) && {
     (core_.order_by.push_back(term(o)), ...);
@@ -46,16 +46,16 @@ class Compound {
   template <class... Os>
   Compound order_by(const Os&... o) const& { return Compound(*this).order_by(o...); }
   ///@}
-  ///@{
   /// LIMIT n for the whole result (bound as a parameter).
+  ///@{
   Compound limit(std::int64_t n) && {
     core_.limit = sql::detail::make_bind(Value(n));
     return std::move(*this);
   }
   Compound limit(std::int64_t n) const& { return Compound(*this).limit(n); }
   ///@}
-  ///@{
   /// OFFSET n for the whole result (bound as a parameter).
+  ///@{
   Compound offset(std::int64_t n) && {
     core_.offset = sql::detail::make_bind(Value(n));
     return std::move(*this);

@@ -24,8 +24,8 @@ class Delete {
   explicit Delete(sql::detail::DeleteCore core) : core_(std::move(core)) {}
   /// @endcond
 
-  ///@{
   /// WHERE (several calls are ANDed).
+  ///@{
   template <Predicate P>
   Delete where(const P& p) && {
     core_.where = sql::detail::and_also(core_.where, p.node());

@@ -30,9 +30,9 @@ struct OfOption {
   std::vector<sql::detail::FromItem> tables;
   /// @endcond
 };
-///@{
 /// The FOR UPDATE OF option for these tables, or for one alias: `with_for_update(corm::of<Book>())`.
 /// The MySQL dialect writes no OF (MariaDB has none), so there every table of the join is locked.
+///@{
 template <Mapped... Ts>
 OfOption of() {
   return OfOption{{sql::detail::FromItem{&table_info<Ts>(), {}, nullptr}...}};

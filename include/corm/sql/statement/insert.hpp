@@ -31,9 +31,9 @@ class Insert {
   explicit Insert(sql::detail::InsertCore core) : core_(std::move(core)) {}
   /// @endcond
 
-  ///@{
   /// Adds one row from an object: every mapped column, except identity columns still holding
   /// their default value (0), which the database generates.
+  ///@{
   Insert values(const T& obj) && {
     const TableInfo& t = table_info<T>();
     std::vector<std::size_t> cols;
@@ -47,10 +47,10 @@ class Insert {
   }
   Insert values(const T& obj) const& { return Insert(*this).values(obj); }
   ///@}
-  ///@{
   /// Adds one row per object (one multi-row INSERT).
   /// Throws UsageError when the rows do not set the same columns (an identity set in some
   /// objects and still 0 in others).
+  ///@{
   Insert values(std::span<const T> objs) && {
     for (const T& o : objs) *this = std::move(*this).values(o);
     return std::move(*this);
@@ -59,9 +59,9 @@ class Insert {
   Insert values(const std::vector<T>& objs) && { return std::move(*this).values(std::span<const T>(objs)); }
   Insert values(const std::vector<T>& objs) const& { return Insert(*this).values(std::span<const T>(objs)); }
   ///@}
-  ///@{
   /// Adds one row from column = value pairs; columns left out get their client default
   /// (default_value / default_fn) when they have one, else the server's DEFAULT.
+  ///@{
   template <class... As>
     requires(sizeof...(As) > 0 && (std::is_same_v<As, Assignment<T>> && ...))
   Insert values(const As&... sets) && {
@@ -91,8 +91,8 @@ class Insert {
     return std::move(*this).add_row(std::move(cols), std::move(nodes));
   }
 
-  ///@{
   /// ON CONFLICT (members...) — follow with do_nothing() or do_update(...).
+  ///@{
   template <class... Ms>
   Insert on_conflict(Ms T::*... members) && {
     core_.conflict_target.clear();
@@ -102,22 +102,22 @@ class Insert {
   template <class... Ms>
   Insert on_conflict(Ms T::*... members) const& { return Insert(*this).on_conflict(members...); }
   ///@}
-  ///@{
   /// ON CONFLICT [target] DO NOTHING.
+  ///@{
   Insert do_nothing() && {
     core_.conflict = sql::detail::Conflict::do_nothing;
     return std::move(*this);
   }
   Insert do_nothing() const& { return Insert(*this).do_nothing(); }
   ///@}
-  ///@{
   /// ON CONFLICT DO NOTHING with no target (any unique violation).
+  ///@{
   Insert on_conflict_do_nothing() && { return std::move(*this).do_nothing(); }
   Insert on_conflict_do_nothing() const& { return Insert(*this).do_nothing(); }
   ///@}
-  ///@{
   /// DO UPDATE SET m = excluded.m for each member (needs on_conflict(target) first).
   /// Throws UsageError when no on_conflict(target) came before.
+  ///@{
   template <class... Ms>
     requires(sizeof...(Ms) > 0)
   Insert do_update(Ms T::*... members) && {
@@ -130,10 +130,10 @@ class Insert {
     requires(sizeof...(Ms) > 0)
   Insert do_update(Ms T::*... members) const& { return Insert(*this).do_update(members...); }
   ///@}
-  ///@{
   /// DO UPDATE SET with explicit assignments: `corm::set(&Stock::qty, col(&Stock::qty) +
   /// corm::excluded(&Stock::qty))`.
   /// Throws UsageError when no on_conflict(target) came before.
+  ///@{
   template <class... As>
     requires(sizeof...(As) > 0 && (std::is_same_v<As, Assignment<T>> && ...))
   Insert do_update_set(const As&... sets) && {

@@ -59,8 +59,8 @@ class Select {
   explicit Select(sql::detail::SelectCore core) : core_(std::move(core)) {}
   /// @endcond
 
-  ///@{
   /// Adds a WHERE condition (several calls are ANDed).
+  ///@{
   template <Predicate P>
   Select where(const P& p) && {
     core_.where = sql::detail::and_also(core_.where, p.node());
@@ -70,8 +70,8 @@ class Select {
   Select where(const P& p) const& { return Select(*this).where(p); }
   ///@}
 
-  ///@{
   /// INNER JOIN along a relationship: `.join(&Book::author)`.
+  ///@{
   template <class C, class T>
   Select join(One<T> C::*rel) && { return std::move(*this).join_rel(rel, false); }
   template <class C, class T>
@@ -81,8 +81,8 @@ class Select {
   template <class C, class T>
   Select join(Many<T> C::*rel) const& { return Select(*this).join_rel(rel, false); }
   ///@}
-  ///@{
   /// LEFT OUTER JOIN along a relationship.
+  ///@{
   template <class C, class T>
   Select left_join(One<T> C::*rel) && { return std::move(*this).join_rel(rel, true); }
   template <class C, class T>
@@ -93,9 +93,9 @@ class Select {
   Select left_join(Many<T> C::*rel) const& { return Select(*this).join_rel(rel, true); }
   ///@}
 
-  ///@{
   /// INNER JOIN T, ON inferred from the one relationship linking T with a table already here.
   /// Throws UsageError when no relationship, or more than one, links them.
+  ///@{
   template <Mapped T>
   Select join() && {
     sql::detail::join_inferred(core_, table_info<T>(), false);
@@ -104,8 +104,8 @@ class Select {
   template <Mapped T>
   Select join() const& { return Select(*this).template join<T>(); }
   ///@}
-  ///@{
   /// LEFT OUTER JOIN T, ON inferred as for join<T>().
+  ///@{
   template <Mapped T>
   Select left_join() && {
     sql::detail::join_inferred(core_, table_info<T>(), true);
@@ -115,52 +115,52 @@ class Select {
   Select left_join() const& { return Select(*this).template left_join<T>(); }
   ///@}
 
-  ///@{
   /// JOIN T ON an explicit condition.
+  ///@{
   template <Mapped T, Predicate P>
   Select join(const P& on) && { return std::move(*this).add_join({&table_info<T>(), {}, nullptr}, on, false); }
   template <Mapped T, Predicate P>
   Select join(const P& on) const& { return Select(*this).template join<T>(on); }
   ///@}
-  ///@{
   /// LEFT OUTER JOIN T ON an explicit condition.
+  ///@{
   template <Mapped T, Predicate P>
   Select left_join(const P& on) && { return std::move(*this).add_join({&table_info<T>(), {}, nullptr}, on, true); }
   template <Mapped T, Predicate P>
   Select left_join(const P& on) const& { return Select(*this).template left_join<T>(on); }
   ///@}
 
-  ///@{
   /// JOIN an alias or a subquery ON a condition.
+  ///@{
   template <Mapped T, Predicate P>
   Select join(const Alias<T>& a, const P& on) && { return std::move(*this).add_join({&a.table(), a.name(), nullptr}, on, false); }
   template <Mapped T, Predicate P>
   Select join(const Alias<T>& a, const P& on) const& { return Select(*this).join(a, on); }
   ///@}
-  ///@{
   /// LEFT OUTER JOIN an alias ON a condition.
+  ///@{
   template <Mapped T, Predicate P>
   Select left_join(const Alias<T>& a, const P& on) && { return std::move(*this).add_join({&a.table(), a.name(), nullptr}, on, true); }
   template <Mapped T, Predicate P>
   Select left_join(const Alias<T>& a, const P& on) const& { return Select(*this).left_join(a, on); }
   ///@}
-  ///@{
   /// JOIN a subquery (Select::subquery) ON a condition.
+  ///@{
   template <class R2, Predicate P>
   Select join(const Subquery<R2>& sq, const P& on) && { return std::move(*this).add_join(sq.from_item(), on, false); }
   template <class R2, Predicate P>
   Select join(const Subquery<R2>& sq, const P& on) const& { return Select(*this).join(sq, on); }
   ///@}
-  ///@{
   /// LEFT OUTER JOIN a subquery ON a condition.
+  ///@{
   template <class R2, Predicate P>
   Select left_join(const Subquery<R2>& sq, const P& on) && { return std::move(*this).add_join(sq.from_item(), on, true); }
   template <class R2, Predicate P>
   Select left_join(const Subquery<R2>& sq, const P& on) const& { return Select(*this).left_join(sq, on); }
   ///@}
 
-  ///@{
   /// Sets FROM explicitly (needed when the select list names no table, e.g. select(count())).
+  ///@{
   template <Mapped T>
   Select select_from() && {
     core_.from.push_back({&table_info<T>(), {}, nullptr});
@@ -184,8 +184,8 @@ class Select {
   Select select_from(const Subquery<R2>& sq) const& { return Select(*this).select_from(sq); }
   ///@}
 
-  ///@{
   /// GROUP BY expressions.
+  ///@{
   template <class... Ts>
   Select group_by(const Expr<Ts>&... e) && {
     (core_.group_by.push_back(e.node()), ...);
@@ -194,8 +194,8 @@ class Select {
   template <class... Ts>
   Select group_by(const Expr<Ts>&... e) const& { return Select(*this).group_by(e...); }
   ///@}
-  ///@{
   /// HAVING condition (several calls are ANDed).
+  ///@{
   template <Predicate P>
   Select having(const P& p) && {
     core_.having = sql::detail::and_also(core_.having, p.node());
@@ -205,8 +205,8 @@ class Select {
   Select having(const P& p) const& { return Select(*this).having(p); }
   ///@}
 
-  ///@{
   /// ORDER BY terms: corm::asc/desc(...) or expressions (ascending).
+  ///@{
   template <class... Os>
   Select order_by(const Os&... o) && {
     (core_.order_by.push_back(order_term(o)), ...);
@@ -216,24 +216,24 @@ class Select {
   Select order_by(const Os&... o) const& { return Select(*this).order_by(o...); }
   ///@}
 
-  ///@{
   /// LIMIT n (bound as a parameter, so every page size shares one compiled statement).
+  ///@{
   Select limit(std::int64_t n) && {
     core_.limit = sql::detail::make_bind(Value(n));
     return std::move(*this);
   }
   Select limit(std::int64_t n) const& { return Select(*this).limit(n); }
   ///@}
-  ///@{
   /// OFFSET n (bound as a parameter).
+  ///@{
   Select offset(std::int64_t n) && {
     core_.offset = sql::detail::make_bind(Value(n));
     return std::move(*this);
   }
   Select offset(std::int64_t n) const& { return Select(*this).offset(n); }
   ///@}
-  ///@{
   /// SELECT DISTINCT.
+  ///@{
   Select distinct() && {
     core_.distinct = true;
     return std::move(*this);
@@ -241,10 +241,10 @@ class Select {
   Select distinct() const& { return Select(*this).distinct(); }
   ///@}
 
-  ///@{
   /// A locking read: FOR UPDATE, or a shared lock with corm::for_share; options corm::nowait,
   /// corm::skip_locked, corm::of<T>() (SQLite writes no clause because a write transaction locks
   /// the whole database there).
+  ///@{
   template <class... Opts>
   Select with_for_update(const Opts&... opts) && {
     core_.for_update.enabled = true;
@@ -255,13 +255,13 @@ class Select {
   Select with_for_update(const Opts&... opts) const& { return Select(*this).with_for_update(opts...); }
   ///@}
 
-  ///@{
   /// Attaches options for whoever runs the statement — the ORM's loader options:
   /// `session.scalars(select<Author>().options(corm::selectinload(&Author::books)))`. They do not
   /// change the SQL. Why type-erased: loader options are an orm concept and the layers point
   /// downward (core <- sql <- orm), so the sql layer cannot name them; it carries them as
   /// std::any (copyable, like the statement) and the session reads back the ones it knows.
   /// is_select_option keeps anything else out at compile time.
+  ///@{
   template <class... Os>
     requires(sizeof...(Os) > 0 && (is_select_option<Os>::value && ...))
   Select options(Os... o) && {
@@ -275,12 +275,12 @@ class Select {
   /// The options attached with options(), in order.
   const std::vector<std::any>& attached_options() const noexcept { return options_; }
 
-  ///@{
   /// Fetch the rows `n` at a time (SQLAlchemy's `execution_options(yield_per=n)`), for large
   /// results: on PostgreSQL `scalars()` reads through a server-side cursor and builds the objects
   /// of one slice while the server produces the next (SQLite reads whole; eager loads below the
   /// query read whole). It does not change the SQL; 0 (the default) reads the result whole. Rows
   /// without the ORM: `conn.stream(statement, n, on_rows)`.
+  ///@{
   Select yield_per(std::size_t n) && {
     yield_per_ = n;
     return std::move(*this);

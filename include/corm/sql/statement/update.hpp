@@ -31,8 +31,8 @@ class Update {
   explicit Update(sql::detail::UpdateCore core) : core_(std::move(core)) {}
   /// @endcond
 
-  ///@{
   /// SET member = value (a compatible value or expression).
+  ///@{
   template <class M, class V>
     requires ColumnMember<T, M>
   Update set(M T::*member, const V& value) && {
@@ -49,8 +49,8 @@ class Update {
     core_.set.emplace_back(ordinal, sql::detail::make_bind(std::move(v)));
     return std::move(*this);
   }
-  ///@{
   /// WHERE (several calls are ANDed).
+  ///@{
   template <Predicate P>
   Update where(const P& p) && {
     core_.where = sql::detail::and_also(core_.where, p.node());
