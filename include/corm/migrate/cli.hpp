@@ -21,7 +21,9 @@ namespace corm::migrate {
 
 /// Exit statuses: success; a failure (or `check` found differences); a bad command line.
 inline constexpr int exit_ok = 0;
+/// Exit status of a failed command, or of `check` when it found differences.
 inline constexpr int exit_failure = 1;
+/// Exit status of a bad command line.
 inline constexpr int exit_usage = 2;
 
 /// Where the command line reads and writes; main() fills it from the process. Tests pass string

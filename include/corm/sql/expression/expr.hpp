@@ -308,11 +308,17 @@ concept Predicate = detail::is_expr_v<E> && detail::family_of<typename std::remo
     return Expr<bool>(sql::detail::make_binary(sql::detail::Op::OPCODE, detail::operand(l),         \
                                                detail::operand(r)));                                \
   }
+/// `l = r` in SQL (one side an Expr, the other an Expr or a value of a comparable type).
 CORM_SQL_COMPARISON(==, eq)
+/// `l <> r` in SQL.
 CORM_SQL_COMPARISON(!=, ne)
+/// `l < r` in SQL.
 CORM_SQL_COMPARISON(<, lt)
+/// `l <= r` in SQL.
 CORM_SQL_COMPARISON(<=, le)
+/// `l > r` in SQL.
 CORM_SQL_COMPARISON(>, gt)
+/// `l >= r` in SQL.
 CORM_SQL_COMPARISON(>=, ge)
 #undef CORM_SQL_COMPARISON
 
@@ -321,6 +327,7 @@ template <Predicate L, Predicate R>
 Expr<bool> operator&&(const L& l, const R& r) {
   return Expr<bool>(sql::detail::make_binary(sql::detail::Op::and_, l.node(), r.node()));
 }
+/// Logical OR of two predicates.
 template <Predicate L, Predicate R>
 Expr<bool> operator||(const L& l, const R& r) {
   return Expr<bool>(sql::detail::make_binary(sql::detail::Op::or_, l.node(), r.node()));
@@ -355,8 +362,11 @@ using arithmetic_result_t = std::conditional_t<is_expr_v<L>, operand_t<L>, opera
     return Expr<detail::arithmetic_result_t<L, R>>(                                                 \
         sql::detail::make_binary(sql::detail::Op::OPCODE, detail::operand(l), detail::operand(r))); \
   }
+/// `l + r` on numbers; the result has the Expr operand's type.
 CORM_SQL_ARITHMETIC(+, add)
+/// `l - r` on numbers.
 CORM_SQL_ARITHMETIC(-, sub)
+/// `l * r` on numbers.
 CORM_SQL_ARITHMETIC(*, mul)
 #undef CORM_SQL_ARITHMETIC
 

@@ -53,6 +53,7 @@ template <class T>
 Expr<std::optional<unoptional_t<T>>> min(const Expr<T>& e) {
   return Expr<std::optional<unoptional_t<T>>>(sql::detail::make_func("min", {e.node()}));
 }
+/// `max(x)` (NULL over no rows).
 template <class T>
 Expr<std::optional<unoptional_t<T>>> max(const Expr<T>& e) {
   return Expr<std::optional<unoptional_t<T>>>(sql::detail::make_func("max", {e.node()}));
@@ -63,6 +64,7 @@ template <class T>
 Expr<T> lower(const Expr<T>& e) {
   return Expr<T>(sql::detail::make_func("lower", {e.node()}));
 }
+/// `upper(x)` for text.
 template <class T>
   requires(detail::family_of<T>() == detail::Family::text)
 Expr<T> upper(const Expr<T>& e) {

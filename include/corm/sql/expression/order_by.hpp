@@ -38,12 +38,14 @@ OrderBy Expr<T>::desc() const { return OrderBy(sql::detail::OrderTerm{node_, tru
 /// Ascending order by an expression or a mapped member: `corm::asc(&Book::title)`.
 template <class T>
 OrderBy asc(const Expr<T>& e) { return e.asc(); }
+/// Ascending order by a mapped member: `corm::asc(&Book::title)`.
 template <class C, class M>
   requires ColumnMember<C, M>
 OrderBy asc(M C::*member) { return col(member).asc(); }
 /// Descending order: `corm::desc(&Author::id)`.
 template <class T>
 OrderBy desc(const Expr<T>& e) { return e.desc(); }
+/// Descending order by a mapped member: `corm::desc(&Author::id)`.
 template <class C, class M>
   requires ColumnMember<C, M>
 OrderBy desc(M C::*member) { return col(member).desc(); }

@@ -26,6 +26,7 @@ std::string_view loader_strategy_name(LoaderStrategy s) noexcept;
 /// Cascade flags (SQLAlchemy's `cascade=`): what happens to related objects when the parent is
 /// added, deleted, or loses them. Combine with `|`.
 enum class Cascade : std::uint8_t { none = 0, save_update = 1, delete_ = 2, delete_orphan = 4 };
+/// The flags of `a` and of `b` together.
 constexpr Cascade operator|(Cascade a, Cascade b) {
   return static_cast<Cascade>(static_cast<std::uint8_t>(a) | static_cast<std::uint8_t>(b));
 }
@@ -40,17 +41,23 @@ inline constexpr Cascade cascade_all_delete_orphan = Cascade::save_update | Casc
 struct LoaderOption { LoaderStrategy strategy; };
 /// @var LoaderOption::strategy
 /// The strategy used when a query gives no load option for this relationship.
+
+/// Relationship option: load with strategy `s` unless a query says otherwise.
 constexpr LoaderOption loader(LoaderStrategy s) { return {s}; }
 /// Relationship option: cascades (default: save_update).
 struct CascadeOption { Cascade flags; };
 /// @var CascadeOption::flags
 /// The cascade flags, combined with `|`.
+
+/// Relationship option: cascade flags `c` (`corm::Cascade::save_update | corm::Cascade::delete_`).
 constexpr CascadeOption cascade(Cascade c) { return {c}; }
 /// Relationship option: the name of the inverse relationship on the target, kept in sync by the
 /// session when one side is assigned.
 struct BackPopulatesOption { std::string_view name; };
 /// @var BackPopulatesOption::name
 /// Name of the inverse relationship on the target model.
+
+/// Relationship option: `n` is the inverse relationship's name on the target.
 constexpr BackPopulatesOption back_populates(std::string_view n) { return {n}; }
 
 /// The two association-table columns of a many-to-many: the one referring to the owner and

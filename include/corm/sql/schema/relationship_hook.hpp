@@ -8,7 +8,7 @@
 
 namespace corm {
 
-/// Whether a One<T>/Many<T> holds the related object(s) or has not been loaded yet.
+/// Whether a `One<T>`/`Many<T>` holds the related object(s) or has not been loaded yet.
 enum class LoadState : std::uint8_t { unloaded, loaded };
 
 /// Installed on a `One<T>`/`Many<T>` by the session: decides what an unloaded read does.
@@ -16,7 +16,7 @@ enum class LoadState : std::uint8_t { unloaded, loaded };
 class RelationshipHook {
  public:
   virtual ~RelationshipHook() = default;
-  /// Called when code reads `holder` (a One<T>* or Many<T>*, as the relationship declares)
+  /// Called when code reads `holder` (a `One<T>*` or `Many<T>*`, as the relationship declares)
   /// while it is unloaded. Either fill it with set() — the read then proceeds — or throw
   /// (LazyLoadError naming the attribute and `selectinload`, RaiseLoadError, ...).
   virtual void on_unloaded_access(void* holder) const = 0;

@@ -44,7 +44,7 @@ std::string drop_column_sql(Dialect d, const std::string& table, const std::stri
 std::string alter_column_type_sql(const std::string& table, const ColumnSchema& to);
 /// PostgreSQL only: ALTER COLUMN ... SET NOT NULL / DROP NOT NULL.
 std::string alter_column_nullable_sql(const std::string& table, const std::string& column, bool nullable);
-/// PostgreSQL only: ALTER COLUMN ... SET DEFAULT <sql> / DROP DEFAULT (no default given).
+/// PostgreSQL only: ALTER COLUMN ... SET DEFAULT `<sql>` / DROP DEFAULT (no default given).
 std::string alter_column_default_sql(const std::string& table, const std::string& column,
                                      const std::optional<std::string>& server_default);
 
@@ -62,7 +62,9 @@ std::string drop_constraint_sql(const std::string& table, const std::string& con
 
 /// ALTER TABLE ... ADD CONSTRAINT ... UNIQUE / FOREIGN KEY / PRIMARY KEY on PostgreSQL or MySQL.
 std::string add_unique_sql(Dialect d, const std::string& table, const UniqueSchema& u);
+/// ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY ... REFERENCES ... for dialect `d`.
 std::string add_foreign_key_sql(Dialect d, const std::string& table, const ForeignKeySchema& f);
+/// ALTER TABLE ... ADD CONSTRAINT ... PRIMARY KEY (...) for dialect `d`.
 std::string add_primary_key_sql(Dialect d, const std::string& table, const std::string& name,
                                 const std::vector<std::string>& columns);
 
@@ -71,7 +73,9 @@ std::string add_primary_key_sql(Dialect d, const std::string& table, const std::
 std::string modify_column_sql(const std::string& table, const ColumnSchema& to);
 /// MySQL only: ALTER TABLE ... DROP FOREIGN KEY / DROP INDEX (a unique key) / DROP PRIMARY KEY.
 std::string drop_foreign_key_sql(const std::string& table, const std::string& name);
+/// MySQL only: ALTER TABLE ... DROP INDEX of the unique key `name`.
 std::string drop_unique_sql(const std::string& table, const std::string& name);
+/// MySQL only: ALTER TABLE ... DROP PRIMARY KEY.
 std::string drop_primary_key_sql(const std::string& table);
 
 }  // namespace corm

@@ -55,6 +55,7 @@ struct UniqueConstraintDef {
   /// This constraint with name `n`.
   constexpr UniqueConstraintDef named(std::string_view n) const { return {n, members}; }
 };
+/// A table part: a UNIQUE constraint over several columns, `corm::unique_constraint(&Book::author_id, &Book::title)`.
 template <class... Ms>
 constexpr UniqueConstraintDef<Ms...> unique_constraint(Ms... members) {
   static_assert(sizeof...(Ms) > 0, "corm: a unique constraint needs at least one column");

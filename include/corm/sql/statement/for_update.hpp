@@ -16,12 +16,15 @@ namespace corm {
 /// and share-lock the rows but not change them until this one ends. `FOR SHARE` on PostgreSQL,
 /// `LOCK IN SHARE MODE` on MySQL and MariaDB.
 struct ForShareOption {};
+/// with_for_update() option: a shared lock (see ForShareOption).
 inline constexpr ForShareOption for_share{};
 /// FOR UPDATE NOWAIT: fail at once (LockNotAvailable, 55P03) instead of waiting for a lock.
 struct NowaitOption {};
+/// with_for_update() option: NOWAIT.
 inline constexpr NowaitOption nowait{};
 /// FOR UPDATE SKIP LOCKED: skip rows another transaction holds (job queues).
 struct SkipLockedOption {};
+/// with_for_update() option: SKIP LOCKED.
 inline constexpr SkipLockedOption skip_locked{};
 /// `FOR UPDATE OF tables`: lock only these tables' rows in a join.
 struct OfOption {
