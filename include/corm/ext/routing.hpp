@@ -36,13 +36,15 @@ class ReadWriteRouter final : public orm::StatementRouter {
   /// Pins statements to `route` (nullopt: back to the policy). A pin to the reader applies to
   /// plain reads only: writes and locking reads can only run on the writer.
   void pin(std::optional<Route> route) noexcept { pinned_ = route; }
+  /// The current pin, or nullopt when the policy decides.
   std::optional<Route> pinned() const noexcept { return pinned_; }
   /// True once the current transaction has written or taken row locks (until it ends).
   bool has_written() const noexcept { return wrote_; }
   /// Where the last statement went.
   Route last_route() const noexcept { return last_; }
-  /// Statements sent to each side so far.
+  /// Statements sent to the reader so far.
   std::uint64_t reader_statements() const noexcept { return to_reader_; }
+  /// Statements sent to the writer so far.
   std::uint64_t writer_statements() const noexcept { return to_writer_; }
 
  private:
@@ -56,6 +58,7 @@ class ReadWriteRouter final : public orm::StatementRouter {
 /// Restores the previous pin when destroyed (what BasicRoutingSession::use returns).
 class RoutePin {
  public:
+  /// Pins `r` to `route`; the destructor restores the pin `r` had before.
   RoutePin(ReadWriteRouter& r, Route route) : router_(&r), previous_(r.pinned()) { r.pin(route); }
   RoutePin(const RoutePin&) = delete;
   RoutePin& operator=(const RoutePin&) = delete;
@@ -72,6 +75,7 @@ class RoutePin {
 template <SessionType S>
 class BasicRoutingSession {
  public:
+  /// Engine or AsyncEngine, to match S.
   using engine_type = engine_of_t<S>;
 
   /// Both engines must have the same dialect; `reader` normally points at a replica.
@@ -80,8 +84,11 @@ class BasicRoutingSession {
     session_.set_router(std::move(reader), router_);
   }
 
+  /// The routed session, where a session reference is needed.
   S& session() noexcept { return session_; }
+  /// The routed session's members: `rs->scalars(...)`.
   S* operator->() noexcept { return &session_; }
+  /// The routed session.
   S& operator*() noexcept { return session_; }
   /// The policy, to inspect where statements went.
   const ReadWriteRouter& router() const noexcept { return *router_; }
