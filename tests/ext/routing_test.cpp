@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "corm/ext/routing.hpp"
+#include "corm/orm/async_session.hpp"
 #include "ext/ext_db.hpp"
 #include "support/async_test.hpp"
 
