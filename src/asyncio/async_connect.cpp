@@ -3,6 +3,9 @@
 #if CORM_WITH_POSTGRESQL
 #include "asyncio/pg_async_connection.hpp"
 #endif
+#if CORM_WITH_MYSQL
+#include "asyncio/mysql_async_connection.hpp"
+#endif
 #include "asyncio/threaded_async_connection.hpp"
 
 namespace corm::asyncio_detail {
@@ -14,6 +17,9 @@ asio::awaitable<std::unique_ptr<AsyncDriverConnection>> async_connect(asio::any_
 #else
   // Without PostgreSQL the threaded path's driver::connect reports the missing driver.
   (void)ex;
+#endif
+#if CORM_WITH_MYSQL
+  if (url.dialect() == Dialect::mysql) co_return co_await MysqlAsyncConnection::connect(ex, url, options);
 #endif
   co_return co_await ThreadedAsyncConnection::connect(url, options);
 }

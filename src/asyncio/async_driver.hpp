@@ -1,8 +1,8 @@
 #pragma once
 // How the async front talks to a database: a driver::Connection that can also run statements
 // as coroutines. PostgreSQL implements it with libpq's non-blocking API on the io_context
-// (PgAsyncConnection); SQLite runs the synchronous driver on one worker thread per connection
-// (ThreadedAsyncConnection). The pool stores them as plain driver::Connections.
+// (PgAsyncConnection), MySQL with Connector/C's (MysqlAsyncConnection); SQLite runs the
+// synchronous driver on one worker thread per connection (ThreadedAsyncConnection). The pool stores them as plain driver::Connections.
 
 #include <chrono>
 #include <functional>

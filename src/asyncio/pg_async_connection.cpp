@@ -1,8 +1,5 @@
 #include "asyncio/pg_async_connection.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -22,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "asyncio/blocking_executor.hpp"
+#include "asyncio/socket_watch.hpp"
 #include "corm/core/error.hpp"
 
 namespace corm::asyncio_detail {
@@ -42,40 +40,10 @@ asio::posix::descriptor_base::wait_type to_asio(Wait w) {
   return w == Wait::read ? asio::posix::descriptor_base::wait_read : asio::posix::descriptor_base::wait_write;
 }
 
-// The reactor watches a duplicate of libpq's socket, never libpq's own descriptor: libpq closes
-// its descriptor by itself when the server goes away, and another connection opening meanwhile
-// gets the same number. Deregistering the old number then removed the *new* connection's epoll
-// registration, and that connect waited until connect_timeout (seen when backends were
-// terminated under load). A duplicate keeps its number allocated until it is closed here.
-int duplicate(int fd) {
-  const int d = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (d < 0) throw std::system_error(errno, std::generic_category(), "could not watch the connection's socket (dup)");
-  return d;
-}
-
-// Stops watching and closes the duplicate. Deregistering explicitly first matters: closing a
-// duplicate while libpq's descriptor is open would leave its registration in the epoll set.
-void unwatch(asio::posix::stream_descriptor& d) noexcept {
-  if (!d.is_open()) return;
-  boost::system::error_code ec;
-  d.cancel(ec);
-  ::close(d.release());
-}
-
-// A watch over libpq's socket for one wait while connecting (libpq may switch sockets between
-// attempts, so each wait takes the current one).
-struct BorrowedSocket {
-  asio::posix::stream_descriptor d;
-  BorrowedSocket(asio::any_io_executor ex, int fd) : d(ex, duplicate(fd)) {}
-  ~BorrowedSocket() { unwatch(d); }
-  BorrowedSocket(const BorrowedSocket&) = delete;
-  BorrowedSocket& operator=(const BorrowedSocket&) = delete;
-};
-
 }  // namespace
 
 PgAsyncConnection::PgAsyncConnection(asio::any_io_executor ex, std::unique_ptr<driver::postgres::PgConnection> pg)
-    : ex_(ex), pg_(std::move(pg)), socket_(ex, duplicate(pg_->socket())) {}
+    : ex_(ex), pg_(std::move(pg)), socket_(ex, duplicate_socket(pg_->socket())) {}
 
 PgAsyncConnection::~PgAsyncConnection() { close(); }
 

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -63,39 +64,31 @@ void push_time(BufferedResultSet& rs, const MYSQL_TIME& t) {
 
 }  // namespace
 
-std::shared_ptr<const ResultSet> read_statement_result(MYSQL_STMT* stmt) {
-  MYSQL_RES* meta = mysql_stmt_result_metadata(stmt);
-  auto rs = std::make_shared<BufferedResultSet>();
-  if (meta == nullptr) {
-    if (mysql_stmt_errno(stmt) != 0) throw StatementFailed();
-    rs->set_affected_rows(static_cast<std::int64_t>(mysql_stmt_affected_rows(stmt)));
-    return rs;
-  }
-  struct MetaGuard {
-    MYSQL_RES* meta;
-    ~MetaGuard() { mysql_free_result(meta); }
-  } guard{meta};
-  if (mysql_stmt_store_result(stmt) != 0) throw StatementFailed();
+struct StatementRows::Column {
+  Kind kind = Kind::text;
+  std::int64_t i = 0;
+  double d = 0;
+  MYSQL_TIME t{};
+  std::vector<char> buffer;
+  unsigned long length = 0;
+  my_bool is_null = 0;
+  my_bool error = 0;
+  bool is_unsigned = false;
+};
+
+// A streamed result does not know its longest value: buffers start at this size (or the column's
+// declared length when smaller), and a longer value is fetched again whole.
+constexpr unsigned long streamed_buffer = 256;
+
+StatementRows::StatementRows(MYSQL_STMT* stmt, MYSQL_RES* meta, bool stored) : stmt_(stmt) {
   const unsigned n = mysql_num_fields(meta);
   MYSQL_FIELD* fields = mysql_fetch_fields(meta);
-  rs->set_columns(column_names(fields, n));
-
-  struct Column {
-    Kind kind;
-    std::int64_t i = 0;
-    double d = 0;
-    MYSQL_TIME t{};
-    std::vector<char> buffer;
-    unsigned long length = 0;
-    my_bool is_null = 0;
-    my_bool error = 0;
-    bool is_unsigned = false;
-  };
-  std::vector<Column> cols(n);
-  std::vector<MYSQL_BIND> binds(n);
+  names_ = column_names(fields, n);
+  cols_.resize(n);
+  binds_.resize(n);
   for (unsigned c = 0; c < n; ++c) {
-    Column& col = cols[c];
-    MYSQL_BIND& b = binds[c];
+    Column& col = cols_[c];
+    MYSQL_BIND& b = binds_[c];
     std::memset(&b, 0, sizeof b);
     col.kind = kind_of(fields[c]);
     b.is_null = &col.is_null;
@@ -117,57 +110,84 @@ std::shared_ptr<const ResultSet> read_statement_result(MYSQL_STMT* stmt) {
         b.buffer = &col.t;
         b.buffer_length = sizeof col.t;
         break;
-      case Kind::bytes: case Kind::text:
-        // max_length is the longest value of this result (STMT_ATTR_UPDATE_MAX_LENGTH).
-        col.buffer.resize(std::max<unsigned long>(fields[c].max_length, 1));
+      case Kind::bytes: case Kind::text: {
+        // max_length is the longest value of a stored result (STMT_ATTR_UPDATE_MAX_LENGTH).
+        const unsigned long size =
+            stored ? fields[c].max_length : std::min<unsigned long>(fields[c].length, streamed_buffer);
+        col.buffer.resize(std::max<unsigned long>(size, 1));
         b.buffer_type = col.kind == Kind::bytes ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
         b.buffer = col.buffer.data();
         b.buffer_length = static_cast<unsigned long>(col.buffer.size());
         break;
+      }
     }
   }
-  if (mysql_stmt_bind_result(stmt, binds.data()) != 0) throw StatementFailed();
+  if (mysql_stmt_bind_result(stmt_, binds_.data()) != 0) throw StatementFailed();
+}
+
+StatementRows::~StatementRows() = default;
+
+std::shared_ptr<BufferedResultSet> StatementRows::make_set() const {
+  auto rs = std::make_shared<BufferedResultSet>();
+  rs->set_columns(names_);
+  return rs;
+}
+
+void StatementRows::append(BufferedResultSet& rs) {
+  for (unsigned c = 0; c < cols_.size(); ++c) {
+    Column& col = cols_[c];
+    if (col.is_null) {
+      rs.push_null();
+      continue;
+    }
+    switch (col.kind) {
+      case Kind::integer:
+        if (col.is_unsigned && static_cast<std::uint64_t>(col.i) > static_cast<std::uint64_t>(INT64_MAX))
+          rs.push_text(std::to_string(static_cast<std::uint64_t>(col.i)));
+        else
+          rs.push_int(col.i);
+        break;
+      case Kind::real: rs.push_real(col.d); break;
+      case Kind::temporal: push_time(rs, col.t); break;
+      case Kind::bytes: case Kind::text: {
+        if (col.length > col.buffer.size()) {
+          // Longer than the buffer (max_length can miss a value; a streamed result guesses):
+          // fetch the column again, whole.
+          std::vector<char> whole(col.length);
+          MYSQL_BIND again;
+          std::memset(&again, 0, sizeof again);
+          again.buffer_type = binds_[c].buffer_type;
+          again.buffer = whole.data();
+          again.buffer_length = col.length;
+          if (mysql_stmt_fetch_column(stmt_, &again, c, 0) != 0) throw StatementFailed();
+          const std::string_view v(whole.data(), whole.size());
+          col.kind == Kind::bytes ? rs.push_blob(v) : rs.push_text(v);
+        } else {
+          const std::string_view v(col.buffer.data(), col.length);
+          col.kind == Kind::bytes ? rs.push_blob(v) : rs.push_text(v);
+        }
+        break;
+      }
+    }
+  }
+}
+
+std::shared_ptr<const ResultSet> affected_rows_result(MYSQL_STMT* stmt) {
+  auto rs = std::make_shared<BufferedResultSet>();
+  rs->set_affected_rows(static_cast<std::int64_t>(mysql_stmt_affected_rows(stmt)));
+  return rs;
+}
+
+std::shared_ptr<const ResultSet> read_stored_statement_result(MYSQL_STMT* stmt, MYSQL_RES* meta) {
+  StatementRows reader(stmt, meta, true);
+  auto rs = reader.make_set();
   std::int64_t rows = 0;
   for (;;) {
     const int rc = mysql_stmt_fetch(stmt);
     if (rc == MYSQL_NO_DATA) break;
     if (rc == 1) throw StatementFailed();
     ++rows;
-    for (unsigned c = 0; c < n; ++c) {
-      Column& col = cols[c];
-      if (col.is_null) {
-        rs->push_null();
-        continue;
-      }
-      switch (col.kind) {
-        case Kind::integer:
-          if (col.is_unsigned && static_cast<std::uint64_t>(col.i) > static_cast<std::uint64_t>(INT64_MAX))
-            rs->push_text(std::to_string(static_cast<std::uint64_t>(col.i)));
-          else
-            rs->push_int(col.i);
-          break;
-        case Kind::real: rs->push_real(col.d); break;
-        case Kind::temporal: push_time(*rs, col.t); break;
-        case Kind::bytes: case Kind::text: {
-          if (col.length > col.buffer.size()) {
-            // Longer than max_length said (it can miss a value): fetch the column again, whole.
-            std::vector<char> whole(col.length);
-            MYSQL_BIND again;
-            std::memset(&again, 0, sizeof again);
-            again.buffer_type = binds[c].buffer_type;
-            again.buffer = whole.data();
-            again.buffer_length = col.length;
-            if (mysql_stmt_fetch_column(stmt, &again, c, 0) != 0) throw StatementFailed();
-            const std::string_view v(whole.data(), whole.size());
-            col.kind == Kind::bytes ? rs->push_blob(v) : rs->push_text(v);
-          } else {
-            const std::string_view v(col.buffer.data(), col.length);
-            col.kind == Kind::bytes ? rs->push_blob(v) : rs->push_text(v);
-          }
-          break;
-        }
-      }
-    }
+    reader.append(*rs);
   }
   rs->set_affected_rows(rows);
   return rs;
