@@ -3,6 +3,9 @@
 // transactional(), scoped sessions, transactional task groups and read/write routing. These
 // serve Session and AsyncSession alike, so they include Boost.Asio.
 
+#include "corm/ext/engine_pair.hpp"
+#include "corm/ext/read_your_writes.hpp"
+#include "corm/ext/replication_position.hpp"
 #include "corm/ext/repository.hpp"
 #include "corm/ext/routing.hpp"
 #include "corm/ext/scoped_session.hpp"
