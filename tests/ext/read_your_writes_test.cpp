@@ -106,9 +106,9 @@ const char* token_prefix() { return test::is_postgres() ? "pg." : "mariadb."; }
 
 }  // namespace
 
-TEST_CASE("read-your-writes: with replay paused, a read after a commit is answered by the writer and sees the row; "
-          "reads with nothing to wait for stay on the replica; a causal token carries the position to another "
-          "process; after resume one bounded wait, then the replica",
+TEST_CASE("read-your-writes: with replay paused, a read after a commit is answered by the writer and sees the row, "
+          "reads with nothing to wait for stay on the replica, a causal token carries the position to another "
+          "process, after resume one bounded wait, then the replica",
           "[ext][routing][replica][ryw]") {
   ExtDb db;
   const std::string replica = replica_url(db);
@@ -210,8 +210,8 @@ TEST_CASE("read-your-writes: with replay paused, a read after a commit is answer
   });
 }
 
-TEST_CASE("read-your-writes (sync): a RoutingSession reads its commit from the writer while replay is paused; a "
-          "token hands the position to a new pair; a malformed token throws CausalTokenError",
+TEST_CASE("read-your-writes (sync): a RoutingSession reads its commit from the writer while replay is paused, a "
+          "token hands the position to a new pair, a malformed token throws CausalTokenError",
           "[ext][routing][replica][ryw]") {
   ExtDb db;
   const std::string replica = replica_url(db);
@@ -296,7 +296,7 @@ TEST_CASE("read-your-writes off: reads after a commit go to the replica unchecke
 
 #else  // SQLite
 
-TEST_CASE("read-your-writes on SQLite: no replicas, so no positions; a causal token is refused",
+TEST_CASE("read-your-writes on SQLite: no replicas, so no positions, a causal token is refused",
           "[ext][routing][ryw]") {
   ExtDb db;
   Engine writer = create_engine(db.url);

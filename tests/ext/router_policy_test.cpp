@@ -109,7 +109,7 @@ TEST_CASE("causal token: a malformed token, or one of another dialect, throws Ca
                     Catch::StartsWith("SQLite has no replication positions"));
 }
 
-TEST_CASE("read-your-writes router: after a commit, a read waits once for its position, else the writer answers; "
+TEST_CASE("read-your-writes router: after a commit, a read waits once for its position, else the writer answers, "
           "a position the replica is known to have replayed costs no probe",
           "[ext][routing][unit]") {
   auto replica = std::make_shared<ReplicaState>(ReadYourWrites{std::chrono::milliseconds(100)});
@@ -167,7 +167,7 @@ TEST_CASE("read-your-writes router: after a commit, a read waits once for its po
   }
 }
 
-TEST_CASE("read-your-writes router: an unreadable commit position keeps reads on the writer; off keeps the old routing",
+TEST_CASE("read-your-writes router: an unreadable commit position keeps reads on the writer, off keeps the old routing",
           "[ext][routing][unit]") {
   auto replica = std::make_shared<ReplicaState>();
   ReadWriteRouter r(Dialect::mysql, replica);
