@@ -71,6 +71,7 @@ class ReplayPause {
         std::this_thread::sleep_for(5ms);
       }
     } else {
+      c.set_isolation_level(IsolationLevel::autocommit);  // not inside a transaction (MySQL error 1192)
       c.exec_driver_sql("STOP SLAVE SQL_THREAD");
     }
     paused_ = true;
@@ -86,6 +87,7 @@ class ReplayPause {
   void resume() {
     if (!paused_) return;
     Connection c = admin_.connect();
+    c.set_isolation_level(IsolationLevel::autocommit);
     c.exec_driver_sql(test::is_postgres() ? "SELECT pg_wal_replay_resume()" : "START SLAVE SQL_THREAD");
     paused_ = false;
   }
