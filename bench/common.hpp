@@ -281,6 +281,7 @@ struct Args {
   std::string only;    // run just this workload (W1..W6); empty = all
   bool begin_first = false;  // --begin-first: EngineOptions::defer_begin_past_reads off (the A/B)
   bool identity_map = true;  // --no-identity-map: skip W1's identity-map pass (to profile get() alone)
+  std::string replica_dsn;   // --replica-dsn: a standby of --dsn; W1 also runs routed (corm-orm-async)
   bool wants(std::string_view w) const { return only.empty() || only == w; }
 };
 
@@ -308,6 +309,7 @@ inline Args parse_args(int argc, char** argv) {
     else if (s == "--only") a.only = next();
     else if (s == "--begin-first") a.begin_first = true;
     else if (s == "--no-identity-map") a.identity_map = false;
+    else if (s == "--replica-dsn") a.replica_dsn = next();
     else fail("unknown argument " + std::string(s));
   }
   if (a.dsn.empty()) {

@@ -11,6 +11,11 @@
 //   libpq pass in this process (bench::paired), the median of raw time / corm time
 //   corm-orm-async-identity-map (W1, ns_per_hit): get<Author>(id) of an object the session
 //                    already holds — no statement, the identity map answers
+//   corm-orm-async-routed-ryw-off / -ryw-on (W1, ops_per_s; with --replica-dsn, a standby of
+//                    --dsn): W1 through an AsyncRoutingSession per lookup over the primary and
+//                    the standby, read-your-writes off and on, passes interleaved; then the
+//                    ratio on / off. A lookup with nothing written needs no replica check, so
+//                    the policy should cost nothing here.
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -18,6 +23,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <corm/asyncio.hpp>
+#include <corm/ext/routing.hpp>
 #include <corm/orm/async_session.hpp>
 
 #include "async_common.hpp"
@@ -79,12 +85,54 @@ awaitable<void> w1_identity_map(corm::AsyncEngine& engine, const std::vector<std
   report("W1", "corm-orm-async-identity-map", "ns_per_hit", median3(t) * 1e9 / (rounds * double(ids.size())));
 }
 
+awaitable<double> w1_routed_pass(const corm::ext::AsyncEnginePair& pair, const std::vector<std::int64_t>& ids,
+                                  std::int64_t want) {
+  auto t0 = Clock::now();
+  std::int64_t got = 0;
+  for (auto id : ids) {
+    corm::ext::AsyncRoutingSession session(pair);
+    auto a = co_await session->get<Author>(id);
+    got += a->id;
+    co_await session->close();
+  }
+  double s = seconds_since(t0);
+  check_eq(got, want, "W1 routed sum of ids");
+  check_eq(static_cast<std::int64_t>(pair.replica()->stats().waits), 0, "W1 routed: no replica wait");
+  co_return s;
+}
+
+// W1 routed over the primary and a standby, read-your-writes off and on: a warm-up pass each,
+// then three passes each, interleaved so drift hits both alike; medians.
+awaitable<void> w1_routed(corm::AsyncEngine& engine, const Args& args, const std::vector<std::int64_t>& ids,
+                          std::int64_t want) {
+  auto ex = co_await asio::this_coro::executor;
+  corm::EngineOptions opts;
+  opts.pool.pool_size = pool_size;
+  opts.pool.max_overflow = 0;
+  corm::AsyncEngine reader = corm::create_async_engine(ex, args.replica_dsn, opts);
+  corm::ext::AsyncEnginePair off(engine, reader, corm::ext::ReadYourWrites::off());
+  corm::ext::AsyncEnginePair on(engine, reader, corm::ext::ReadYourWrites{});
+  std::vector<double> t_off, t_on;  // median3(): the first pass of each is the warm-up
+  for (int r = 0; r < 4; ++r) {
+    t_off.push_back(co_await w1_routed_pass(off, ids, want));
+    t_on.push_back(co_await w1_routed_pass(on, ids, want));
+  }
+  const double m_off = median3(t_off), m_on = median3(t_on);
+  report("W1", "corm-orm-async-routed-ryw-off", "ops_per_s", w1_lookups / m_off);
+  report("W1", "corm-orm-async-routed-ryw-on", "ops_per_s", w1_lookups / m_on);
+  // Throughput on / off, three decimals (report() prints one).
+  std::printf("W1 corm-orm-async-routed-ryw ratio_on_to_off %.3f\n", m_off / m_on);
+  std::fflush(stdout);
+  reader.dispose();
+}
+
 awaitable<void> w1(corm::AsyncEngine& engine, const Args& args) {
   auto ids = lcg_ids(42, w1_lookups);
   const auto want = sum(ids);
   auto pass = [&] { return w1_pass(engine, ids, want); };
   co_await report_w1(pass, peer(), unpaired(), args.dsn, ids, want);
   if (!unpaired() && args.identity_map) co_await w1_identity_map(engine, ids, want);
+  if (!args.replica_dsn.empty()) co_await w1_routed(engine, args, ids, want);
 }
 
 // --- W2 -----------------------------------------------------------------------------------
@@ -257,7 +305,7 @@ int main(int argc, char** argv) {
   auto args = parse_args(argc, argv);
   sqlite_mode = !args.db.empty();
   mysql_mode = !sqlite_mode && args.dsn.rfind("mysql://", 0) == 0;
-  if (!sqlite_mode && args.dsn.empty()) fail("usage: bench-corm-orm-async (--dsn postgresql://... | --db file.sqlite) [--only Wn] [--begin-first] [--no-identity-map]");
+  if (!sqlite_mode && args.dsn.empty()) fail("usage: bench-corm-orm-async (--dsn postgresql://... | --db file.sqlite) [--only Wn] [--begin-first] [--no-identity-map] [--replica-dsn postgresql://...]");
   asio::io_context ioc(1);
   asio::co_spawn(ioc, run_all(args), on_task_done);
   ioc.run();

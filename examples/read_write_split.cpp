@@ -70,8 +70,8 @@ asio::awaitable<void> report(corm::ext::AsyncRoutingSession& rs, const std::stri
   std::cout << "\n";
 }
 
-asio::awaitable<void> run(corm::AsyncEngine writer, corm::AsyncEngine reader) {
-  corm::ext::AsyncRoutingSession rs(writer, reader);
+asio::awaitable<void> run(corm::AsyncEngine writer, corm::AsyncEngine reader, corm::ext::ReadYourWrites policy) {
+  corm::ext::AsyncRoutingSession rs(writer, reader, {}, policy);
 
   auto articles = co_await rs->scalars(corm::select<Article>());
   co_await report(rs, "1. read " + std::to_string(articles.size()) + " articles outside a transaction");
@@ -87,15 +87,18 @@ asio::awaitable<void> run(corm::AsyncEngine writer, corm::AsyncEngine reader) {
   co_await report(rs, "3. read inside the writing transaction, sees its own row: " + std::to_string(mine.size()));
 
   co_await rs->commit();
-  auto after = co_await rs->scalars(corm::select<Article>().where(col(&Article::id) == 1));
-  co_await report(rs, "4. read after commit");
+  // Read-your-writes: the replica answers once it has replayed this commit (the read waits for it,
+  // bounded); the token carries that position to the next request.
+  auto after = co_await rs->scalars(corm::select<Article>().where(col(&Article::id) == 2));
+  co_await report(rs, "4. read after commit, sees the new row: " + std::to_string(after.size()));
+  std::cout << "   causal token: " << (rs.causal_token().empty() ? "(none)" : rs.causal_token()) << "\n";
 
   auto locked = co_await rs->scalars(corm::select<Article>().where(col(&Article::id) == 1).with_for_update());
   co_await report(rs, "5. with_for_update");
   co_await rs->rollback();
 
   {
-    auto pin = rs.use(corm::ext::Route::writer);  // e.g. right after a commit, when lag matters
+    auto pin = rs.use(corm::ext::Route::writer);  // explicit override
     auto fresh = co_await rs->scalars(corm::select<Article>());
     co_await report(rs, "6. read pinned to the writer");
   }
@@ -127,7 +130,11 @@ int main(int argc, char** argv) try {
   std::cout << "read/write split on " << corm::dialect_name(writer.dialect())
             << (args.replica_url.empty() ? " (reader = same database)" : " (reader = streaming replica)") << "\n";
   std::exception_ptr error;
-  asio::co_spawn(io, run(writer, reader), [&](std::exception_ptr e) { error = e; });
+  // With the reader on the primary itself there is no replication to wait for: routing as
+  // before. A real replica gets up to 5 s per position (bounded; normally milliseconds).
+  corm::ext::ReadYourWrites policy = args.replica_url.empty() ? corm::ext::ReadYourWrites::off()
+                                                              : corm::ext::ReadYourWrites{std::chrono::seconds(5)};
+  asio::co_spawn(io, run(writer, reader, policy), [&](std::exception_ptr e) { error = e; });
   io.run();
   if (error) std::rethrow_exception(error);
   return 0;

@@ -1,5 +1,7 @@
 #include "corm/orm/async_session.hpp"
 
+#include "orm/router_probe.hpp"
+
 #include <chrono>
 #include <exception>
 #include <functional>
@@ -105,7 +107,55 @@ asio::awaitable<AsyncConnection*> AsyncSession::connection_for_impl(orm::Stateme
     reader_conn_.emplace(std::move(c));
     if (options_.isolation_level) reader_conn_->set_isolation_level(*options_.isolation_level);
   }
+  if (std::optional<orm::RouterProbe> probe = router_->reader_probe()) {
+    Compiled c = orm::detail::probe_statement(*probe);
+    probe.reset();
+    const bool ready = co_await reader_caught_up(std::move(c));
+    if (!ready) co_return co_await connection_impl(false);
+  }
   co_return &*reader_conn_;
+}
+
+asio::awaitable<bool> AsyncSession::reader_caught_up(Compiled probe) {
+  // The read must see the replica as the probe found it: a snapshot taken earlier would not.
+  if (reader_conn_->in_transaction()) co_await reader_conn_->rollback();
+  Result r = co_await reader_conn_->execute(std::move(probe));
+  const bool ready = router_->reader_ready(orm::detail::probe_answer(r));
+  if (ready && orm::detail::probe_fixed_snapshot(*reader_conn_)) co_await reader_conn_->rollback();
+  co_return ready;
+}
+
+asio::awaitable<void> AsyncSession::committed_to_router() {
+  if (!router_ || !conn_) co_return;
+  std::optional<orm::RouterProbe> wanted = router_->commit_probe();
+  if (!wanted) co_return;
+  Compiled probe = orm::detail::probe_statement(*wanted);
+  wanted.reset();
+  const bool mysql = conn_->dialect() == Dialect::mysql;
+  std::optional<std::string> answer;
+  std::exception_ptr failed;
+  try {
+    // MariaDB: @@last_gtid belongs to this connection, so the probe runs here, under AUTOCOMMIT
+    // (no START TRANSACTION / ROLLBACK round trips); the level cannot be set back to "the
+    // engine's default", so the connection then goes back to the pool. PostgreSQL: a plain read
+    // goes ahead of the BEGIN it autobegins, which stays queued and is dropped by the rollback.
+    if (mysql) conn_->set_isolation_level(IsolationLevel::autocommit);
+    Result r = co_await conn_->execute(std::move(probe));
+    answer = orm::detail::probe_answer(r);
+  } catch (const Error&) {
+    failed = std::current_exception();
+  }
+  // The commit stands even when the probe failed; without its position the router keeps reads
+  // on the writer (the safe side), which position_unknown() reports. Throwing here would pass
+  // for a failed commit.
+  if (mysql) {
+    co_await conn_->close();
+    conn_.reset();
+  } else {
+    co_await conn_->rollback();
+  }
+  if (failed) answer.reset();
+  router_->committed(answer);
 }
 
 asio::awaitable<void> AsyncSession::transaction_ended() {
@@ -253,6 +303,7 @@ asio::awaitable<void> AsyncSession::commit() {
   }
   co_await flush_impl(false);
   if (conn_) co_await conn_->commit();
+  co_await committed_to_router();
   co_await transaction_ended();
   core_->after_commit();
   } catch (...) {
@@ -356,6 +407,8 @@ asio::awaitable<void> AsyncSessionTransaction::commit() {
   co_await session_->flush_impl(false);  // a failure leaves the transaction active: roll it back
   active_ = false;
   co_await tx_->commit();
+  tx_.reset();  // done with; the commit probe may replace the session's connection (MariaDB)
+  if (!nested_) co_await session_->committed_to_router();
   if (!nested_) co_await session_->transaction_ended();
   if (!nested_) session_->core_->after_commit();
 }

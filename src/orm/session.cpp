@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "orm/router_probe.hpp"
+
 namespace corm {
 
 Session::Session(Engine engine, SessionOptions options, std::source_location where)
@@ -47,7 +49,51 @@ Connection& Session::connection_for(orm::StatementRole role) {
     reader_conn_.emplace(reader_->connect(options_.label, where_));
     if (options_.isolation_level) reader_conn_->set_isolation_level(*options_.isolation_level);
   }
+  if (std::optional<orm::RouterProbe> probe = router_->reader_probe(); probe && !reader_caught_up(*probe))
+    return connection();
   return *reader_conn_;
+}
+
+bool Session::reader_caught_up(const orm::RouterProbe& probe) {
+  // The read must see the replica as the probe found it: a snapshot taken earlier would not.
+  if (reader_conn_->in_transaction()) reader_conn_->rollback();
+  Result r = reader_conn_->execute(orm::detail::probe_statement(probe));
+  const bool ready = router_->reader_ready(orm::detail::probe_answer(r));
+  if (ready && orm::detail::probe_fixed_snapshot(*reader_conn_)) reader_conn_->rollback();
+  return ready;
+}
+
+void Session::committed_to_router() {
+  if (!router_ || !conn_) return;
+  std::optional<orm::RouterProbe> probe = router_->commit_probe();
+  if (!probe) return;
+  std::optional<std::string> answer;
+  try {
+    if (conn_->dialect() == Dialect::mysql) {
+      // @@last_gtid belongs to this connection, so the probe runs here, under AUTOCOMMIT: no
+      // START TRANSACTION / ROLLBACK round trips. The level cannot be set back to "the engine's
+      // default", so the connection goes back to the pool; the next statement checks one out.
+      conn_->set_isolation_level(IsolationLevel::autocommit);
+      answer = orm::detail::probe_answer(conn_->execute(orm::detail::probe_statement(*probe)));
+      conn_->close();
+      conn_.reset();
+    } else {
+      // A plain read goes ahead of the BEGIN it autobegins, which stays queued and is dropped.
+      answer = orm::detail::probe_answer(conn_->execute(orm::detail::probe_statement(*probe)));
+      conn_->rollback();
+    }
+  } catch (const Error&) {
+    // The commit stands; without its position the router keeps reads on the writer (the safe
+    // side), which position_unknown() reports. Throwing here would pass for a failed commit.
+    if (conn_ && conn_->dialect() == Dialect::mysql) {
+      conn_->close();
+      conn_.reset();
+    } else if (conn_) {
+      conn_->rollback();  // the probe's own (failed) transaction
+    }
+    answer.reset();
+  }
+  router_->committed(answer);
 }
 
 void Session::transaction_ended() {
@@ -125,6 +171,7 @@ void Session::commit() {
   }
   flush();
   if (conn_) conn_->commit();
+  committed_to_router();
   transaction_ended();
   core_->after_commit();
 }
@@ -197,6 +244,8 @@ void SessionTransaction::commit() {
   session_->flush();  // a failure leaves the transaction active: roll it back
   active_ = false;
   tx_->commit();
+  tx_.reset();  // done with; the commit probe may replace the session's connection (MariaDB)
+  if (!nested_) session_->committed_to_router();
   if (!nested_) session_->transaction_ended();
   if (!nested_) session_->core_->after_commit();
 }

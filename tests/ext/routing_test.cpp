@@ -1,6 +1,7 @@
 // Read/write routing: which engine each statement went to, counted through each engine's
-// events (the replica itself is tested in tests/ext_postgres). Here both engines reach the same
-// database, so only the routing decision differs.
+// events (the replica itself is tested in tests/ext_postgres and read_your_writes_test.cpp).
+// Here both engines reach the same database, which is no replica, so read-your-writes is off:
+// only the routing decision differs.
 
 #include <catch2/catch.hpp>
 
@@ -31,7 +32,7 @@ TEST_CASE("routing: reads go to the reader until the transaction writes, flushes
     AsyncEngine writer = create_async_engine(ex, db.url);
     AsyncEngine reader = create_async_engine(ex, db.url);
     Queries w(writer), r(reader);
-    ext::AsyncRoutingSession rs(writer, reader);
+    ext::AsyncRoutingSession rs(writer, reader, {}, ext::ReadYourWrites::off());
 
     auto lines = co_await rs->scalars(select<Line>());
     CHECK(lines.size() == 1);
@@ -83,7 +84,7 @@ TEST_CASE("routing (sync): the same policy over a Session with one identity map 
   Engine writer = create_engine(db.url);
   Engine reader = create_engine(db.url);
   Queries w(writer), r(reader);
-  ext::RoutingSession rs(writer, reader);
+  ext::RoutingSession rs(writer, reader, {}, ext::ReadYourWrites::off());
   auto l = std::make_shared<Line>();
   l->id = 1;
   l->label = "one";

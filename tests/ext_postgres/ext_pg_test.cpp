@@ -74,7 +74,9 @@ TEST_CASE("routing against a streaming standby: reads outside a writing transact
   test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<void> {
     AsyncEngine writer = create_async_engine(ex, db.url);
     AsyncEngine reader = create_async_engine(ex, replica);
-    ext::AsyncRoutingSession rs(writer, reader);
+    // Read-your-writes waits (bounded, far above what replay needs here) for the standby after the
+    // commit below, so the read after it is the standby's.
+    ext::AsyncRoutingSession rs(writer, reader, {}, ext::ReadYourWrites{std::chrono::seconds(30)});
 
     bool standby = co_await answered_by_standby(rs.session());
     CHECK(standby);

@@ -38,14 +38,22 @@ class BasicSessionFactory {
       : writer_(std::move(engine)), options_(options) {}
 
   /// Routed sessions: reads outside a writing transaction go to `reader`, everything else to
-  /// `writer` (ReadWriteRouter). Both engines must speak the same dialect.
-  static BasicSessionFactory routed(engine_type writer, engine_type reader, SessionOptions options = {}) {
+  /// `writer` (ReadWriteRouter), with read-your-writes as `policy` says; the sessions of this
+  /// factory and its copies share what is known of the reader's replication. Both engines must
+  /// speak the same dialect.
+  static BasicSessionFactory routed(engine_type writer, engine_type reader, SessionOptions options = {},
+                                    ReadYourWrites policy = {}) {
     if (writer.dialect() != reader.dialect())
       throw ConfigError("a routed session factory needs a writer and a reader of the same dialect (got " +
                         std::string(dialect_name(writer.dialect())) + " and " +
                         std::string(dialect_name(reader.dialect())) + ")");
-    BasicSessionFactory f(std::move(writer), options);
-    f.reader_.emplace(std::move(reader));
+    return routed(BasicEnginePair<S>(std::move(writer), std::move(reader), policy), options);
+  }
+  /// Routed sessions over `pair`, sharing its replica state with every other user of the pair.
+  static BasicSessionFactory routed(const BasicEnginePair<S>& pair, SessionOptions options = {}) {
+    BasicSessionFactory f(pair.writer(), options);
+    f.reader_.emplace(pair.reader());
+    f.replica_ = pair.replica();
     return f;
   }
 
@@ -58,7 +66,7 @@ class BasicSessionFactory {
   std::unique_ptr<S> make(const SessionOptions& options,
                           std::source_location where = std::source_location::current()) const {
     auto s = std::make_unique<S>(writer_, options, where);
-    if (reader_) s->set_router(*reader_, std::make_shared<ReadWriteRouter>());
+    if (reader_) s->set_router(*reader_, std::make_shared<ReadWriteRouter>(writer_.dialect(), replica_));
     return s;
   }
 
@@ -81,6 +89,7 @@ class BasicSessionFactory {
  private:
   engine_type writer_;
   std::optional<engine_type> reader_;
+  std::shared_ptr<ReplicaState> replica_;  // routed: shared by the sessions made here
   SessionOptions options_;
 };
 
@@ -94,6 +103,11 @@ using AsyncSessionFactory = BasicSessionFactory<AsyncSession>;
 template <SessionType S>
 const ReadWriteRouter* read_write_router(const S& session) noexcept {
   return dynamic_cast<const ReadWriteRouter*>(session.router());
+}
+/// The same, to hand the session a causal token: `read_write_router(s)->require(token)`.
+template <SessionType S>
+ReadWriteRouter* read_write_router(S& session) noexcept {
+  return dynamic_cast<ReadWriteRouter*>(session.router());
 }
 
 }  // namespace corm::ext

@@ -244,6 +244,8 @@ class AsyncSession {
   boost::asio::awaitable<void> mark_read_only(AsyncConnection& conn);
   bool reads_pipelined(const orm::Step& step, orm::StatementRole role) const;
   boost::asio::awaitable<void> transaction_ended();  // routing hook: ends the reader's transaction
+  boost::asio::awaitable<void> committed_to_router();  // routing hook: runs the router's commit probe
+  boost::asio::awaitable<bool> reader_caught_up(Compiled probe);  // routing hook: a reader probe
 
   AsyncEngine engine_;
   SessionOptions options_;

@@ -164,6 +164,8 @@ class Session {
     while (const orm::Step* st = plan.next()) plan.feed(run_step(*st, role));
   }
   void transaction_ended();  // routing hook: ends the reader's transaction, tells the router
+  void committed_to_router();  // routing hook: runs the router's commit probe, if any
+  bool reader_caught_up(const orm::RouterProbe& probe);  // routing hook: runs a reader probe
 
   Engine engine_;
   SessionOptions options_;

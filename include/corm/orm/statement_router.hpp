@@ -5,7 +5,12 @@
 // a writing transaction go to a replica) lives above the fronts, in corm/ext/routing.hpp; the
 // session only reports what each statement does and when its transaction ends.
 
+#include <optional>
+#include <string>
 #include <type_traits>
+#include <vector>
+
+#include "corm/core/value.hpp"
 
 #include "corm/sql/statement/select.hpp"
 
@@ -18,6 +23,14 @@ enum class StatementRole {
   write,           ///< A flush, or a hand-written statement (execute() of anything but a select).
 };
 
+/// A statement a router asks the session to run for it (read-your-writes: where a commit sits in
+/// the replication stream, whether the replica has replayed it). SQL in the dialect's own
+/// placeholder syntax; the session hands back the first column of the first row as text.
+struct RouterProbe {
+  std::string sql;
+  std::vector<Value> params;
+};
+
 /// Chooses the connection of each statement of a session (see the header comment). Called from
 /// the thread / coroutine using the session, so it needs no locking of its own.
 class StatementRouter {
@@ -27,6 +40,21 @@ class StatementRouter {
   virtual bool to_reader(StatementRole role) = 0;
   /// The session's transaction ended (commit, rollback, close).
   virtual void transaction_ended() noexcept = 0;
+
+  // Probes (optional; the defaults ask for none). The session runs them, the router decides.
+
+  /// Asked right after the session's transaction committed, before transaction_ended(): a
+  /// statement to run on the writer's connection, outside any transaction. Its answer goes to
+  /// committed().
+  virtual std::optional<RouterProbe> commit_probe() { return std::nullopt; }
+  /// The commit probe's answer (nullopt: SQL NULL).
+  virtual void committed(const std::optional<std::string>& /*answer*/) {}
+  /// Asked after to_reader() sent a read to the reader: a statement to run on the reader's
+  /// connection first, in a transaction of its own that holds no snapshot yet. Its answer goes
+  /// to reader_ready().
+  virtual std::optional<RouterProbe> reader_probe() { return std::nullopt; }
+  /// The reader probe's answer; false sends the read to the writer instead.
+  virtual bool reader_ready(const std::optional<std::string>& /*answer*/) { return true; }
 };
 
 namespace detail {
