@@ -23,6 +23,7 @@ namespace corm::ext {
 template <SessionType S>
 class BasicEnginePair {
  public:
+  /// Engine or AsyncEngine, to match S.
   using engine_type = engine_of_t<S>;
 
   /// Throws ConfigError when the engines' dialects differ.
@@ -34,10 +35,13 @@ class BasicEnginePair {
                         std::string(dialect_name(reader_.dialect())) + ")");
   }
 
+  /// The engine of the primary: writes, locking reads, commits.
   const engine_type& writer() const noexcept { return writer_; }
+  /// The engine of the replica: plain reads once they cannot be stale.
   const engine_type& reader() const noexcept { return reader_; }
   /// What the pair knows of its replica (shared with every session made from the pair).
   const std::shared_ptr<ReplicaState>& replica() const noexcept { return replica_; }
+  /// How long a read may wait for the replica (see ReadYourWrites).
   const ReadYourWrites& policy() const noexcept { return replica_->policy(); }
 
  private:

@@ -47,10 +47,12 @@ class ReplicaState {
     std::uint64_t waits_timed_out = 0;   ///< Of those, how many gave up: reads went to the writer.
   };
 
+  /// Nothing known yet of the replica; reads wait as `policy` says.
   explicit ReplicaState(ReadYourWrites policy = {}) : policy_(policy) {}
   ReplicaState(const ReplicaState&) = delete;
   ReplicaState& operator=(const ReplicaState&) = delete;
 
+  /// The pair's read-your-writes policy.
   const ReadYourWrites& policy() const noexcept { return policy_; }
   /// True when the replica is known to have replayed `p` (no I/O).
   bool has_replayed(const ReplicationPosition& p) const {
@@ -67,12 +69,14 @@ class ReplicaState {
     std::lock_guard lock(mutex_);
     return last_commit_;
   }
+  /// Counters since the pair was made.
   Stats stats() const {
     std::lock_guard lock(mutex_);
     return stats_;
   }
 
   // Reported by the pair's routers.
+  /// A router's probe found the replica at `p` (nullopt: unknown); `reached` is false when it gave up waiting.
   void saw_replay(const std::optional<ReplicationPosition>& p, bool reached) {
     std::lock_guard lock(mutex_);
     if (p && replayed_) replayed_->merge(*p);
@@ -80,6 +84,7 @@ class ReplicaState {
     ++stats_.waits;
     if (!reached) ++stats_.waits_timed_out;
   }
+  /// A session over the pair committed at `p` on the writer.
   void saw_commit(const ReplicationPosition& p) {
     std::lock_guard lock(mutex_);
     if (last_commit_) last_commit_->merge(p);

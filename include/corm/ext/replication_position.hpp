@@ -32,9 +32,9 @@ class ReplicationPosition {
  public:
   /// One MariaDB GTID: replication domain, originating server, sequence number.
   struct Gtid {
-    std::uint32_t domain = 0;
-    std::uint32_t server = 0;
-    std::uint64_t sequence = 0;
+    std::uint32_t domain = 0;    ///< Replication domain id.
+    std::uint32_t server = 0;    ///< Id of the server that originated the transaction.
+    std::uint64_t sequence = 0;  ///< Sequence number within the domain.
   };
 
   /// A PostgreSQL LSN.
@@ -52,6 +52,7 @@ class ReplicationPosition {
   std::string token() const;
   /// The position as the server takes it ("16/B374D848", "0-1-42,1-2-7").
   std::string server_text() const;
+  /// The database this position belongs to (PostgreSQL or MySQL/MariaDB).
   Dialect dialect() const noexcept { return dialect_; }
 
   /// True when a replica that has replayed `replayed` has everything up to this position: a
@@ -61,6 +62,7 @@ class ReplicationPosition {
   /// Raises this position to cover `other` too (the later LSN; per domain the higher sequence).
   void merge(const ReplicationPosition& other);
 
+  /// Same dialect and the same position.
   friend bool operator==(const ReplicationPosition& a, const ReplicationPosition& b) noexcept;
 
  private:

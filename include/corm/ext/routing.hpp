@@ -76,8 +76,9 @@ class ReadWriteRouter final : public orm::StatementRouter {
   /// True after a commit whose position could not be read (MariaDB without a binary log, or the
   /// probe failed): reads then stay on the writer for the rest of the session.
   bool position_unknown() const noexcept { return unknown_; }
-  /// Probes this session sent to the reader (waits for a position) and how many gave up.
+  /// Probes this session sent to the reader (waits for a position).
   std::uint64_t replica_waits() const noexcept { return waits_; }
+  /// Of those probes, how many gave up (the reads then went to the writer).
   std::uint64_t replica_waits_timed_out() const noexcept { return waits_timed_out_; }
 
   /// Pins statements to `route` (nullopt: back to the policy). A pin to the reader applies to

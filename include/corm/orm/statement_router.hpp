@@ -27,8 +27,8 @@ enum class StatementRole {
 /// the replication stream, whether the replica has replayed it). SQL in the dialect's own
 /// placeholder syntax; the session hands back the first column of the first row as text.
 struct RouterProbe {
-  std::string sql;
-  std::vector<Value> params;
+  std::string sql;            ///< The statement, in the dialect's placeholder syntax.
+  std::vector<Value> params;  ///< Its bound values.
 };
 
 /// Chooses the connection of each statement of a session (see the header comment). Called from
