@@ -18,6 +18,7 @@
 #include "core/temporal.hpp"
 #include "corm/core/error.hpp"
 #include "driver/mysql/mysql_error.hpp"
+#include "driver/mysql/mysql_hosts.hpp"
 #include "driver/mysql/mysql_params.hpp"
 #include "driver/mysql/mysql_result.hpp"
 
@@ -27,13 +28,14 @@ namespace {
 
 constexpr std::string_view accepted_options =
     "charset=utf8mb4, unix_socket=/path, ssl_mode=disabled|preferred|required|verify_ca|verify_identity, "
-    "connect_timeout=<seconds>";
+    "connect_timeout=<seconds>, target_session_attrs=read-write|any";
 
 // Everything needed to open a connection again: cancel() opens a second one to send KILL QUERY.
 struct Target {
   std::string host, user, password, database, unix_socket, charset = "utf8mb4", ssl_mode;
   unsigned port = 3306;
   unsigned connect_timeout_s = 10;
+  bool read_write = false;  // target_session_attrs=read-write
 
   std::string describe() const {
     if (!unix_socket.empty()) return "the MySQL server at socket " + unix_socket;
@@ -56,6 +58,7 @@ Target target_for(const Url& url, const ConnectOptions& options) {
     else if (key == "ssl_mode") t.ssl_mode = value;
     else if (key == "connect_timeout") t.connect_timeout_s = static_cast<unsigned>(std::stoul(value));
   }
+  t.read_write = wants_read_write(url);
   return t;
 }
 
@@ -88,6 +91,51 @@ MYSQL* open_handle(const Target& t) {
     std::rethrow_exception(error);
   }
   return db;
+}
+
+// Opens a connection to the first host of `url` that answers (and, with read-write, accepts
+// writes), leaving that host in `t` (cancel() reconnects there). A single host without
+// read-write fails with that host's own error, as before host lists existed.
+MYSQL* open_first_usable(Target& t, const Url& url) {
+  const auto candidates = host_candidates(url);
+  if (!t.unix_socket.empty() || (candidates.size() == 1 && !t.read_write)) return open_handle(t);
+  HostAttempts attempts;
+  for (const auto& c : candidates) {
+    t.host = c.host;
+    t.port = c.port;
+    MYSQL* db = nullptr;
+    try {
+      db = open_handle(t);
+    } catch (const ConnectError& e) {
+      attempts.failed(c, e.what());
+      continue;
+    }
+    if (!t.read_write) return db;
+    bool read_only = false;
+    std::string why;
+    if (mysql_real_query(db, read_only_probe.data(), read_only_probe.size()) != 0) {
+      why = "could not ask whether it is read-only (" + std::string(mysql_error(db)) + ")";
+    } else if (MYSQL_RES* res = mysql_store_result(db)) {
+      MYSQL_ROW row = mysql_fetch_row(res);
+      read_only = row != nullptr && probe_says_read_only(row[0], row[1]);
+      if (row == nullptr) why = "could not ask whether it is read-only (no row)";
+      mysql_free_result(res);
+    } else {
+      why = "could not ask whether it is read-only (" + std::string(mysql_error(db)) + ")";
+    }
+    if (read_only) why = "read-only (@@read_only or @@innodb_read_only is ON), not a primary";
+    if (why.empty()) return db;
+    mysql_close(db);
+    attempts.failed(c, std::move(why));
+  }
+  attempts.throw_error(url, t.read_write);
+}
+
+// A write refused because the server runs read-only (1290 ER_OPTION_PREVENTS_STATEMENT naming
+// --read-only, 1836 ER_READ_ONLY_MODE), as opposed to the caller's READ ONLY transaction (1792).
+bool server_refuses_writes(unsigned code, std::string_view message) {
+  return code == 1836 || (code == 1290 && (message.find("read-only") != std::string_view::npos ||
+                                           message.find("read_only") != std::string_view::npos));
 }
 
 ErrorDetail statement_detail(std::string_view sql) {
@@ -184,6 +232,20 @@ class MysqlConnection final : public Connection {
   void execute_script(std::string_view sql) override;
   bool ping() noexcept override {
     if (db_ == nullptr || broken_) return false;
+    if (target_.read_write) {
+      // Asked for a primary: the ping is the read-only probe, so pool_pre_ping also drops a
+      // connection to a server demoted since (same single round trip as COM_PING).
+      bool writable = false;
+      if (mysql_real_query(db_, read_only_probe.data(), read_only_probe.size()) == 0) {
+        if (MYSQL_RES* res = mysql_store_result(db_)) {
+          MYSQL_ROW row = mysql_fetch_row(res);
+          writable = row != nullptr && !probe_says_read_only(row[0], row[1]);
+          mysql_free_result(res);
+        }
+      }
+      if (!writable) broken_ = true;
+      return writable;
+    }
     if (mysql_ping(db_) == 0) return true;
     broken_ = true;
     return false;
@@ -237,6 +299,19 @@ class MysqlConnection final : public Connection {
   void setup(const ConnectOptions& options);
   void run_text(std::string_view sql);
   [[noreturn]] void fail_handle(std::string_view sql, Phase phase);
+  // The server turned read-only under a read-write connection (a demoted primary): the
+  // connection is of no more use for writing, so it is marked broken and the pool drops it.
+  [[noreturn]] void fail_read_only(unsigned code, std::string message, std::string_view sql) {
+    broken_ = true;
+    ErrorDetail d;
+    d.result_code = static_cast<int>(code);
+    d.server_message = std::move(message);
+    d.statement = std::string(sql);
+    throw ReadOnlyServer("the MySQL server at " + target_.host + ":" + std::to_string(target_.port) +
+                             " is read-only now (no longer the primary); the connection is discarded and the "
+                             "transaction did not commit — run it again (RetryPolicy::on_failover)",
+                         d);
+  }
   [[noreturn]] void fail_stmt(MYSQL_STMT* stmt, std::string_view sql, bool owned);
   MYSQL_STMT* prepare(std::string_view sql, bool& owned);
   std::shared_ptr<const ResultSet> execute_text(std::string_view sql);
@@ -286,6 +361,7 @@ void MysqlConnection::run_text(std::string_view sql) {
 void MysqlConnection::fail_handle(std::string_view sql, Phase phase) {
   const unsigned code = mysql_errno(db_);
   if (is_connection_lost(code)) broken_ = true;
+  if (target_.read_write && server_refuses_writes(code, mysql_error(db_))) fail_read_only(code, mysql_error(db_), sql);
   std::rethrow_exception(classify(code, mysql_sqlstate(db_), mysql_error(db_), sql, phase));
 }
 
@@ -293,6 +369,10 @@ void MysqlConnection::fail_stmt(MYSQL_STMT* stmt, std::string_view sql, bool own
   const unsigned code = mysql_stmt_errno(stmt);
   const std::string state = mysql_stmt_sqlstate(stmt);
   const std::string message = mysql_stmt_error(stmt);
+  if (target_.read_write && server_refuses_writes(code, message)) {
+    if (owned) mysql_stmt_close(stmt);
+    fail_read_only(code, message, sql);
+  }
   if (is_connection_lost(code)) {
     broken_ = true;
   } else if (!owned) {
@@ -391,13 +471,14 @@ void MysqlConnection::execute_script(std::string_view sql) {
     MYSQL* db;
     ~Off() { mysql_set_server_option(db, MYSQL_OPTION_MULTI_STATEMENTS_OFF); }
   } off{db_};
-  if (mysql_real_query(db_, sql.data(), sql.size()) != 0) fail_handle(sql, Phase::statement);
+  // COMMIT travels here: a connection lost once it is sent leaves its outcome unknown.
+  if (mysql_real_query(db_, sql.data(), sql.size()) != 0) fail_handle(sql, phase_of(sql));
   for (;;) {
     if (MYSQL_RES* res = mysql_store_result(db_)) mysql_free_result(res);
-    else if (mysql_field_count(db_) != 0) fail_handle(sql, Phase::statement);
+    else if (mysql_field_count(db_) != 0) fail_handle(sql, phase_of(sql));
     const int next = mysql_next_result(db_);
     if (next < 0) break;
-    if (next > 0) fail_handle(sql, Phase::statement);
+    if (next > 0) fail_handle(sql, phase_of(sql));
   }
 }
 
@@ -406,13 +487,16 @@ void MysqlConnection::execute_script(std::string_view sql) {
 std::unique_ptr<corm::driver::Connection> connect(const Url& url, const ConnectOptions& options) {
   mysql::validate(url, options);
   Target target = target_for(url, options);
-  MYSQL* db = open_handle(target);
+  MYSQL* db = open_first_usable(target, url);
   return std::make_unique<MysqlConnection>(db, std::move(target), options);
 }
 
 void validate(const Url& url, const ConnectOptions&) {
   if (url.dialect() != Dialect::mysql)
     throw ConfigError("the MySQL driver got a " + std::string(dialect_name(url.dialect())) + " URL");
+  if (url.hosts().size() > 1 && url.query().count("unix_socket"))
+    throw ConfigError("unix_socket= in MySQL URL " + url.str() +
+                      " leaves no use for its host list; give either a host list or one socket");
   for (const auto& [key, value] : url.query()) {
     if (key == "charset") {
       if (value != "utf8mb4" && value != "utf8mb3" && value != "utf8" && value != "latin1" && value != "binary")
@@ -428,6 +512,11 @@ void validate(const Url& url, const ConnectOptions&) {
           value != "verify_identity")
         throw ConfigError("unknown ssl_mode '" + value.substr(0, 40) +
                           "' in MySQL URL; use disabled, preferred, required, verify_ca or verify_identity");
+    } else if (key == "target_session_attrs") {
+      if (value != "read-write" && value != "any")
+        throw ConfigError("target_session_attrs='" + value.substr(0, 40) +
+                          "' in MySQL URL is not supported; use read-write (skip read-only servers of the host "
+                          "list) or any (the first that answers, the default)");
     } else if (key == "connect_timeout") {
       unsigned v = 0;
       auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);

@@ -5,7 +5,8 @@
 //
 // URL options (`mysql://user:pw@host:3306/db?charset=utf8mb4`): charset (utf8mb4, the default),
 // unix_socket=/path (the host is then ignored), ssl_mode=disabled|preferred|required|verify_ca|
-// verify_identity, connect_timeout=<seconds>.
+// verify_identity, connect_timeout=<seconds>, target_session_attrs=read-write|any. A host list
+// (h1:p1,h2:p2) is tried in order (mysql_hosts.hpp; docs/failover.md).
 
 #include <memory>
 
