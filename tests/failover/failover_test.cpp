@@ -277,7 +277,7 @@ TEST_CASE("failover: the primary is killed and the standby promoted while async 
   const auto ms = [](Clock::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
   std::cout << "failover: kill + promote took " << ms(promoted_at - kill_at) << " ms; longest write gap: async "
             << longest_gap(async_w).count() << " ms, sync " << longest_gap(sync_w).count() << " ms; rows committed: async "
-            << async_w.committed.size() << ", sync " << sync_w.committed.size() << "; errors retried: async ["
+            << async_w.committed.size() << ", sync " << sync_w.committed.size() << "; errors (in order): async ["
             << join(async_w.errors) << "], sync [" << join(sync_w.errors) << "]; commit outcome unknown: ["
             << join(unknown_report) << "]; connections dropped: async " << dropped(async_stats) << ", sync "
             << dropped(sync_stats) << "\n";
