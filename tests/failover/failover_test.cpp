@@ -282,3 +282,55 @@ TEST_CASE("failover: the primary is killed and the standby promoted while async 
             << join(unknown_report) << "]; connections dropped: async " << dropped(async_stats) << ", sync "
             << dropped(sync_stats) << "\n";
 }
+
+// Runs after the case above, on the promoted standby (MariaDB only: a live server can be fenced
+// there with read_only, which binds a user without SUPER; PostgreSQL needs a restart to demote).
+TEST_CASE("failover: a write refused by a server fenced read-only is ReadOnlyServer, the connection is dropped, "
+          "on_failover re-runs the unit; pool_pre_ping refuses a connection to the fenced server",
+          "[failover][read-only]") {
+  const char* app = std::getenv("CORM_FAILOVER_APP_URL");
+  if (app == nullptr) return;  // PostgreSQL run
+  const std::string app_url = app;
+  EngineOptions autocommit;  // SET GLOBAL read_only refuses to run inside a transaction
+  autocommit.isolation_level = IsolationLevel::autocommit;
+  Engine admin = create_engine(env("CORM_FAILOVER_STANDBY_URL"), autocommit);
+  auto fence = [&](bool on) {
+    auto c = admin.connect();
+    c.exec_driver_sql(on ? "SET GLOBAL read_only = ON" : "SET GLOBAL read_only = OFF");
+  };
+  auto insert = [](std::int64_t id) {
+    return [id](Session& s) {
+      auto row = std::make_shared<fo::FailoverRow>();
+      row->id = id;
+      row->front = "fenced";
+      s.add(row);
+    };
+  };
+
+  Engine writer = create_engine(app_url);
+  ext::transactional(writer, insert(3'000'001));  // the pool now holds a connection to the primary
+  fence(true);
+  std::vector<std::string> errors;
+  ext::TxOptions opts;
+  opts.retry = ext::RetryPolicy::on_failover(std::chrono::seconds(10));
+  opts.retry.on_retry = [&](int, const Error& e) {
+    errors.push_back(kind_of(e));
+    fence(false);  // the operator's fix, while the unit waits to run again
+  };
+  ext::transactional(writer, insert(3'000'002), opts);
+  CHECK(errors == std::vector<std::string>{"ReadOnlyServer"});
+  CHECK(writer.pool_stats().closed_for(CloseReason::broken) == 1);
+
+  EngineOptions pinged;
+  pinged.pool.pool_pre_ping = true;
+  Engine checked = create_engine(app_url, pinged);
+  (void)checked.connect();  // opened, returned idle
+  fence(true);
+  CHECK_THROWS_WITH(checked.connect(), Catch::Matchers::Contains("read-only (@@read_only or @@innodb_read_only is ON)"));
+  CHECK(checked.pool_stats().closed_for(CloseReason::pre_ping_failed) == 1);
+  fence(false);
+
+  auto c = admin.connect();
+  CHECK(c.exec_driver_sql("SELECT COUNT(*) FROM failover_rows WHERE id IN (3000001, 3000002)").scalar_one<std::int64_t>() ==
+        2);
+}

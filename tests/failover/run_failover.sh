@@ -7,6 +7,7 @@
 #   CORM_FAILOVER_STANDBY_URL  the standby alone (the new primary, checked at the end)
 #   CORM_FAILOVER_KILL         command that kills the primary at once (no clean shutdown)
 #   CORM_FAILOVER_PROMOTE      command that promotes the standby and returns once it takes writes
+#   CORM_FAILOVER_APP_URL      (MySQL) the host list as a user without SUPER, for the read-only case
 # Commits are synchronous to the standby (PostgreSQL synchronous_standby_names, MariaDB
 # semi-sync AFTER_SYNC), so every commit a client saw succeed is on the standby when it is
 # promoted; that is what the test checks.
@@ -18,8 +19,7 @@ source "$root/scripts/lib/pg.sh"
 source "$root/scripts/lib/mariadb.sh"
 work="$(mktemp -d /tmp/corm-failover.XXXXXX)"
 chmod 755 "$work"
-# Quiet: the shell would report the primary this test killed as a killed job.
-trap '{ pg_stop_all; mariadb_stop_all; } 2>/dev/null; rm -rf "$work"' EXIT
+trap 'pg_stop_all; mariadb_stop_all; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
 case "$backend" in
@@ -48,6 +48,9 @@ case "$backend" in
   mysql)
     mariadb_start FO_PRIMARY
     mariadb_start_replica FO_STANDBY FO_PRIMARY
+    # The test kills the primary: bash would report that as a killed job. mariadb_stop_all still
+    # kills both by pid.
+    disown -a
     # Semi-synchronous replication: a COMMIT returns once the replica has the transaction. The
     # timeout is long so the primary never falls back to asynchronous replication mid-test.
     mariadb_sql "$FO_PRIMARY_DIR" "SET GLOBAL rpl_semi_sync_master_enabled = ON;
@@ -63,6 +66,11 @@ case "$backend" in
     [ "$clients" = "1" ] || { echo "run_failover.sh: the replica did not become semi-synchronous" >&2; exit 1; }
     export CORM_FAILOVER_URL="mysql://$MARIADB_USER@127.0.0.1:$FO_PRIMARY_PORT,127.0.0.1:$FO_STANDBY_PORT/$MARIADB_DATABASE?target_session_attrs=read-write&connect_timeout=5"
     export CORM_FAILOVER_STANDBY_URL="$FO_STANDBY_URL"
+    # A user without SUPER, whom read_only binds (the test user has every privilege, and
+    # read_only does not apply to it): the demoted-primary case runs as this user.
+    mariadb_sql "$FO_PRIMARY_DIR" "CREATE USER 'fo_app'@'127.0.0.1';
+      GRANT SELECT, INSERT, UPDATE, DELETE ON \`$MARIADB_DATABASE\`.* TO 'fo_app'@'127.0.0.1'" >/dev/null
+    export CORM_FAILOVER_APP_URL="mysql://fo_app@127.0.0.1:$FO_PRIMARY_PORT,127.0.0.1:$FO_STANDBY_PORT/$MARIADB_DATABASE?target_session_attrs=read-write&connect_timeout=5"
     export CORM_FAILOVER_KILL="kill -9 $(cat "$FO_PRIMARY_DIR/server.pid")"
     # Promotion: apply everything the replica received, stop replicating, accept writes.
     cat >"$work/promote.sh" <<SH
