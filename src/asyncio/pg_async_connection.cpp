@@ -290,7 +290,7 @@ asio::awaitable<bool> PgAsyncConnection::async_ping() {
       co_return false;
     }
     (void)pg_->take_result();
-    co_return true;
+    co_return pg_->still_writable();
   } catch (const Error&) {
     co_return false;
   }

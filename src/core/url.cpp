@@ -1,5 +1,9 @@
 #include "corm/core/url.hpp"
 
+#include <tuple>
+#include <utility>
+#include <vector>
+
 #include <boost/url.hpp>
 
 #include "corm/core/error.hpp"
@@ -136,19 +140,67 @@ Parts split(std::string_view rest) {
   return p;
 }
 
+std::optional<int> check_port_text(std::string_view port, const std::string& shown) {
+  if (port.empty()) fail("empty port after ':' (omit the ':' to use the default port)", shown);
+  if (port.find_first_not_of("0123456789") != std::string_view::npos)
+    fail("invalid port " + detail::quote_excerpt(port) + ": the port must be a number from 1 to 65535", shown);
+  if (port.size() > 5 || std::stoi(std::string(port)) < 1 || std::stoi(std::string(port)) > 65535)
+    fail("port " + std::string(port.substr(0, 20)) + " is out of range: the port must be a number from 1 to 65535",
+         shown);
+  return std::stoi(std::string(port));
+}
+
 std::optional<int> check_port(const Parts& p, const std::string& shown) {
   if (!p.has_port) return std::nullopt;
   if (p.userinfo_suspect)
     fail("the user name or password holds a character that must be percent-encoded ('/' as %2F, "
          "'?' as %3F, '#' as %23, '@' as %40)",
          shown);
-  if (p.port.empty()) fail("empty port after ':' (omit the ':' to use the default port)", shown);
-  if (p.port.find_first_not_of("0123456789") != std::string_view::npos)
-    fail("invalid port " + detail::quote_excerpt(p.port) + ": the port must be a number from 1 to 65535", shown);
-  if (p.port.size() > 5 || std::stoi(std::string(p.port)) < 1 || std::stoi(std::string(p.port)) > 65535)
-    fail("port " + std::string(p.port.substr(0, 20)) + " is out of range: the port must be a number from 1 to 65535",
-         shown);
-  return std::stoi(std::string(p.port));
+  return check_port_text(p.port, shown);
+}
+
+// Where the host (or host list) of the text after "://" starts and ends.
+std::pair<std::size_t, std::size_t> host_span(std::string_view rest) {
+  const auto auth_end = std::min(rest.find_first_of("/?#"), rest.size());
+  const auto at = rest.substr(0, auth_end).rfind('@');
+  return {at == std::string_view::npos ? 0 : at + 1, auth_end};
+}
+
+// `host:port` or `[v6]:port` → (host text, port text, has port).
+std::tuple<std::string_view, std::string_view, bool> split_host_port(std::string_view hostport) {
+  std::size_t colon = std::string_view::npos;
+  if (!hostport.empty() && hostport[0] == '[') {
+    const auto close = hostport.find(']');
+    if (close != std::string_view::npos && close + 1 < hostport.size() && hostport[close + 1] == ':')
+      colon = close + 1;
+  } else {
+    colon = hostport.rfind(':');
+  }
+  if (colon == std::string_view::npos) return {hostport, {}, false};
+  return {hostport.substr(0, colon), hostport.substr(colon + 1), true};
+}
+
+// Host `n` (1-based, n >= 2) of a host list, checked as strictly as the first one.
+Url::HostPort parse_listed_host(std::string_view piece, std::size_t n, const std::string& shown) {
+  const std::string which = "host " + std::to_string(n) + " of the host list";
+  const auto [host, port, has_port] = split_host_port(piece);
+  if (host.empty()) fail("empty " + which + " (write host:port, or host alone for the default port)", shown);
+  Url::HostPort out;
+  if (has_port) out.port = check_port_text(port, shown);
+  if (host[0] != '[') {
+    const auto bad = first_invalid(host, host_chars);
+    if (bad != std::string_view::npos) {
+      const bool pct = host[bad] == '%';
+      fail(std::string(pct ? "invalid percent-escape " : "invalid character ") +
+               detail::quote_excerpt(host.substr(bad, pct ? 3 : 1)) + " in " + which,
+           shown);
+    }
+  }
+  auto parsed = urls::parse_authority(urls::string_view(host.data(), host.size()));
+  if (!parsed || parsed->has_userinfo() || parsed->has_port())
+    fail(host[0] == '[' ? "invalid IPv6 address in " + which : "malformed " + which, shown);
+  out.host = parsed->host_address();
+  return out;
 }
 
 // Finds the part holding a character RFC 3986 does not allow there, naming the character except
@@ -199,6 +251,36 @@ Url Url::parse(std::string_view text) {
   u.dialect_ = dialect_for(scheme);
   u.scheme_ = std::string(scheme);
   const std::string shown = masked(text);
+
+  // A host list (h1:p1,h2:p2): the hosts after the first are checked here; the URL with the
+  // first host alone then goes through the single-host checks below.
+  std::vector<HostPort> more_hosts;
+  std::string first_only;
+  if (!split(text.substr(colon + 3)).userinfo_suspect) {
+    const std::string_view rest = text.substr(colon + 3);
+    const auto [begin, end] = host_span(rest);
+    const std::string_view list = rest.substr(begin, end - begin);
+    if (list.find(',') != std::string_view::npos) {
+      if (u.dialect_ == Dialect::sqlite)
+        fail("a SQLite URL has no host list: write sqlite:///relative.db, sqlite:////absolute/path.db "
+             "or sqlite:// for an in-memory database",
+             shown);
+      std::vector<std::string_view> pieces;
+      for (std::size_t from = 0;;) {
+        const auto comma = list.find(',', from);
+        pieces.push_back(list.substr(from, comma == std::string_view::npos ? std::string_view::npos : comma - from));
+        if (comma == std::string_view::npos) break;
+        from = comma + 1;
+      }
+      if (std::get<0>(split_host_port(pieces[0])).empty())
+        fail("empty host 1 of the host list (write host:port, or host alone for the default port)", shown);
+      for (std::size_t i = 1; i < pieces.size(); ++i) more_hosts.push_back(parse_listed_host(pieces[i], i + 1, shown));
+      first_only = std::string(text.substr(0, colon + 3 + begin)) + std::string(pieces[0]) +
+                   std::string(rest.substr(end));
+      text = first_only;
+    }
+  }
+
   const Parts parts = split(text.substr(colon + 3));
   u.port_ = check_port(parts, shown);
   if (parts.has_fragment)
@@ -216,6 +298,8 @@ Url Url::parse(std::string_view text) {
   u.has_password_ = v.has_password();
   u.password_ = v.password();
   u.host_ = v.host_address();
+  if (!u.host_.empty() || u.port_) u.hosts_.push_back(HostPort{u.host_, u.port_});
+  u.hosts_.insert(u.hosts_.end(), more_hosts.begin(), more_hosts.end());
   std::string path = v.path();
   if (!path.empty() && path[0] == '/') path.erase(0, 1);
   u.database_ = std::move(path);
@@ -244,9 +328,18 @@ std::string Url::render(bool hide_password) const {
     if (has_password_) out += ':' + (hide_password ? std::string("***") : urls::encode(password_, password_chars));
     out += '@';
   }
-  if (host_.find(':') != std::string::npos) out += '[' + host_ + ']';
-  else out += urls::encode(host_, host_chars);
-  if (port_) out += ':' + std::to_string(*port_);
+  if (hosts_.empty()) {
+    if (host_.find(':') != std::string::npos) out += '[' + host_ + ']';
+    else out += urls::encode(host_, host_chars);
+    if (port_) out += ':' + std::to_string(*port_);
+  }
+  for (std::size_t i = 0; i < hosts_.size(); ++i) {
+    const HostPort& h = hosts_[i];
+    if (i > 0) out += ',';
+    if (h.host.find(':') != std::string::npos) out += '[' + h.host + ']';
+    else out += urls::encode(h.host, host_chars - ",");
+    if (h.port) out += ':' + std::to_string(*h.port);
+  }
   // SQLite: "sqlite://" + "/" + path, so an absolute path gets the fourth slash back.
   if (!database_.empty()) out += '/' + urls::encode(database_, path_chars);
   char sep = '?';

@@ -20,10 +20,31 @@ bool RetryPolicy::is_retryable(const std::exception_ptr& error) noexcept {
   }
 }
 
+bool RetryPolicy::retries(const std::exception_ptr& error) const noexcept {
+  if (is_retryable(error)) return true;
+  if (!retry_connection_lost) return false;
+  try {
+    std::rethrow_exception(error);
+  } catch (const CommitOutcomeUnknown&) {
+    return false;
+  } catch (const ConnectionLost&) {
+    return true;  // lost before COMMIT was sent: the server rolled the transaction back
+  } catch (const ConnectError&) {
+    return true;  // no connection, no transaction: e.g. no primary while a standby is promoted
+  } catch (...) {
+    return false;
+  }
+}
+
 const Error* RetryPolicy::should_retry(const std::exception_ptr& error, int attempt) const {
   if (max_attempts < 1)
     throw UsageError("RetryPolicy: max_attempts must be at least 1 (got " + std::to_string(max_attempts) + ")");
-  if (attempt >= max_attempts || !is_retryable(error)) return nullptr;
+  if (max_total_wait.count() < 0)
+    throw UsageError("RetryPolicy: max_total_wait must not be negative (0 means no limit)");
+  const auto now = std::chrono::steady_clock::now();
+  if (attempt <= 1) first_failure_at = now;
+  if (attempt >= max_attempts || !retries(error)) return nullptr;
+  if (max_total_wait.count() > 0 && now - first_failure_at >= max_total_wait) return nullptr;
   try {
     std::rethrow_exception(error);
   } catch (const Error& e) {

@@ -283,3 +283,42 @@ TEST_CASE("retry policy: jittered backoff stays within the exponential cap and m
   CHECK(ext::RetryPolicy::is_retryable(err));
   CHECK_FALSE(ext::RetryPolicy::is_retryable(std::make_exception_ptr(CommitOutcomeUnknown("x"))));
 }
+
+TEST_CASE("retry policy: on_failover retries lost connections and failed connects, never an unknown commit, and "
+          "stops after max_total_wait",
+          "[ext][transactional][retry]") {
+  const auto lost = std::make_exception_ptr(ConnectionLost("lost"));
+  const auto read_only = std::make_exception_ptr(ReadOnlyServer("demoted"));
+  const auto no_server = std::make_exception_ptr(ConnectError("refused"));
+  const auto unknown = std::make_exception_ptr(CommitOutcomeUnknown("maybe"));
+  const auto deadlock = std::make_exception_ptr(DeadlockDetected("x"));
+  const auto other = std::make_exception_ptr(IntegrityError("dup", IntegrityKind::unique));
+
+  // A conflict policy leaves lost connections alone.
+  const auto conflict = ext::RetryPolicy::on_conflict(5);
+  CHECK(conflict.should_retry(lost, 1) == nullptr);
+  CHECK(conflict.should_retry(no_server, 1) == nullptr);
+  CHECK(conflict.should_retry(deadlock, 1) != nullptr);
+
+  auto p = ext::RetryPolicy::on_failover(std::chrono::seconds(30));
+  CHECK(p.retry_connection_lost);
+  CHECK(p.max_total_wait == std::chrono::seconds(30));
+  const Error* retried = p.should_retry(lost, 1);
+  REQUIRE(retried != nullptr);
+  CHECK(std::string(retried->what()) == "lost");
+  CHECK(p.should_retry(read_only, 2) != nullptr);
+  CHECK(p.should_retry(no_server, 3) != nullptr);
+  CHECK(p.should_retry(deadlock, 4) != nullptr);
+  CHECK(p.should_retry(unknown, 1) == nullptr);
+  CHECK(p.should_retry(other, 1) == nullptr);
+
+  // The clock starts at attempt 1's failure; past max_total_wait nothing is retried any more.
+  CHECK(p.should_retry(lost, 1) != nullptr);
+  p.first_failure_at -= std::chrono::seconds(31);
+  CHECK(p.should_retry(lost, 2) == nullptr);
+  CHECK(p.should_retry(lost, 1) != nullptr);  // a new unit starts a new clock
+
+  ext::RetryPolicy negative = ext::RetryPolicy::on_failover();
+  negative.max_total_wait = std::chrono::milliseconds(-1);
+  CHECK_THROWS_WITH(negative.should_retry(lost, 1), Catch::Contains("max_total_wait must not be negative"));
+}

@@ -200,3 +200,52 @@ TEST_CASE("with_database and with_query return modified copies", "[url]") {
   CHECK(back.database() == "two");
   CHECK(Url::parse("sqlite://").with_database("/tmp/a.db").str() == "sqlite:////tmp/a.db");
 }
+
+TEST_CASE("url parsing reads a host list for PostgreSQL and MySQL; host() and port() are the first", "[url][hosts]") {
+  using HP = Url::HostPort;
+  const auto pg = Url::parse("postgresql://u:pw@h1:5432,h2:5433,[::1]:5434/db?target_session_attrs=read-write");
+  CHECK(pg.host() == "h1");
+  CHECK(pg.port() == 5432);
+  CHECK(pg.hosts() == std::vector<HP>{HP{"h1", 5432}, HP{"h2", 5433}, HP{"::1", 5434}});
+  CHECK(pg.database() == "db");
+  CHECK(pg.password() == "pw");
+  CHECK(pg.str() == "postgresql://u:***@h1:5432,h2:5433,[::1]:5434/db?target_session_attrs=read-write");
+  CHECK(Url::parse(pg.str_with_password()).hosts() == pg.hosts());
+  CHECK(pg.with_database("other").hosts() == pg.hosts());
+
+  const auto my = Url::parse("mariadb://app@db1,db2:3307,10.0.0.3/shop");
+  CHECK(my.dialect() == Dialect::mysql);
+  CHECK(my.hosts() == std::vector<HP>{HP{"db1", std::nullopt}, HP{"db2", 3307}, HP{"10.0.0.3", std::nullopt}});
+  CHECK(my.str() == "mariadb://app@db1,db2:3307,10.0.0.3/shop");
+  CHECK(Url::parse("mysql://u@[::1],[fe80::2]:3307/d").hosts() ==
+        std::vector<HP>{HP{"::1", std::nullopt}, HP{"fe80::2", 3307}});
+
+  CHECK(Url::parse("postgresql://u@h:5432/db").hosts() == std::vector<HP>{HP{"h", 5432}});
+  CHECK(Url::parse("postgresql:///db").hosts().empty());
+}
+
+TEST_CASE("url parsing rejects a bad host list saying which host is wrong, never showing the password",
+          "[url][hosts][password]") {
+  struct Case {
+    const char* url;
+    const char* part;
+  };
+  for (const Case& c : {
+           Case{"postgresql://u:s3cret@h1:5432,,h3/db", "empty host 2 of the host list"},
+           Case{"postgresql://u:s3cret@h1:5432,/db", "empty host 2 of the host list"},
+           Case{"postgresql://u:s3cret@,h2/db", "empty host 1 of the host list"},
+           Case{"postgresql://u:s3cret@h1,h2:54x2/db", "invalid port '54x2'"},
+           Case{"postgresql://u:s3cret@h1,h2:70000/db", "port 70000 is out of range"},
+           Case{"postgresql://u:s3cret@h1,h2:/db", "empty port"},
+           Case{"mysql://u:s3cret@h1:99999,h2/db", "port 99999 is out of range"},
+           Case{"mysql://u:s3cret@h1,h 2/db", "invalid character ' ' in host 2 of the host list"},
+           Case{"mysql://u:s3cret@h1,[::1/db", "invalid IPv6 address in host 2 of the host list"},
+           Case{"mysql://u:s3cret@h1,:3306/db", "empty host 2 of the host list"},
+           Case{"sqlite://a,b/x.db", "SQLite URL has no host list"},
+       }) {
+    INFO(c.url);
+    const auto msg = parse_error(c.url);
+    CHECK_THAT(msg, Contains(c.part));
+    CHECK_THAT(msg, !Contains("s3cret"));
+  }
+}

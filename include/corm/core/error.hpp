@@ -89,6 +89,12 @@ class ConnectionLost : public Error {
 /// committed. Never retried automatically; check the data before trying again.
 class CommitOutcomeUnknown : public ConnectionLost { using ConnectionLost::ConnectionLost; };
 
+/// A write was refused because the server turned read-only under a connection opened for
+/// writing (`target_session_attrs=read-write`): a demoted or fenced old primary. The connection
+/// is discarded like a lost one and the transaction did not commit, so RetryPolicy::on_failover
+/// re-runs it on a fresh connection, which reaches the current primary (docs/failover.md).
+class ReadOnlyServer : public ConnectionLost { using ConnectionLost::ConnectionLost; };
+
 /// Any error the database reported for a statement.
 class DatabaseError : public Error { using Error::Error; };
 

@@ -2,6 +2,8 @@
 // Database URLs as SQLAlchemy users write them:
 //   postgresql://user:pass@host:5432/db?application_name=svc&connect_timeout=5
 //   mysql://user:pass@host:3306/db?charset=utf8mb4   mariadb://…   mysql+aiomysql://… (driver ignored)
+//   postgresql://user@h1:5432,h2:5433,[::1]:5434/db?target_session_attrs=read-write  (a host list;
+//   PostgreSQL and MySQL only: see docs/failover.md)
 //   sqlite:///relative/path.db   sqlite:////absolute/path.db   sqlite://  (in-memory)
 // The password is kept but never rendered: str() masks it, so a URL can be logged safely.
 
@@ -9,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "corm/core/dialect.hpp"
 
@@ -18,6 +21,13 @@ namespace corm {
 /// which part is wrong (and never echoing the password).
 class Url {
  public:
+  /// One entry of the URL's host list: a host name or address and its port, if one was given.
+  struct HostPort {
+    std::string host;
+    std::optional<int> port;
+    bool operator==(const HostPort&) const = default;
+  };
+
   /// Parses `text`. Accepted schemes: postgresql, postgres, postgresql+libpq, mysql, mariadb (with
   /// any `+driver`, such as mysql+aiomysql, which is ignored), sqlite, sqlite3.
   static Url parse(std::string_view text);
@@ -32,10 +42,14 @@ class Url {
   const std::string& password() const noexcept { return password_; }
   /// True when the URL has a password (`user:@host` counts: an empty password).
   bool has_password() const noexcept { return has_password_; }
-  /// The host name or address (an IPv6 address without its brackets); empty when the URL has none.
+  /// The first host (of a host list): a name or address (an IPv6 address without its
+  /// brackets); empty when the URL names none.
   const std::string& host() const noexcept { return host_; }
-  /// The port, or nullopt when the URL gives none.
+  /// The first host's port, or nullopt when the URL gives none.
   std::optional<int> port() const noexcept { return port_; }
+  /// Every host of `h1:p1,h2:p2,...`, in the order written (one entry for a single host; empty
+  /// when the URL names neither host nor port).
+  const std::vector<HostPort>& hosts() const noexcept { return hosts_; }
   /// Database name (PostgreSQL, MySQL) or file path (SQLite; empty for memory).
   const std::string& database() const noexcept { return database_; }
   /// Query options (`?key=value`), decoded, in key order.
@@ -64,6 +78,7 @@ class Url {
   bool has_password_ = false;
   std::string host_;
   std::optional<int> port_;
+  std::vector<HostPort> hosts_;
   std::string database_;
   std::map<std::string, std::string> query_;
 };

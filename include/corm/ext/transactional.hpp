@@ -27,6 +27,9 @@
 // must therefore be safe to run again (no side effects outside the database). A joined or nested
 // transaction is never retried on its own: the error goes to the owner, which retries the whole
 // unit. CommitOutcomeUnknown is never retried (the first attempt may have committed).
+// RetryPolicy::on_failover also re-runs a unit whose connection was lost before its COMMIT was
+// sent (ConnectionLost, ReadOnlyServer) or that could not connect (ConnectError), for as long as
+// max_total_wait allows: across a primary's failure and a standby's promotion (docs/failover.md).
 
 #include <chrono>
 #include <exception>
@@ -56,6 +59,24 @@ struct RetryPolicy {
   std::chrono::milliseconds max_delay{1000};
   /// Called before each retry with the number of the attempt that failed and its error.
   std::function<void(int attempt, const Error& error)> on_retry;
+  /// Also retry ConnectionLost (ReadOnlyServer included) and ConnectError — never
+  /// CommitOutcomeUnknown: the unit did not commit, so running it again is safe.
+  bool retry_connection_lost = false;
+  /// No retry once this long has passed since the unit's first attempt failed (0: no limit;
+  /// max_attempts still applies).
+  std::chrono::milliseconds max_total_wait{0};
+
+  /// Rides out a failover: retries conflicts and lost connections (see retry_connection_lost)
+  /// for up to `max_total_wait` after the first failure, with backoff from 50 ms up to 1 s.
+  static RetryPolicy on_failover(std::chrono::milliseconds max_total_wait = std::chrono::seconds(30)) {
+    RetryPolicy p;
+    p.max_attempts = 1000;
+    p.base_delay = std::chrono::milliseconds(50);
+    p.max_delay = std::chrono::milliseconds(1000);
+    p.retry_connection_lost = true;
+    p.max_total_wait = max_total_wait;
+    return p;
+  }
 
   /// No retries.
   static RetryPolicy none() { return {}; }
@@ -68,11 +89,18 @@ struct RetryPolicy {
   /// True for errors a re-run may fix: DeadlockDetected, SerializationFailure. Never
   /// CommitOutcomeUnknown.
   static bool is_retryable(const std::exception_ptr& error) noexcept;
+  /// is_retryable(), plus ConnectionLost and ConnectError when retry_connection_lost is set.
+  bool retries(const std::exception_ptr& error) const noexcept;
   /// The delay before retry number `retry` (1-based), jittered.
   std::chrono::milliseconds backoff(int retry) const;
   /// The error to retry when `error` (from attempt `attempt`) should be retried, else nullptr.
-  /// UsageError when max_attempts < 1.
+  /// UsageError when max_attempts < 1. Attempt 1 starts the max_total_wait clock, so one policy
+  /// object serves one unit at a time (transactional() takes its options by value: it does).
   const Error* should_retry(const std::exception_ptr& error, int attempt) const;
+
+  /// When the current unit's first attempt failed: set by should_retry, not an option (public
+  /// so that the policy stays an aggregate for designated initializers).
+  mutable std::chrono::steady_clock::time_point first_failure_at{};
 };
 
 /// Options of one transactional() call.

@@ -247,6 +247,12 @@ std::unique_ptr<corm::driver::Connection> connect(const Url& url, const ConnectO
 void validate(const Url& url, const ConnectOptions&) {
   if (url.dialect() != Dialect::mysql)
     throw ConfigError("the MySQL driver got a " + std::string(dialect_name(url.dialect())) + " URL");
+  // Host lists are PostgreSQL-only so far (libpq walks them itself); taking the first host of a
+  // list silently would connect to a server the caller did not mean on failover.
+  if (url.hosts().size() > 1)
+    throw ConfigError("a MySQL/MariaDB URL names one host; host lists (h1:p1,h2:p2) and failover between hosts "
+                      "are supported on PostgreSQL only — list a single host (or a proxy in front of the "
+                      "replica set)");
   for (const auto& [key, value] : url.query()) {
     if (key == "charset") {
       if (value != "utf8mb4" && value != "utf8mb3" && value != "utf8" && value != "latin1" && value != "binary")

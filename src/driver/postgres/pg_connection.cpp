@@ -79,8 +79,25 @@ PgConnection::~PgConnection() { close(); }
 
 std::unique_ptr<PgConnection> PgConnection::start_connect(const Url& url, const ConnectOptions& options) {
   std::vector<std::pair<std::string, std::string>> kv;
-  if (!url.host().empty()) kv.emplace_back("host", url.host());
-  if (url.port()) kv.emplace_back("port", std::to_string(*url.port()));
+  if (url.hosts().size() > 1) {
+    // libpq's own multi-host form: it tries the hosts in order and, with
+    // target_session_attrs=read-write, skips a standby (docs/failover.md). An empty port entry
+    // means the default port.
+    std::string hosts, ports;
+    for (const auto& h : url.hosts()) {
+      if (!hosts.empty()) {
+        hosts += ',';
+        ports += ',';
+      }
+      hosts += h.host;
+      if (h.port) ports += std::to_string(*h.port);
+    }
+    kv.emplace_back("host", std::move(hosts));
+    kv.emplace_back("port", std::move(ports));
+  } else {
+    if (!url.host().empty()) kv.emplace_back("host", url.host());
+    if (url.port()) kv.emplace_back("port", std::to_string(*url.port()));
+  }
   if (!url.username().empty()) kv.emplace_back("user", url.username());
   if (url.has_password()) kv.emplace_back("password", url.password());
   if (!url.database().empty()) kv.emplace_back("dbname", url.database());
@@ -113,6 +130,8 @@ std::unique_ptr<PgConnection> PgConnection::start_connect(const Url& url, const 
   PGconn* conn = PQconnectStartParams(keys.data(), values.data(), 0);
   if (conn == nullptr) throw ConnectError("could not allocate a PostgreSQL connection (out of memory)");
   std::unique_ptr<PgConnection> c(new PgConnection(conn, options, url.str()));
+  if (auto it = url.query().find("target_session_attrs"); it != url.query().end())
+    c->wants_read_write_ = it->second == "read-write" || it->second == "primary";
   if (PQstatus(conn) == CONNECTION_BAD) {
     ErrorDetail d;
     d.server_message = PQerrorMessage(conn);
@@ -472,7 +491,30 @@ void PgConnection::record_error(Op& op, PGresult* r, Expect::What what) {
   op.error = classify(r, op.sql, options_.hide_parameters);
   const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
   std::string_view st = state ? state : "";
-  if (st.starts_with("57P") || st.starts_with("08")) broken_ = true;
+  if (st.starts_with("57P") || st.starts_with("08")) {
+    broken_ = true;
+    // A server shutting down may say so (57P01) while COMMIT is in flight, before or after
+    // it committed: the outcome is as unknown as when the socket just closes.
+    std::string_view s = op.sql;
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\n')) s.remove_prefix(1);
+    if (s.size() >= 6 && (s.substr(0, 6) == "COMMIT" || s.substr(0, 6) == "commit"))
+      op.error = connection_lost(conn_, op.sql, "COMMIT");
+  } else if (st == "25006" && wants_read_write_ && server_read_only()) {
+    // Not the caller's read-only transaction: the server itself turned read-only under a
+    // connection opened for writing (a fenced or demoted primary). Nothing here can write any
+    // more, so the connection goes, and a re-run reaches the current primary.
+    broken_ = true;
+    ErrorDetail d;
+    d.sqlstate = std::string(st);
+    d.statement = op.sql;
+    const char* primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    d.server_message = primary ? primary : "";
+    op.error = std::make_exception_ptr(ReadOnlyServer(
+        fmt::format("the server behind {} is read-only now (no longer the primary); the connection is "
+                    "discarded and the transaction did not commit — run it again (RetryPolicy::on_failover)",
+                    target_),
+        std::move(d)));
+  }
   // A cached plan invalidated by DDL, or a statement the server no longer has (a pooler
   // switched backends): forget it so the next run prepares again.
   if ((what == Expect::result || what == Expect::row) && !op.statement_name.empty() &&
@@ -906,11 +948,26 @@ bool PgConnection::ping() noexcept {
       }
     }
     take_result();
-    return true;
+    return still_writable();
   } catch (...) {
     op_.reset();
     return false;
   }
+}
+
+bool PgConnection::still_writable() noexcept {
+  if (!wants_read_write_ || !server_read_only()) return true;
+  broken_ = true;  // asked for a primary and no longer connected to one (pool_pre_ping drops it)
+  return false;
+}
+
+bool PgConnection::server_read_only() const noexcept {
+  // Both are reported by the server (GUC_REPORT, PostgreSQL 14+) whenever they change.
+  for (const char* name : {"default_transaction_read_only", "in_hot_standby"}) {
+    const char* v = PQparameterStatus(conn_, name);
+    if (v != nullptr && std::string_view(v) == "on") return true;
+  }
+  return false;
 }
 
 bool PgConnection::is_broken() const noexcept {

@@ -146,6 +146,13 @@ class PgConnection final : public driver::Connection {
  private:
   /// Connect's last step: reads the answer to SHOW default_transaction_isolation.
   Wait probe_poll();
+  /// The server reports itself read-only (default_transaction_read_only or in_hot_standby on).
+  bool server_read_only() const noexcept;
+ public:
+  /// False (and the connection marked broken) when the URL asked for target_session_attrs=
+  /// read-write and the server now reports itself read-only: what pool_pre_ping checks.
+  bool still_writable() noexcept;
+ private:
   /// Marks the connection broken; the ConnectError carrying libpq's message.
   ConnectError connect_failed();
   PgConnection(PGconn* conn, const ConnectOptions& options, std::string target);
@@ -229,6 +236,7 @@ class PgConnection final : public driver::Connection {
   bool session_touched_ = false;  // a statement may have changed state that outlives its transaction
   bool probing_ = false;                  // connect: waiting for SHOW default_transaction_isolation
   bool default_read_committed_ = false;  // default_transaction_isolation (read at connect)
+  bool wants_read_write_ = false;        // target_session_attrs=read-write|primary in the URL
   std::string target_;  // URL without password, for messages
 
   // Prepared-statement cache: LRU of (SQL text + parameter type OIDs) → statement name.
