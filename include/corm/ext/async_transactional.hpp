@@ -37,6 +37,7 @@ boost::asio::awaitable<async_work_result_t<F>> run_owned(AsyncSessionFactory ses
     std::unique_ptr<AsyncSession> owned = sessions.make(owned_session_options(sessions.options(), opts));
     AsyncSession& s = *owned;
     std::exception_ptr failed;
+    bool committed = false;
     std::optional<std::conditional_t<std::is_void_v<R>, int, R>> result;
     try {
       // A read-only unit begins nothing up front: its reads take their own connection (a
@@ -51,6 +52,7 @@ boost::asio::awaitable<async_work_result_t<F>> run_owned(AsyncSessionFactory ses
       }
       if (tx) co_await tx->commit();
       else co_await s.rollback();  // read-only: nothing to keep
+      committed = true;
       co_await s.close();
     } catch (...) {
       failed = std::current_exception();
@@ -63,7 +65,8 @@ boost::asio::awaitable<async_work_result_t<F>> run_owned(AsyncSessionFactory ses
       co_await s.close();  // rolls back; throws at once when this coroutine was cancelled
     } catch (...) {
     }
-    const Error* e = opts.retry.should_retry(failed, attempt);
+    // After the commit the unit is durable: a failing close() must not run it again.
+    const Error* e = committed ? nullptr : opts.retry.should_retry(failed, attempt);
     if (!e) std::rethrow_exception(failed);
     if (opts.retry.on_retry) opts.retry.on_retry(attempt, *e);
     boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, opts.retry.backoff(attempt));

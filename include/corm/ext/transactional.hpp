@@ -143,6 +143,7 @@ template <class F>
 detail::sync_work_result_t<F> transactional(SessionFactory sessions, F fn, TxOptions opts = {}) {
   using R = detail::sync_work_result_t<F>;
   for (int attempt = 1;; ++attempt) {
+    bool committed = false;
     try {
       std::unique_ptr<Session> owned = sessions.make(detail::owned_session_options(sessions.options(), opts));
       Session& s = *owned;
@@ -150,15 +151,19 @@ detail::sync_work_result_t<F> transactional(SessionFactory sessions, F fn, TxOpt
       if constexpr (std::is_void_v<R>) {
         fn(s);
         tx.commit();
+        committed = true;
         s.close();
         return;
       } else {
         R r = fn(s);
         tx.commit();
+        committed = true;
         s.close();
         return r;
       }
     } catch (...) {  // the session's destructor has rolled back
+      // After the commit the unit is durable: a failing close() must not run it again.
+      if (committed) throw;
       const Error* e = opts.retry.should_retry(std::current_exception(), attempt);
       if (!e) throw;
       if (opts.retry.on_retry) opts.retry.on_retry(attempt, *e);
