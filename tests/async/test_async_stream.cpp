@@ -47,7 +47,7 @@ awaitable<std::string> make_rows(AsyncEngine& engine) {
   co_return t;
 }
 
-Compiled sql(std::string s) {
+Compiled raw_sql(std::string s) {
   Compiled c;
   c.sql = std::make_shared<const std::string>(std::move(s));
   return c;
@@ -78,7 +78,7 @@ TEST_CASE("async: stream hands a read over in slices of yield_per rows, every ro
         if (row.size() > 1) names_match = names_match && row.get<std::string>(1) == "row " + std::to_string(ids.back());
       }
     };
-    co_await conn.stream(sql("SELECT id, name FROM " + t + " ORDER BY id"), 1000, on_rows);
+    co_await conn.stream(raw_sql("SELECT id, name FROM " + t + " ORDER BY id"), 1000, on_rows);
     if (test::is_sqlite()) CHECK(slices == std::vector<std::size_t>{stream_rows});  // no server to overlap with
     else CHECK(slices == std::vector<std::size_t>{1000, 1000, 500});
     REQUIRE(ids.size() == stream_rows);
@@ -88,17 +88,17 @@ TEST_CASE("async: stream hands a read over in slices of yield_per rows, every ro
 
     // A multiple of yield_per and an empty result: on_rows only ever sees rows.
     slices.clear();
-    co_await conn.stream(sql("SELECT id FROM " + t + " WHERE id <= 2000"), 1000, on_rows);
+    co_await conn.stream(raw_sql("SELECT id FROM " + t + " WHERE id <= 2000"), 1000, on_rows);
     if (test::is_sqlite()) CHECK(slices == std::vector<std::size_t>{2000});
     else CHECK(slices == std::vector<std::size_t>{1000, 1000});
     slices.clear();
-    co_await conn.stream(sql("SELECT id FROM " + t + " WHERE id < 0"), 1000, on_rows);
+    co_await conn.stream(raw_sql("SELECT id FROM " + t + " WHERE id < 0"), 1000, on_rows);
     CHECK(slices.empty());
 
     // A slice never holds more than the driver's FETCH size (1,000 on PostgreSQL), whatever
     // yield_per asks; MySQL reads rows off the network one by one and slices at yield_per.
     slices.clear();
-    co_await conn.stream(sql("SELECT id FROM " + t), 2500, on_rows);
+    co_await conn.stream(raw_sql("SELECT id FROM " + t), 2500, on_rows);
     if (test::is_postgres()) CHECK(slices == std::vector<std::size_t>{1000, 1000, 500});
     else CHECK(slices == std::vector<std::size_t>{stream_rows});
 
@@ -127,7 +127,7 @@ TEST_CASE("async: a stream that fails part way throws the server's error after t
       // Division by zero at id 1500: in the second FETCH. No ORDER BY: a sort would compute
       // every row before the first FETCH returns; the sequential scan reads the rows in the order
       // they were inserted.
-      co_await conn.stream(sql("SELECT 10 / (id - 1500) FROM " + t), 1000, on_rows);
+      co_await conn.stream(raw_sql("SELECT 10 / (id - 1500) FROM " + t), 1000, on_rows);
     } catch (const DataError& e) {
       error = e.what();
     }
@@ -141,7 +141,7 @@ TEST_CASE("async: a stream that fails part way throws the server's error after t
     // A statement the server refuses at once (no such column).
     bool refused = false;
     try {
-      co_await conn.stream(sql("SELECT no_such_column FROM " + t), 1000, on_rows);
+      co_await conn.stream(raw_sql("SELECT no_such_column FROM " + t), 1000, on_rows);
     } catch (const ProgrammingError&) {
       refused = true;
     }
@@ -165,7 +165,7 @@ TEST_CASE("async: an exception from on_rows stops the read and leaves the transa
     };
     std::string error;
     try {
-      co_await conn.stream(sql("SELECT id FROM " + t + " ORDER BY id"), 500, on_rows);
+      co_await conn.stream(raw_sql("SELECT id FROM " + t + " ORDER BY id"), 500, on_rows);
     } catch (const std::runtime_error& e) {
       error = e.what();
     }
@@ -191,14 +191,14 @@ TEST_CASE("async: stream in autocommit mode reads in a transaction of its own an
     conn.set_isolation_level(IsolationLevel::autocommit);
     std::size_t rows = 0;
     std::function<void(Result)> on_rows = [&](Result slice) { rows += slice.size(); };
-    co_await conn.stream(sql("SELECT id FROM " + t), 700, on_rows);
+    co_await conn.stream(raw_sql("SELECT id FROM " + t), 700, on_rows);
     CHECK(rows == stream_rows);
     CHECK_FALSE(conn.in_transaction());
     CHECK(co_await open_cursors(conn) == 0);
 
     bool refused = false;
     try {
-      co_await conn.stream(sql("SELECT id FROM " + t), 0, on_rows);
+      co_await conn.stream(raw_sql("SELECT id FROM " + t), 0, on_rows);
     } catch (const UsageError& e) {
       refused = std::string(e.what()).find("yield_per must be at least 1") != std::string::npos;
     }
@@ -217,7 +217,7 @@ TEST_CASE("async: a stream cancelled between slices stops on the server and leav
     std::function<void(Result)> on_rows = [&](Result slice) { rows += slice.size(); };
     // Each row takes the server 20 ms: 200 rows would take 4 s; the timer wins after 150 ms.
     asio::steady_timer t(ex, 150ms);
-    auto r = co_await (conn.stream(sql("SELECT g, pg_sleep(0.02) FROM generate_series(1, 200) g"), 1, on_rows) ||
+    auto r = co_await (conn.stream(raw_sql("SELECT g, pg_sleep(0.02) FROM generate_series(1, 200) g"), 1, on_rows) ||
                        t.async_wait(asio::use_awaitable));
     CHECK(r.index() == 1);
     CHECK(rows > 0);    // slices arrived before the timer
