@@ -39,7 +39,7 @@ std::size_t thread_count() {
   return n;
 }
 
-Compiled sql(std::string s) {
+Compiled raw_sql(std::string s) {
   Compiled c;
   c.sql = std::make_shared<const std::string>(std::move(s));
   return c;
@@ -181,7 +181,7 @@ TEST_CASE("mysql async: a yield_per read of 20,000 rows arrives in slices, and t
       for (const Row& row : slice) in_order = in_order && row.get<std::int64_t>(0) == expected++;
     };
     // MariaDB's sequence engine: 20,000 rows without a table.
-    co_await conn.stream(sql("SELECT seq, REPEAT('x', 100) FROM seq_1_to_20000"), 3000, on_rows);
+    co_await conn.stream(raw_sql("SELECT seq, REPEAT('x', 100) FROM seq_1_to_20000"), 3000, on_rows);
     CHECK(slices == std::vector<std::size_t>{3000, 3000, 3000, 3000, 3000, 3000, 2000});
     CHECK(in_order);
     CHECK(expected == 20001);
@@ -195,7 +195,7 @@ TEST_CASE("mysql async: a yield_per read of 20,000 rows arrives in slices, and t
     };
     bool stopped = false;
     try {
-      co_await conn.stream(sql("SELECT seq FROM seq_1_to_20000"), 100, stop);
+      co_await conn.stream(raw_sql("SELECT seq FROM seq_1_to_20000"), 100, stop);
     } catch (const std::runtime_error&) {
       stopped = true;
     }
