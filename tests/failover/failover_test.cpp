@@ -27,7 +27,7 @@
 #include "corm/core/error.hpp"
 #include "corm/engine/connection.hpp"
 #include "corm/engine/engine.hpp"
-include "corm/ext/async_transactional.hpp"
+#include "corm/ext/async_transactional.hpp"
 #include "corm/ext/transactional.hpp"
 #include "corm/orm.hpp"
 #include "support/async_test.hpp"
