@@ -23,8 +23,9 @@ class Url {
  public:
   /// One entry of the URL's host list: a host name or address and its port, if one was given.
   struct HostPort {
-    std::string host;
-    std::optional<int> port;
+    std::string host;         ///< Name or address (an IPv6 address without its brackets).
+    std::optional<int> port;  ///< The port, or nullopt when this entry gives none.
+    /// Same host and port.
     bool operator==(const HostPort&) const = default;
   };
 
